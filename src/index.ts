@@ -1,0 +1,2 @@
+// The zook package entry. The client arrives with the server; for now the core.
+export * from './core/index.js';
