@@ -62,6 +62,20 @@ describe('MemberRing (weighted rendezvous)', () => {
     });
   });
 
+  test('skipping the logarithm for hopeless members never changes a pick (large rings, wide weights)', () => {
+    seeded(53, (rng) => {
+      const ring = new MemberRing();
+      const members = names(300, 'wide').map((name) => ({ name, weight: 10 ** (rng.next() * 4 - 2) }));
+      for (const m of members) ring.set(m.name, m.weight);
+      for (let i = 0; i < 300; i++) {
+        const key = `k${rng.nextUint32()}`;
+        expect(ring.pick(key)).toBe(ringPickReference(members, key));
+        expect(ring.pickN(key, 4)).toEqual(ringPickNReference(members, key, 4));
+      }
+      ring.dispose();
+    });
+  });
+
   test('spreads keys evenly over equal members', () => {
     const ring = ringOf(names(10));
     for (const count of shares(owners(ring)).values()) expect(Math.abs(count / KEYS.length - 0.1)).toBeLessThan(0.006);
