@@ -1,7 +1,7 @@
 // A weighted rendezvous ring of named members (why rendezvous: assembly/ring.ts).
 // Lookups run in the WASM core over a member table kept in WASM memory.
 import { hash64 } from './hash.js';
-import { SCRATCH_BYTES, allocCore, core, freeCore, memoryBytes, memoryData, scratchPtr } from './wasm.js';
+import { SCRATCH_BYTES, allocCore, core, freeCore, memoryBytes, memoryData, scratchBytes, scratchPtr } from './wasm.js';
 
 const MEMBER_BYTES = 16;
 export const DEFAULT_MAX_RING_MEMBERS = 65_536;
@@ -133,14 +133,13 @@ export class MemberRing {
   }
 
   private stageKey(key: string | Uint8Array): number {
-    const mem = memoryBytes();
     if (typeof key === 'string') {
-      const { read, written } = encoder.encodeInto(key, mem.subarray(scratchPtr, scratchPtr + SCRATCH_BYTES));
+      const { read, written } = encoder.encodeInto(key, scratchBytes());
       if (read !== key.length) throw new RangeError('ring key over 64 KiB');
       return written;
     }
     if (key.length > SCRATCH_BYTES) throw new RangeError('ring key over 64 KiB');
-    mem.set(key, scratchPtr);
+    scratchBytes().set(key);
     return key.length;
   }
 

@@ -52,6 +52,7 @@ export const core: CoreExports = instantiate();
 
 let bytesView = new Uint8Array(core.memory.buffer);
 let dataView = new DataView(core.memory.buffer);
+let scratchView = new Uint8Array(0);
 
 /** The whole WASM memory as bytes; re-created after the memory grew. */
 export function memoryBytes(): Uint8Array {
@@ -68,6 +69,7 @@ export function memoryData(): DataView {
 function refreshViews(): void {
   bytesView = new Uint8Array(core.memory.buffer);
   dataView = new DataView(core.memory.buffer);
+  scratchView = bytesView.subarray(scratchPtr, scratchPtr + SCRATCH_BYTES);
 }
 
 /** True when `bytes` already lives in WASM memory, so it can be used in place. */
@@ -91,6 +93,13 @@ export const SCRATCH_BYTES = 64 * 1024;
 
 /** A fixed scratch block, allocated once, for copying JS-side inputs into WASM memory in chunks. */
 export const scratchPtr: number = allocCore(SCRATCH_BYTES);
+refreshViews();
+
+/** The scratch block as bytes (for encodeInto and the like); re-created after memory grew. */
+export function scratchBytes(): Uint8Array {
+  if (bytesView.buffer !== core.memory.buffer) refreshViews();
+  return scratchView;
+}
 
 /**
  * Copies `bytes[start, start + length)` into the scratch block; `length` must be at
