@@ -1,0 +1,128 @@
+// apply: every replica's half of a write, run in log order. It re-checks the
+// dynamic rules (an earlier entry in the log may have changed the tree since the
+// leader prepared this txn), then changes the tree, or fails changing nothing.
+// Two trees applying the same txns end identical. It returns the client's result
+// and, when given this server's watch registry, the watch events it triggered in
+// order (a node's own event before its parent's NodeChildrenChanged).
+//
+// ACLs are not re-checked here: they were checked by prepare (see the closing note
+// in index.ts). A multi is checked whole against a speculative view first and then
+// applied, so a failing multi never needs a rollback.
+import { assert } from '../util/assert.js';
+import { checkCreate, checkDelete, checkMulti, checkSetAcl, checkSetData } from './checks.js';
+import { ErrorCode, type FailureCode } from './errors.js';
+import { failedMultiResult } from './prepare.js';
+import type { DataTree } from './tree.js';
+import type { CreateResult, CreateTxn, MultiOpResult, MultiResult, Txn, TxnResult, Zxid } from './types.js';
+import type { WatchEvent, WatchRegistry } from './watches.js';
+import { statOf } from './znode.js';
+
+export type Applied =
+  | { readonly error: 0; readonly value: TxnResult; readonly events: readonly WatchEvent[] }
+  | { readonly error: FailureCode; readonly value?: MultiResult; readonly events: readonly WatchEvent[] };
+
+const NO_EVENTS: readonly WatchEvent[] = Object.freeze([]);
+
+export function apply(tree: DataTree, txn: Txn, zxid: Zxid, watches?: WatchRegistry): Applied {
+  assert(Number.isSafeInteger(zxid) && zxid > tree.lastZxid, `apply: zxid ${zxid} is not above the tree's ${tree.lastZxid}`);
+  tree.lastZxid = zxid;
+  const events: WatchEvent[] = [];
+  const time = txn.timeMs;
+  switch (txn.type) {
+    case 'create': {
+      const path = checkCreate(tree, txn, null, tree.options.maxPathBytes);
+      if (typeof path === 'number') return failed(path);
+      return done(applyCreate(tree, txn, path, zxid, time, watches, events), events);
+    }
+    case 'delete': {
+      const error = checkDelete(tree, txn, null);
+      if (error !== null) return failed(error);
+      tree.removeNode(txn.path, zxid);
+      watches?.nodeDeleted(txn.path, zxid, events);
+      return done({ type: 'delete' }, events);
+    }
+    case 'setData': {
+      const error = checkSetData(tree, txn, null);
+      if (error !== null) return failed(error);
+      const node = tree.nodes.get(txn.path)!;
+      tree.setNodeData(txn.path, node, txn.data, zxid, time);
+      watches?.dataChanged(txn.path, zxid, events);
+      return done({ type: 'setData', stat: statOf(node) }, events);
+    }
+    case 'setACL': {
+      const error = checkSetAcl(tree, txn.path, txn.version, null);
+      if (error !== null) return failed(error);
+      const node = tree.nodes.get(txn.path)!;
+      tree.setNodeAcl(txn.path, node, txn.acl);
+      return done({ type: 'setACL', stat: statOf(node) }, events);
+    }
+    case 'multi': {
+      const checked = checkMulti(tree, txn.ops, null, tree.options.maxPathBytes);
+      if (!checked.ok) {
+        return { error: checked.error, value: failedMultiResult(txn.ops.length, checked.failedAt, checked.error), events: NO_EVENTS };
+      }
+      const results: MultiOpResult[] = [];
+      for (let i = 0; i < txn.ops.length; i++) {
+        const op = txn.ops[i];
+        const path = checked.paths[i];
+        switch (op.type) {
+          case 'create':
+            results.push(applyCreate(tree, op, path, zxid, time, watches, events));
+            break;
+          case 'delete':
+            tree.removeNode(path, zxid);
+            watches?.nodeDeleted(path, zxid, events);
+            results.push({ type: 'delete' });
+            break;
+          case 'setData': {
+            const node = tree.nodes.get(path);
+            assert(node !== undefined, `multi setData ${path}: checked but missing`);
+            tree.setNodeData(path, node, op.data, zxid, time);
+            watches?.dataChanged(path, zxid, events);
+            results.push({ type: 'setData', stat: statOf(node) });
+            break;
+          }
+          case 'check':
+            results.push({ type: 'check' });
+            break;
+        }
+      }
+      return done({ type: 'multi', results }, events);
+    }
+    case 'sync':
+      return done({ type: 'sync', path: txn.path }, events);
+    case 'createSession':
+      if (tree.sessions.has(txn.sessionId)) return failed(ErrorCode.BadArguments);
+      tree.addSession(txn.sessionId, txn.timeoutMs);
+      return done({ type: 'createSession', sessionId: txn.sessionId }, events);
+    case 'closeSession': {
+      const session = tree.sessions.get(txn.sessionId);
+      // Closing an unknown (already closed) session is a no-op, as in ZooKeeper.
+      if (session === undefined) return done({ type: 'closeSession', sessionId: txn.sessionId }, events);
+      // Its watches go first: a closed session receives nothing.
+      watches?.removeWatcher(txn.sessionId);
+      // Sorted, so every replica fires the same events in the same order.
+      const paths = [...session.ephemerals].sort();
+      for (const path of paths) {
+        tree.removeNode(path, zxid);
+        watches?.nodeDeleted(path, zxid, events);
+      }
+      tree.removeSession(txn.sessionId);
+      return done({ type: 'closeSession', sessionId: txn.sessionId }, events);
+    }
+  }
+}
+
+function applyCreate(tree: DataTree, txn: CreateTxn, path: string, zxid: Zxid, time: number, watches: WatchRegistry | undefined, events: WatchEvent[]): CreateResult {
+  const node = tree.addNode(path, txn.data, txn.acl, txn.kind, txn.ephemeralOwner, txn.ttlMs, zxid, time);
+  watches?.nodeCreated(path, zxid, events);
+  return { type: 'create', path, stat: statOf(node) };
+}
+
+function done(value: TxnResult, events: readonly WatchEvent[]): Applied {
+  return { error: 0, value, events };
+}
+
+function failed(error: FailureCode): Applied {
+  return { error, events: NO_EVENTS };
+}

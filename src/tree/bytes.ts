@@ -1,0 +1,214 @@
+// Little binary writer/reader shared by the txn codec and the snapshot format.
+// Integers are LEB128 varints (zigzag for signed), because most fields (versions,
+// counts, small zxids) are small and a fixed 8 bytes each would double snapshots.
+import { assert } from '../util/assert.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+const TWO_POW_32 = 0x1_0000_0000;
+
+/** Thrown by ByteReader on truncated or malformed input (bad input, not a bug). */
+export class DecodeError extends Error {
+  override name = 'DecodeError';
+}
+
+export class ByteWriter {
+  private buffer: Uint8Array;
+  private view: DataView;
+  length = 0;
+
+  constructor(initialBytes = 256) {
+    this.buffer = new Uint8Array(initialBytes);
+    this.view = new DataView(this.buffer.buffer);
+  }
+
+  /** Bytes written so far (a view: copy it before the next write if you keep it). */
+  bytes(): Uint8Array {
+    return this.buffer.subarray(0, this.length);
+  }
+
+  reset(): void {
+    this.length = 0;
+  }
+
+  /** A copy of the first `count` bytes, removed from the writer (the rest moves down). */
+  takeFront(count: number): Uint8Array {
+    assert(count <= this.length, 'takeFront: more than written');
+    const front = this.buffer.slice(0, count);
+    this.buffer.copyWithin(0, count, this.length);
+    this.length -= count;
+    return front;
+  }
+
+  private ensure(extra: number): void {
+    const need = this.length + extra;
+    if (need <= this.buffer.length) return;
+    let size = this.buffer.length * 2;
+    while (size < need) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buffer.subarray(0, this.length));
+    this.buffer = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  u8(value: number): void {
+    this.ensure(1);
+    this.buffer[this.length++] = value;
+  }
+
+  u32(value: number): void {
+    this.ensure(4);
+    this.view.setUint32(this.length, value, true);
+    this.length += 4;
+  }
+
+  /** Fixed 8 bytes, for hashes. */
+  u64(value: bigint): void {
+    this.ensure(8);
+    this.view.setBigUint64(this.length, value, true);
+    this.length += 8;
+  }
+
+  /** Non-negative safe integer as a varint (up to 8 bytes for 2^53). */
+  uvar(value: number): void {
+    assert(Number.isSafeInteger(value) && value >= 0, `uvar: ${value} is not a non-negative safe integer`);
+    this.ensure(8);
+    let v = value;
+    while (v >= TWO_POW_32) {
+      this.buffer[this.length++] = (v % 128) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    while (v >= 0x80) {
+      this.buffer[this.length++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    this.buffer[this.length++] = v;
+  }
+
+  /** Signed safe integer, zigzag-encoded (versions can be -1). */
+  svar(value: number): void {
+    assert(Number.isSafeInteger(value), `svar: ${value} is not a safe integer`);
+    this.uvar(value >= 0 ? value * 2 : -value * 2 - 1);
+  }
+
+  raw(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.buffer.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
+  /** Length-prefixed bytes. */
+  blob(bytes: Uint8Array): void {
+    this.uvar(bytes.length);
+    this.raw(bytes);
+  }
+
+  /** Length-prefixed UTF-8. */
+  string(text: string): void {
+    // Worst case 3 bytes per UTF-16 unit; encodeInto writes in place without a temporary.
+    this.ensure(text.length * 3 + 8);
+    if (text.length < 128) {
+      const at = this.length;
+      this.length += 1;
+      const { written } = encoder.encodeInto(text, this.buffer.subarray(this.length));
+      if (written < 128) {
+        this.buffer[at] = written;
+        this.length += written;
+        return;
+      }
+      this.length = at;
+    }
+    const encoded = encoder.encode(text);
+    this.blob(encoded);
+  }
+
+  /** Overwrites a u32 written earlier (frame lengths). */
+  patchU32(at: number, value: number): void {
+    this.view.setUint32(at, value, true);
+  }
+}
+
+export class ByteReader {
+  private readonly view: DataView;
+  offset: number;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    offset = 0,
+    private readonly end = bytes.length,
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    this.offset = offset;
+  }
+
+  get remaining(): number {
+    return this.end - this.offset;
+  }
+
+  private need(count: number): void {
+    if (this.offset + count > this.end) throw new DecodeError(`truncated: need ${count} bytes at ${this.offset}`);
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.bytes[this.offset++];
+  }
+
+  u32(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.offset, true);
+    this.offset += 4;
+    return v;
+  }
+
+  u64(): bigint {
+    this.need(8);
+    const v = this.view.getBigUint64(this.offset, true);
+    this.offset += 8;
+    return v;
+  }
+
+  uvar(): number {
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < 8; i++) {
+      const b = this.u8();
+      result += (b & 0x7f) * scale;
+      if ((b & 0x80) === 0) {
+        if (!Number.isSafeInteger(result)) throw new DecodeError('varint exceeds a safe integer');
+        return result;
+      }
+      scale *= 128;
+    }
+    throw new DecodeError('varint too long');
+  }
+
+  svar(): number {
+    const z = this.uvar();
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  }
+
+  /** A copy, so the result does not pin the (possibly large) input buffer. */
+  blob(maxBytes: number): Uint8Array {
+    const length = this.uvar();
+    if (length > maxBytes) throw new DecodeError(`blob of ${length} bytes exceeds ${maxBytes}`);
+    this.need(length);
+    const out = this.bytes.slice(this.offset, this.offset + length);
+    this.offset += length;
+    return out;
+  }
+
+  string(maxBytes: number): string {
+    const length = this.uvar();
+    if (length > maxBytes) throw new DecodeError(`string of ${length} bytes exceeds ${maxBytes}`);
+    this.need(length);
+    let text: string;
+    try {
+      text = decoder.decode(this.bytes.subarray(this.offset, this.offset + length));
+    } catch {
+      throw new DecodeError('invalid UTF-8');
+    }
+    this.offset += length;
+    return text;
+  }
+}

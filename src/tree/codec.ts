@@ -1,0 +1,176 @@
+// The txn's binary form for the log: hand-written, compact (varints), versioned
+// by a leading byte. Kept in this one file so the FlatBuffers schema of a later
+// issue can replace it without touching anything else.
+import type { Acl } from './acl.js';
+import { ByteReader, ByteWriter, DecodeError } from './bytes.js';
+import { DEFAULT_TREE_OPTIONS, type TreeOptions } from './options.js';
+import { NodeKind, type CreateTxn, type MultiOpTxn, type Txn } from './types.js';
+
+const FORMAT = 1;
+const TAG = {
+  create: 1,
+  delete: 2,
+  setData: 3,
+  setACL: 4,
+  multi: 5,
+  sync: 6,
+  createSession: 7,
+  closeSession: 8,
+  check: 9,
+} as const;
+
+export { DecodeError };
+
+export function encodeTxn(txn: Txn): Uint8Array {
+  const w = new ByteWriter(64 + dataBytesOf(txn));
+  w.u8(FORMAT);
+  w.uvar(txn.timeMs);
+  switch (txn.type) {
+    case 'multi':
+      w.u8(TAG.multi);
+      w.uvar(txn.ops.length);
+      for (const op of txn.ops) writeOp(w, op);
+      break;
+    case 'sync':
+      w.u8(TAG.sync);
+      w.string(txn.path);
+      break;
+    case 'createSession':
+      w.u8(TAG.createSession);
+      w.uvar(txn.sessionId);
+      w.uvar(txn.timeoutMs);
+      break;
+    case 'closeSession':
+      w.u8(TAG.closeSession);
+      w.uvar(txn.sessionId);
+      break;
+    case 'setACL':
+      w.u8(TAG.setACL);
+      w.string(txn.path);
+      writeAcl(w, txn.acl);
+      w.svar(txn.version);
+      break;
+    default:
+      writeOp(w, txn);
+  }
+  return w.bytes().slice();
+}
+
+function dataBytesOf(txn: Txn): number {
+  if (txn.type === 'create' || txn.type === 'setData') return txn.data.length;
+  if (txn.type === 'multi') return txn.ops.reduce((n, op) => n + (op.type === 'create' || op.type === 'setData' ? op.data.length : 0), 0);
+  return 0;
+}
+
+function writeOp(w: ByteWriter, op: MultiOpTxn): void {
+  switch (op.type) {
+    case 'create':
+      w.u8(TAG.create);
+      w.string(op.path);
+      w.string(op.sequentialPrefix);
+      w.blob(op.data);
+      writeAcl(w, op.acl);
+      w.u8(op.kind);
+      w.uvar(op.ephemeralOwner);
+      w.uvar(op.ttlMs);
+      break;
+    case 'delete':
+      w.u8(TAG.delete);
+      w.string(op.path);
+      w.svar(op.version);
+      break;
+    case 'setData':
+      w.u8(TAG.setData);
+      w.string(op.path);
+      w.blob(op.data);
+      w.svar(op.version);
+      break;
+    case 'check':
+      w.u8(TAG.check);
+      w.string(op.path);
+      w.svar(op.version);
+      break;
+  }
+}
+
+export function writeAcl(w: ByteWriter, acl: readonly Acl[]): void {
+  w.uvar(acl.length);
+  for (const a of acl) {
+    w.uvar(a.perms);
+    w.string(a.scheme);
+    w.string(a.id);
+  }
+}
+
+export function readAcl(r: ByteReader, options: TreeOptions): Acl[] {
+  const count = r.uvar();
+  if (count > options.maxAclEntries) throw new DecodeError(`ACL of ${count} entries`);
+  const acl: Acl[] = [];
+  for (let i = 0; i < count; i++) {
+    const perms = r.uvar();
+    acl.push({ perms, scheme: r.string(options.maxAclIdBytes), id: r.string(options.maxAclIdBytes) });
+  }
+  return acl;
+}
+
+/** Decodes a txn, bounding every length by `options`; throws DecodeError on bad input. */
+export function decodeTxn(bytes: Uint8Array, options: TreeOptions = DEFAULT_TREE_OPTIONS): Txn {
+  const r = new ByteReader(bytes);
+  const format = r.u8();
+  if (format !== FORMAT) throw new DecodeError(`unknown txn format ${format}`);
+  const timeMs = r.uvar();
+  const tag = r.u8();
+  let txn: Txn;
+  switch (tag) {
+    case TAG.multi: {
+      const count = r.uvar();
+      if (count > options.maxMultiOps) throw new DecodeError(`multi of ${count} ops`);
+      const ops: MultiOpTxn[] = [];
+      for (let i = 0; i < count; i++) ops.push(readOp(r, r.u8(), options));
+      txn = { type: 'multi', ops, timeMs };
+      break;
+    }
+    case TAG.sync:
+      txn = { type: 'sync', path: r.string(options.maxPathBytes), timeMs };
+      break;
+    case TAG.createSession:
+      txn = { type: 'createSession', sessionId: r.uvar(), timeoutMs: r.uvar(), timeMs };
+      break;
+    case TAG.closeSession:
+      txn = { type: 'closeSession', sessionId: r.uvar(), timeMs };
+      break;
+    case TAG.setACL:
+      txn = { type: 'setACL', path: r.string(options.maxPathBytes), acl: readAcl(r, options), version: r.svar(), timeMs };
+      break;
+    default: {
+      const op = readOp(r, tag, options);
+      if (op.type === 'check') throw new DecodeError('check outside a multi');
+      txn = { ...op, timeMs };
+    }
+  }
+  if (r.remaining !== 0) throw new DecodeError(`${r.remaining} trailing bytes`);
+  return txn;
+}
+
+function readOp(r: ByteReader, tag: number, options: TreeOptions): MultiOpTxn {
+  switch (tag) {
+    case TAG.create: {
+      const path = r.string(options.maxPathBytes);
+      const sequentialPrefix = r.string(options.maxPathBytes);
+      const data = r.blob(options.maxDataBytes);
+      const acl = readAcl(r, options);
+      const kind = r.u8();
+      if (kind > NodeKind.Ttl) throw new DecodeError(`unknown node kind ${kind}`);
+      const create: CreateTxn = { type: 'create', path, sequentialPrefix, data, acl, kind: kind as NodeKind, ephemeralOwner: r.uvar(), ttlMs: r.uvar() };
+      return create;
+    }
+    case TAG.delete:
+      return { type: 'delete', path: r.string(options.maxPathBytes), version: r.svar() };
+    case TAG.setData:
+      return { type: 'setData', path: r.string(options.maxPathBytes), data: r.blob(options.maxDataBytes), version: r.svar() };
+    case TAG.check:
+      return { type: 'check', path: r.string(options.maxPathBytes), version: r.svar() };
+    default:
+      throw new DecodeError(`unknown txn tag ${tag}`);
+  }
+}

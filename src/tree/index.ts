@@ -1,0 +1,16 @@
+// src/tree: zook's replicated state machine, ZooKeeper's data model. See the
+// closing notes in README-like form at the bottom of this file.
+export { ErrorCode, errorName, type FailureCode, type Failure } from './errors.js';
+export { Perm, digestId, fixupAcl, hasPermission, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, CREATOR_ALL_ACL, ANYONE_ID, type Acl, type Id } from './acl.js';
+export { DEFAULT_TREE_OPTIONS, treeOptions, type TreeOptions } from './options.js';
+export { isValidPath, parentOf, nameOf, ROOT } from './paths.js';
+export * from './types.js';
+export { DataTree, type SessionState } from './tree.js';
+export { statOf } from './znode.js';
+export { prepare, type Prepared } from './prepare.js';
+export { apply, type Applied } from './apply.js';
+export { exists, getData, getChildren, getAllChildrenNumber, getEphemerals, getAcl, multiRead, type WatchTarget, type ChildrenPage, type ReadOutcome, type ReadOp, type ReadOpResult } from './reads.js';
+export { WatchRegistry, EventType, WatcherType, AddWatchMode, type WatchEvent, type WatcherId } from './watches.js';
+export { findExpired, DEFAULT_MAX_EXPIRED_PER_SWEEP } from './expiry.js';
+export { encodeTxn, decodeTxn, DecodeError } from './codec.js';
+export { writeSnapshot, loadSnapshot, loadSnapshotAsync, SnapshotLoader, SnapshotError, DEFAULT_MAX_CHUNK_BYTES, type SnapshotWriteOptions } from './snapshot.js';

@@ -1,0 +1,153 @@
+// Reads, served by any server from its own tree: exists, getData, getChildren
+// (whole or paged), getAllChildrenNumber, getEphemerals, getACL, multiRead, plus
+// watch registration with ZooKeeper's rules (NOTES 9): exists on a missing node
+// sets a watch that fires on create; getData and getChildren on a missing node
+// fail with NoNode and set none; a read refused by its ACL sets none.
+import { Perm, hasPermission, redactAcl, type Acl } from './acl.js';
+import { ErrorCode, type FailureCode } from './errors.js';
+import { isValidPath } from './paths.js';
+import type { DataTree } from './tree.js';
+import type { RequestSession, SessionId, Stat } from './types.js';
+import type { WatchRegistry, WatcherId } from './watches.js';
+import { statOf, upperBound, type Znode } from './znode.js';
+
+/** Where to register a watch the read asks for. */
+export interface WatchTarget {
+  readonly registry: WatchRegistry;
+  readonly watcher: WatcherId;
+}
+
+export type ReadOutcome<T> = ({ readonly error: 0 } & T) | { readonly error: FailureCode };
+
+export interface ChildrenPage {
+  /** Return names strictly after this one (the previous page's `next`). */
+  readonly after?: string;
+  /** Most names to return; default and maximum: options.maxChildrenPageSize. */
+  readonly limit?: number;
+}
+
+const BAD_ARGUMENTS = { error: ErrorCode.BadArguments } as const;
+const NO_NODE = { error: ErrorCode.NoNode } as const;
+const NO_AUTH = { error: ErrorCode.NoAuth } as const;
+
+function canRead(tree: DataTree, node: Znode, session: RequestSession, perm: number): boolean {
+  const acl = node.aclEntry.list;
+  // The overwhelmingly common world:anyone list: skip the general loop.
+  if (acl.length === 1 && acl[0].scheme === 'world' && (acl[0].perms & perm) !== 0) return true;
+  return hasPermission(acl, perm, session.authIds, tree.options.superDigest);
+}
+
+/** exists: Stat or NoNode; no ACL check (as ZooKeeper). A watch is set either way. */
+export function exists(tree: DataTree, path: string, session: RequestSession, watch?: WatchTarget): ReadOutcome<{ stat: Stat }> {
+  if (!isValidPath(path, tree.options.maxPathBytes)) return BAD_ARGUMENTS;
+  const node = tree.nodes.get(path);
+  watch?.registry.addDataWatch(path, watch.watcher);
+  return node === undefined ? NO_NODE : { error: 0, stat: statOf(node) };
+}
+
+/** getData: the node's bytes (shared; never mutate them) and Stat; needs READ. */
+export function getData(tree: DataTree, path: string, session: RequestSession, watch?: WatchTarget): ReadOutcome<{ data: Uint8Array; stat: Stat }> {
+  if (!isValidPath(path, tree.options.maxPathBytes)) return BAD_ARGUMENTS;
+  const node = tree.nodes.get(path);
+  if (node === undefined) return NO_NODE;
+  if (!canRead(tree, node, session, Perm.Read)) return NO_AUTH;
+  watch?.registry.addDataWatch(path, watch.watcher);
+  return { error: 0, data: node.data, stat: statOf(node) };
+}
+
+/**
+ * getChildren: names in ascending order and the parent's Stat; needs READ.
+ * Without `page`, all children (as ZooKeeper). With `page`, at most `limit` names
+ * after `page.after`, and `next` (the last name returned) when more remain.
+ */
+export function getChildren(
+  tree: DataTree,
+  path: string,
+  session: RequestSession,
+  watch?: WatchTarget,
+  page?: ChildrenPage,
+): ReadOutcome<{ children: readonly string[]; stat: Stat; next?: string }> {
+  if (!isValidPath(path, tree.options.maxPathBytes)) return BAD_ARGUMENTS;
+  const maxPage = tree.options.maxChildrenPageSize;
+  if (page !== undefined) {
+    const limit = page.limit;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > maxPage)) return BAD_ARGUMENTS;
+    if (page.after !== undefined && (typeof page.after !== 'string' || page.after.length > tree.options.maxPathBytes)) return BAD_ARGUMENTS;
+  }
+  const node = tree.nodes.get(path);
+  if (node === undefined) return NO_NODE;
+  if (!canRead(tree, node, session, Perm.Read)) return NO_AUTH;
+  watch?.registry.addChildWatch(path, watch.watcher);
+  const all = node.children ?? [];
+  if (page === undefined) return { error: 0, children: all.slice(), stat: statOf(node) };
+  const limit = page.limit ?? maxPage;
+  const start = page.after === undefined ? 0 : upperBound(all, page.after);
+  const end = Math.min(all.length, start + limit);
+  const children = all.slice(start, end);
+  return end < all.length ? { error: 0, children, stat: statOf(node), next: children[children.length - 1] } : { error: 0, children, stat: statOf(node) };
+}
+
+/** getAllChildrenNumber: every descendant, not just direct children (ZooKeeper 3.6); needs READ. */
+export function getAllChildrenNumber(tree: DataTree, path: string, session: RequestSession): ReadOutcome<{ count: number }> {
+  if (!isValidPath(path, tree.options.maxPathBytes)) return BAD_ARGUMENTS;
+  const node = tree.nodes.get(path);
+  if (node === undefined) return NO_NODE;
+  if (!canRead(tree, node, session, Perm.Read)) return NO_AUTH;
+  // ZooKeeper counts keys with the path prefix; the root counts every node but itself.
+  if (path === '/') return { error: 0, count: tree.nodes.size - 1 };
+  let count = 0;
+  const stack: string[] = [path];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    const children = tree.nodes.get(p)?.children;
+    if (children === null || children === undefined) continue;
+    count += children.length;
+    for (const name of children) stack.push(`${p}/${name}`);
+  }
+  return { error: 0, count };
+}
+
+/** getEphemerals: the session's ephemeral paths starting with `prefix` ("/" for all), sorted. */
+export function getEphemerals(tree: DataTree, sessionId: SessionId, prefix = '/'): ReadOutcome<{ paths: readonly string[] }> {
+  if (!isValidPath(prefix, tree.options.maxPathBytes) && !isValidPath(prefix + 'x', tree.options.maxPathBytes)) return BAD_ARGUMENTS;
+  const session = tree.sessions.get(sessionId);
+  if (session === undefined) return { error: 0, paths: [] };
+  const paths = [...session.ephemerals].filter((p) => p.startsWith(prefix)).sort();
+  return { error: 0, paths };
+}
+
+/**
+ * getACL: the list and Stat. Needs READ or ADMIN; without ADMIN, digest hashes
+ * come back as "user:x" (ZooKeeper 3.6+).
+ */
+export function getAcl(tree: DataTree, path: string, session: RequestSession): ReadOutcome<{ acl: readonly Acl[]; stat: Stat }> {
+  if (!isValidPath(path, tree.options.maxPathBytes)) return BAD_ARGUMENTS;
+  const node = tree.nodes.get(path);
+  if (node === undefined) return NO_NODE;
+  if (!canRead(tree, node, session, Perm.Read | Perm.Admin)) return NO_AUTH;
+  const acl = canRead(tree, node, session, Perm.Admin) ? node.aclEntry.list : redactAcl(node.aclEntry.list);
+  return { error: 0, acl, stat: statOf(node) };
+}
+
+export type ReadOp = { readonly type: 'getData'; readonly path: string } | { readonly type: 'getChildren'; readonly path: string };
+export type ReadOpResult =
+  | { readonly type: 'getData'; readonly data: Uint8Array; readonly stat: Stat }
+  | { readonly type: 'getChildren'; readonly children: readonly string[] }
+  | { readonly type: 'error'; readonly error: FailureCode };
+
+/**
+ * multiRead: getData / getChildren ops, each answered on its own (one failing does
+ * not fail the others, as ZooKeeper's read-only multi). Sets no watches.
+ */
+export function multiRead(tree: DataTree, ops: readonly ReadOp[], session: RequestSession): ReadOutcome<{ results: readonly ReadOpResult[] }> {
+  if (ops.length > tree.options.maxMultiOps) return BAD_ARGUMENTS;
+  const results: ReadOpResult[] = ops.map((op): ReadOpResult => {
+    if (op.type === 'getData') {
+      const r = getData(tree, op.path, session);
+      return r.error === 0 ? { type: 'getData', data: r.data, stat: r.stat } : { type: 'error', error: r.error };
+    }
+    const r = getChildren(tree, op.path, session);
+    return r.error === 0 ? { type: 'getChildren', children: r.children } : { type: 'error', error: r.error };
+  });
+  return { error: 0, results };
+}

@@ -1,0 +1,290 @@
+// Tree snapshots: the whole replicated state (nodes, ACL lists, sessions, the
+// zxid) as a stream of CRC-32C-checked frames, produced and consumed in bounded
+// chunks so no tree size ever needs one big buffer.
+//
+// Frame: [u32 payload length][u8 type][payload][u32 CRC-32C of the bytes before it].
+// Order: HEADER, SESSION* (by id), ACL* (by canonical text), NODE* (pre-order,
+// children in ascending order, so a parent always precedes its children and a
+// loader appends children already sorted), END (counts and the digest). The order
+// is canonical, so two equal trees give the same bytes, and the loader checks the
+// rebuilt tree's digest against the one recorded.
+//
+// The tree must not change while a snapshot is being written (asserted); the
+// server snapshots at a point between applies (or from a copy).
+import { crc32c } from '../core/index.js';
+import { assert } from '../util/assert.js';
+import type { AclEntry } from './acl.js';
+import { ByteReader, ByteWriter, DecodeError } from './bytes.js';
+import { readAcl, writeAcl } from './codec.js';
+import type { TreeOptions } from './options.js';
+import { ROOT, childPath } from './paths.js';
+import { DataTree } from './tree.js';
+import { NodeKind } from './types.js';
+import { Znode } from './znode.js';
+
+const MAGIC = 0x5a4b5453; // "ZKTS"
+const FORMAT = 1;
+const FRAME = { header: 1, session: 2, acl: 3, node: 4, end: 5 } as const;
+const FRAME_OVERHEAD = 9;
+
+export const DEFAULT_MAX_CHUNK_BYTES = 1024 * 1024;
+
+export class SnapshotError extends Error {
+  override name = 'SnapshotError';
+}
+
+export interface SnapshotWriteOptions {
+  /** Largest chunk yielded, bytes. */
+  readonly maxChunkBytes?: number;
+}
+
+/** The snapshot of `tree` as chunks of at most maxChunkBytes bytes (each a fresh buffer the caller may keep). */
+export function* writeSnapshot(tree: DataTree, options: SnapshotWriteOptions = {}): Generator<Uint8Array, void, undefined> {
+  const maxChunkBytes = options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
+  if (!Number.isSafeInteger(maxChunkBytes) || maxChunkBytes < 1) throw new RangeError(`maxChunkBytes must be a positive integer, got ${maxChunkBytes}`);
+  const modCount = tree.modCount;
+  const w = new ByteWriter(Math.min(maxChunkBytes, 1 << 20) + 64 * 1024);
+  let frameStart = 0;
+  const begin = (type: number): void => {
+    frameStart = w.length;
+    w.u32(0);
+    w.u8(type);
+  };
+  const end = (): void => {
+    w.patchU32(frameStart, w.length - frameStart - 5);
+    w.u32(crc32c(w.bytes().subarray(frameStart)));
+  };
+
+  const acls = tree.acls.sorted();
+  const aclIndex = new Map<AclEntry, number>(acls.map((a, i) => [a, i]));
+  const sessionIds = [...tree.sessions.keys()].sort((a, b) => a - b);
+
+  begin(FRAME.header);
+  w.u32(MAGIC);
+  w.uvar(FORMAT);
+  w.uvar(tree.lastZxid);
+  w.uvar(sessionIds.length);
+  w.uvar(acls.length);
+  w.uvar(tree.nodes.size);
+  end();
+  for (const id of sessionIds) {
+    begin(FRAME.session);
+    w.uvar(id);
+    w.uvar(tree.sessions.get(id)!.timeoutMs);
+    end();
+    yield* flush(w, maxChunkBytes, false);
+  }
+  for (let i = 0; i < acls.length; i++) {
+    begin(FRAME.acl);
+    w.uvar(i);
+    writeAcl(w, acls[i].list);
+    end();
+    yield* flush(w, maxChunkBytes, false);
+  }
+  const stack: string[] = [ROOT];
+  let written = 0;
+  while (stack.length > 0) {
+    assert(tree.modCount === modCount, 'the tree changed while a snapshot of it was being written');
+    const path = stack.pop()!;
+    const node = tree.nodes.get(path);
+    assert(node !== undefined, `snapshot: ${path} listed as a child but missing`);
+    begin(FRAME.node);
+    w.string(path);
+    w.uvar(aclIndex.get(node.aclEntry)!);
+    w.uvar(node.czxid);
+    w.uvar(node.mzxid);
+    w.uvar(node.pzxid);
+    w.uvar(node.ctime);
+    w.uvar(node.mtime);
+    w.svar(node.version);
+    w.svar(node.cversion);
+    w.svar(node.aversion);
+    w.uvar(node.ephemeralOwner);
+    w.u8(node.kind);
+    w.uvar(node.ttlMs);
+    w.uvar(node.childCreates);
+    w.blob(node.data);
+    end();
+    written++;
+    const children = node.children;
+    if (children !== null) for (let i = children.length - 1; i >= 0; i--) stack.push(childPath(path, children[i]));
+    yield* flush(w, maxChunkBytes, false);
+  }
+  assert(written === tree.nodes.size, `snapshot wrote ${written} nodes of ${tree.nodes.size}`);
+  begin(FRAME.end);
+  w.u64(tree.digest);
+  w.uvar(written);
+  end();
+  yield* flush(w, maxChunkBytes, true);
+}
+
+function* flush(w: ByteWriter, maxChunkBytes: number, final: boolean): Generator<Uint8Array, void, undefined> {
+  while (w.length >= maxChunkBytes) yield w.takeFront(maxChunkBytes);
+  if (final && w.length > 0) yield w.takeFront(w.length);
+}
+
+/**
+ * Rebuilds a tree from snapshot chunks fed in order. Memory stays bounded by the
+ * largest frame (one node: path + data) plus one chunk.
+ */
+export class SnapshotLoader {
+  private buffer = new Uint8Array(64 * 1024);
+  private start = 0;
+  private end = 0;
+  private readonly tree: DataTree;
+  private readonly maxFrameBytes: number;
+  private stage: 'header' | 'body' | 'done' = 'header';
+  private expected = { sessions: 0, acls: 0, nodes: 0 };
+  private seen = { sessions: 0, acls: 0, nodes: 0 };
+  private readonly aclByIndex: (readonly import('./acl.js').Acl[])[] = [];
+
+  constructor(options: Partial<TreeOptions> = {}) {
+    this.tree = new DataTree(options);
+    this.tree.clearForRestore();
+    const o = this.tree.options;
+    this.maxFrameBytes = o.maxDataBytes + o.maxPathBytes + 256;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (this.stage === 'done' && chunk.length > 0) throw new SnapshotError('bytes after the end of the snapshot');
+    this.append(chunk);
+    while (this.stage !== 'done') {
+      const available = this.end - this.start;
+      if (available < 5) break;
+      const view = new DataView(this.buffer.buffer, this.buffer.byteOffset + this.start, available);
+      const payloadLength = view.getUint32(0, true);
+      if (payloadLength > this.maxFrameBytes) throw new SnapshotError(`frame of ${payloadLength} bytes exceeds the limit ${this.maxFrameBytes}`);
+      const frameLength = payloadLength + FRAME_OVERHEAD;
+      if (available < frameLength) break;
+      const frame = this.buffer.subarray(this.start, this.start + frameLength);
+      const stored = view.getUint32(frameLength - 4, true);
+      if (crc32c(frame.subarray(0, frameLength - 4)) !== stored) throw new SnapshotError('frame checksum mismatch (corrupt snapshot)');
+      try {
+        this.frame(frame[4], new ByteReader(frame, 5, frameLength - 4));
+      } catch (error) {
+        if (error instanceof DecodeError) throw new SnapshotError(`malformed frame: ${error.message}`);
+        throw error;
+      }
+      this.start += frameLength;
+    }
+  }
+
+  /** The loaded tree; throws if the stream ended early or the digest disagrees. */
+  finish(): DataTree {
+    if (this.stage !== 'done') throw new SnapshotError('snapshot ended before its END frame (truncated)');
+    return this.tree;
+  }
+
+  private append(chunk: Uint8Array): void {
+    const live = this.end - this.start;
+    if (this.end + chunk.length > this.buffer.length) {
+      if (live + chunk.length <= this.buffer.length) {
+        this.buffer.copyWithin(0, this.start, this.end);
+      } else {
+        let size = this.buffer.length * 2;
+        while (size < live + chunk.length) size *= 2;
+        const next = new Uint8Array(size);
+        next.set(this.buffer.subarray(this.start, this.end));
+        this.buffer = next;
+      }
+      this.start = 0;
+      this.end = live;
+    }
+    this.buffer.set(chunk, this.end);
+    this.end += chunk.length;
+  }
+
+  private frame(type: number, r: ByteReader): void {
+    const tree = this.tree;
+    const o = tree.options;
+    if (this.stage === 'header') {
+      if (type !== FRAME.header) throw new SnapshotError('snapshot does not start with a header');
+      if (r.u32() !== MAGIC) throw new SnapshotError('not a zook tree snapshot (bad magic)');
+      const format = r.uvar();
+      if (format !== FORMAT) throw new SnapshotError(`unknown snapshot format ${format}`);
+      tree.lastZxid = r.uvar();
+      this.expected = { sessions: r.uvar(), acls: r.uvar(), nodes: r.uvar() };
+      this.stage = 'body';
+      return;
+    }
+    switch (type) {
+      case FRAME.session: {
+        if (this.seen.acls > 0 || this.seen.nodes > 0) throw new SnapshotError('session frame out of order');
+        const id = r.uvar();
+        const timeoutMs = r.uvar();
+        if (tree.sessions.has(id)) throw new SnapshotError(`session ${id} twice`);
+        tree.addSession(id, timeoutMs);
+        this.seen.sessions++;
+        break;
+      }
+      case FRAME.acl: {
+        if (this.seen.nodes > 0) throw new SnapshotError('ACL frame out of order');
+        const index = r.uvar();
+        if (index !== this.aclByIndex.length) throw new SnapshotError('ACL frames out of order');
+        this.aclByIndex.push(readAcl(r, o));
+        this.seen.acls++;
+        break;
+      }
+      case FRAME.node: {
+        const path = r.string(o.maxPathBytes);
+        const aclIndex = r.uvar();
+        const acl = this.aclByIndex[aclIndex];
+        if (acl === undefined) throw new SnapshotError(`node ${path}: unknown ACL ${aclIndex}`);
+        const czxid = r.uvar();
+        const mzxid = r.uvar();
+        const pzxid = r.uvar();
+        const ctime = r.uvar();
+        const mtime = r.uvar();
+        const version = r.svar();
+        const cversion = r.svar();
+        const aversion = r.svar();
+        const owner = r.uvar();
+        const kind = r.u8();
+        if (kind > NodeKind.Ttl) throw new SnapshotError(`node ${path}: unknown kind ${kind}`);
+        const ttlMs = r.uvar();
+        const childCreates = r.uvar();
+        const data = r.blob(o.maxDataBytes);
+        if (tree.nodes.has(path)) throw new SnapshotError(`node ${path} twice`);
+        if (this.seen.nodes === 0 ? path !== ROOT : !tree.nodes.has(parentPathOf(path))) throw new SnapshotError(`node ${path} before its parent`);
+        if (kind === NodeKind.Ephemeral && !tree.sessions.has(owner)) throw new SnapshotError(`node ${path}: owner session ${owner} missing`);
+        const node = new Znode(data, tree.acls.acquire(acl), czxid, mzxid, pzxid, ctime, mtime, version, cversion, aversion, owner, kind as NodeKind, ttlMs);
+        node.childCreates = childCreates;
+        tree.restoreNode(path, node);
+        this.seen.nodes++;
+        break;
+      }
+      case FRAME.end: {
+        const digest = r.u64();
+        const nodes = r.uvar();
+        const { expected, seen } = this;
+        if (seen.sessions !== expected.sessions || seen.acls !== expected.acls || seen.nodes !== expected.nodes || nodes !== seen.nodes) {
+          throw new SnapshotError('snapshot counts disagree with its header (truncated or corrupt)');
+        }
+        if (digest !== tree.digest) throw new SnapshotError('digest of the loaded tree differs from the recorded one');
+        this.stage = 'done';
+        break;
+      }
+      default:
+        throw new SnapshotError(`unknown frame type ${type}`);
+    }
+  }
+}
+
+function parentPathOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash === 0 ? ROOT : path.slice(0, slash);
+}
+
+/** Loads a snapshot from chunks (a generator, an array, a sync file reader). */
+export function loadSnapshot(chunks: Iterable<Uint8Array>, options: Partial<TreeOptions> = {}): DataTree {
+  const loader = new SnapshotLoader(options);
+  for (const chunk of chunks) loader.push(chunk);
+  return loader.finish();
+}
+
+/** Loads a snapshot from an async stream of chunks (e.g. a file read stream). */
+export async function loadSnapshotAsync(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: Partial<TreeOptions> = {}): Promise<DataTree> {
+  const loader = new SnapshotLoader(options);
+  for await (const chunk of chunks) loader.push(chunk);
+  return loader.finish();
+}

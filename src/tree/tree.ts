@@ -1,0 +1,206 @@
+// The replicated state: znodes by path, sessions, shared ACL lists, the digest
+// and the zxid the tree is at. Only primitives live here (add a node, remove a
+// node, set data, set ACL, sessions); the ZooKeeper rules that decide whether a
+// primitive may run live in checks.ts, prepare.ts and apply.ts.
+import { assert } from '../util/assert.js';
+import { AclTable, OPEN_ACL_UNSAFE, type Acl, type AclEntry } from './acl.js';
+import { addHash, contentHash, fieldsHash, nodeHash, sessionHash, subtractHash } from './digest.js';
+import type { NodeView } from './checks.js';
+import { treeOptions, type TreeOptions } from './options.js';
+import { ROOT, nameOf, parentOf } from './paths.js';
+import { NodeKind, type SessionId, type Zxid } from './types.js';
+import { EMPTY_DATA, Znode } from './znode.js';
+
+export interface SessionState {
+  readonly timeoutMs: number;
+  /** Paths of this session's ephemerals. */
+  readonly ephemerals: Set<string>;
+}
+
+export class DataTree implements NodeView {
+  readonly options: TreeOptions;
+  /** Every node by full path, the root included. */
+  readonly nodes = new Map<string, Znode>();
+  readonly sessions = new Map<SessionId, SessionState>();
+  readonly acls = new AclTable();
+  /** Container and TTL nodes, so findExpired never scans the whole tree. */
+  readonly containers = new Set<string>();
+  readonly ttlNodes = new Set<string>();
+  /** The zxid of the last applied txn (0 for a new tree). */
+  lastZxid: Zxid = 0;
+  private digestValue = 0n;
+  /** Bumped by every change; a snapshot in progress asserts it is unchanged. */
+  modCount = 0;
+
+  constructor(options: Partial<TreeOptions> = {}) {
+    this.options = treeOptions(options);
+    const root = new Znode(EMPTY_DATA, this.acls.acquire(OPEN_ACL_UNSAFE), 0, 0, 0, 0, 0, 0, 0, 0, 0, NodeKind.Persistent, 0);
+    this.nodes.set(ROOT, root);
+    this.digestValue = nodeHash(ROOT, root);
+  }
+
+  /** The digest of all nodes and sessions: equal trees have equal digests. */
+  get digest(): bigint {
+    return this.digestValue;
+  }
+
+  get nodeCount(): number {
+    return this.nodes.size;
+  }
+
+  get(path: string): Znode | undefined {
+    return this.nodes.get(path);
+  }
+
+  /** NodeView (checks.ts): the tree itself is the view the rules read. */
+  lookup(path: string): Znode | undefined {
+    return this.nodes.get(path);
+  }
+
+  hasSession(sessionId: SessionId): boolean {
+    return this.sessions.has(sessionId);
+  }
+
+  // -------------------------------------------------------------------------
+  // Primitives. Callers have checked every rule; these assert the invariants.
+
+  addNode(
+    path: string,
+    data: Uint8Array,
+    acl: readonly Acl[],
+    kind: NodeKind,
+    ephemeralOwner: SessionId,
+    ttlMs: number,
+    zxid: Zxid,
+    timeMs: number,
+  ): Znode {
+    const parentPath = parentOf(path);
+    const parent = this.nodes.get(parentPath);
+    assert(parent !== undefined, `addNode ${path}: parent missing`);
+    assert(!this.nodes.has(path), `addNode ${path}: exists`);
+    this.modCount++;
+    const parentBefore = fieldsHash(parentPath, parent);
+    parent.addChild(nameOf(path));
+    parent.cversion++;
+    parent.childCreates++;
+    parent.pzxid = zxid;
+    const node = new Znode(data, this.acls.acquire(acl), zxid, zxid, zxid, timeMs, timeMs, 0, 0, 0, ephemeralOwner, kind, ttlMs);
+    this.nodes.set(path, node);
+    if (kind === NodeKind.Ephemeral) {
+      const session = this.sessions.get(ephemeralOwner);
+      assert(session !== undefined, `addNode ${path}: owner session ${ephemeralOwner} missing`);
+      session.ephemerals.add(path);
+    } else if (kind === NodeKind.Container) {
+      this.containers.add(path);
+    } else if (kind === NodeKind.Ttl) {
+      this.ttlNodes.add(path);
+    }
+    let d = subtractHash(this.digestValue, parentBefore);
+    d = addHash(d, fieldsHash(parentPath, parent));
+    this.digestValue = addHash(d, nodeHash(path, node));
+    return node;
+  }
+
+  removeNode(path: string, zxid: Zxid): void {
+    assert(path !== ROOT, 'removeNode: the root');
+    const node = this.nodes.get(path);
+    assert(node !== undefined, `removeNode ${path}: missing`);
+    assert(node.children === null, `removeNode ${path}: has children`);
+    const parentPath = parentOf(path);
+    const parent = this.nodes.get(parentPath);
+    assert(parent !== undefined, `removeNode ${path}: parent missing`);
+    this.modCount++;
+    let d = subtractHash(this.digestValue, nodeHash(path, node));
+    d = subtractHash(d, fieldsHash(parentPath, parent));
+    assert(parent.removeChild(nameOf(path)), `removeNode ${path}: not in parent's children`);
+    parent.cversion++;
+    // ZooKeeper keeps pzxid monotonic: a delete never lowers it.
+    if (zxid > parent.pzxid) parent.pzxid = zxid;
+    this.digestValue = addHash(d, fieldsHash(parentPath, parent));
+    this.nodes.delete(path);
+    this.acls.release(node.aclEntry);
+    if (node.kind === NodeKind.Ephemeral) {
+      this.sessions.get(node.ephemeralOwner)?.ephemerals.delete(path);
+    } else if (node.kind === NodeKind.Container) {
+      this.containers.delete(path);
+    } else if (node.kind === NodeKind.Ttl) {
+      this.ttlNodes.delete(path);
+    }
+  }
+
+  setNodeData(path: string, node: Znode, data: Uint8Array, zxid: Zxid, timeMs: number): void {
+    this.modCount++;
+    let d = subtractHash(this.digestValue, fieldsHash(path, node));
+    d = subtractHash(d, contentHash(path, node.data));
+    node.data = data;
+    node.version++;
+    node.mzxid = zxid;
+    node.mtime = timeMs;
+    d = addHash(d, fieldsHash(path, node));
+    this.digestValue = addHash(d, contentHash(path, data));
+  }
+
+  setNodeAcl(path: string, node: Znode, acl: readonly Acl[]): void {
+    this.modCount++;
+    const d = subtractHash(this.digestValue, fieldsHash(path, node));
+    const old: AclEntry = node.aclEntry;
+    node.aclEntry = this.acls.acquire(acl);
+    this.acls.release(old);
+    node.aversion++;
+    this.digestValue = addHash(d, fieldsHash(path, node));
+  }
+
+  addSession(sessionId: SessionId, timeoutMs: number): void {
+    assert(!this.sessions.has(sessionId), `addSession ${sessionId}: exists`);
+    this.modCount++;
+    this.sessions.set(sessionId, { timeoutMs, ephemerals: new Set() });
+    this.digestValue = addHash(this.digestValue, sessionHash(sessionId, timeoutMs));
+  }
+
+  removeSession(sessionId: SessionId): void {
+    const session = this.sessions.get(sessionId);
+    assert(session !== undefined && session.ephemerals.size === 0, `removeSession ${sessionId}: missing or still owns ephemerals`);
+    this.modCount++;
+    this.sessions.delete(sessionId);
+    this.digestValue = subtractHash(this.digestValue, sessionHash(sessionId, session.timeoutMs));
+  }
+
+  /** Used by the snapshot loader only: a node exactly as it was, parent before child. */
+  restoreNode(path: string, node: Znode): void {
+    assert(!this.nodes.has(path), `restoreNode ${path}: exists`);
+    this.modCount++;
+    if (path === ROOT) {
+      const old = this.nodes.get(ROOT);
+      assert(old === undefined, 'restoreNode: root twice');
+    } else {
+      const parent = this.nodes.get(parentOf(path));
+      assert(parent !== undefined, `restoreNode ${path}: parent missing (snapshot order is parent first)`);
+      parent.addChild(nameOf(path));
+    }
+    this.nodes.set(path, node);
+    if (node.kind === NodeKind.Ephemeral) {
+      const session = this.sessions.get(node.ephemeralOwner);
+      assert(session !== undefined, `restoreNode ${path}: owner session missing`);
+      session.ephemerals.add(path);
+    } else if (node.kind === NodeKind.Container) this.containers.add(path);
+    else if (node.kind === NodeKind.Ttl) this.ttlNodes.add(path);
+    this.digestValue = addHash(this.digestValue, nodeHash(path, node));
+  }
+
+  /** Used by the snapshot loader: starts from nothing (not even a root). */
+  clearForRestore(): void {
+    const root = this.nodes.get(ROOT);
+    assert(this.nodes.size === 1 && root !== undefined && this.sessions.size === 0, 'clearForRestore: the tree is not new');
+    this.nodes.delete(ROOT);
+    this.acls.release(root.aclEntry);
+    this.digestValue = 0n;
+  }
+
+  /** Recomputes the digest from scratch; tests compare it with the incremental one. */
+  recomputeDigest(): bigint {
+    let d = 0n;
+    for (const [path, node] of this.nodes) d = addHash(d, nodeHash(path, node));
+    for (const [id, s] of this.sessions) d = addHash(d, sessionHash(id, s.timeoutMs));
+    return d;
+  }
+}
