@@ -85,14 +85,21 @@ export function prepare(tree: DataTree, request: WriteRequest, session: RequestS
 
 function prepareMulti(tree: DataTree, view: NodeView, ops: readonly MultiOpRequest[], session: RequestSession, acl: AclCheck, timeMs: number): Prepared {
   if (ops.length > tree.options.maxMultiOps) return failed(ErrorCode.BadArguments);
+  // ZooKeeper checks op by op, each completely: the failing op is the first that
+  // fails a static rule (bad path, size) or a dynamic one, whichever comes first.
   const txns: MultiOpTxn[] = [];
-  for (let i = 0; i < ops.length; i++) {
-    const txn = multiOpTxnOf(tree, ops[i], session);
-    if (typeof txn === 'number') return failedMulti(ops.length, i, txn);
+  let staticError: FailureCode | null = null;
+  for (const op of ops) {
+    const txn = multiOpTxnOf(tree, op, session);
+    if (typeof txn === 'number') {
+      staticError = txn;
+      break;
+    }
     txns.push(txn);
   }
   const checked = checkMulti(view, txns, acl, tree.options.maxPathBytes);
   if (!checked.ok) return failedMulti(ops.length, checked.failedAt, checked.error);
+  if (staticError !== null) return failedMulti(ops.length, txns.length, staticError);
   // Record the predicted sequential names; apply re-derives them the same way.
   const resolved = txns.map((t, i): MultiOpTxn => (t.type === 'create' ? { ...t, path: checked.paths[i] } : t));
   return ok({ type: 'multi', ops: resolved, timeMs });

@@ -1,0 +1,97 @@
+// Model-based test: long random sequences of writes (every create mode, versions,
+// ACLs, multi, sessions opening and closing, expiry sweeps) applied to the tree and
+// to the reference model in model.ts; results, errors, Stat fields, data, ACLs and
+// children must agree at every step.
+import { describe, expect, test } from 'vitest';
+import { SeededRandom } from '../../src/util/random.js';
+import { exists, findExpired, getAcl, getChildren, getData, type Stat } from '../../src/tree/index.js';
+import { seeded } from '../support/seeded.js';
+import { Harness } from './harness.js';
+import { Model, SUPER } from './model.js';
+import { SESSION_IDS, Workload, idsOf } from './workload.js';
+
+const MAX_DATA = 10;
+const MAX_TTL = 10_000;
+
+function compareAll(h: Harness, m: Model, step: number): void {
+  const treePaths = [...h.tree.nodes.keys()].sort();
+  const modelPaths = [...m.nodes.keys()].sort();
+  expect(treePaths, `paths at step ${step}`).toEqual(modelPaths);
+  const su = { id: 0, authIds: [{ scheme: 'digest', id: SUPER }] };
+  for (const path of modelPaths) {
+    const e = exists(h.tree, path, su);
+    expect(e.error === 0 && e.stat, `stat of ${path} at step ${step}`).toEqual(m.stat(path));
+    const d = getData(h.tree, path, su);
+    expect(d.error === 0 && [...d.data], `data of ${path} at step ${step}`).toEqual([...m.read(path, su.authIds).data!]);
+    const c = getChildren(h.tree, path, su);
+    expect(c.error === 0 && c.children, `children of ${path} at step ${step}`).toEqual(m.children(path));
+    const a = getAcl(h.tree, path, su);
+    expect(a.error === 0 && a.acl, `acl of ${path} at step ${step}`).toEqual(m.aclOf(path));
+  }
+  expect([...h.tree.sessions.keys()].sort(), `sessions at step ${step}`).toEqual([...m.sessions.keys()].sort());
+  expect(h.tree.digest, `incremental digest at step ${step}`).toBe(h.tree.recomputeDigest());
+}
+
+function strip(stat: Stat | undefined): Stat | undefined {
+  return stat;
+}
+
+function runModel(rng: SeededRandom, steps: number): void {
+  const h = new Harness({ maxDataBytes: MAX_DATA, maxTtlMs: MAX_TTL, superDigest: SUPER });
+  const m = new Model(MAX_DATA, MAX_TTL);
+  const workload = new Workload(rng, () => [...m.nodes.keys()]);
+  for (const id of SESSION_IDS.slice(0, 3)) {
+    h.openSession(id);
+    m.write({ type: 'createSession', sessionId: id, timeoutMs: 10_000 }, 0, [], h.nowMs);
+  }
+  for (let step = 0; step < steps; step++) {
+    h.nowMs += rng.int(500);
+    if (rng.int(25) === 0) {
+      // An expiry sweep: the tree's proposal must match the model's, and applying it must agree.
+      const txns = findExpired(h.tree, h.nowMs);
+      expect(txns.map((t) => (t.type === 'delete' ? { path: t.path, version: t.version } : null)), `expired at step ${step}`).toEqual(m.expired(h.nowMs));
+      for (const txn of txns) {
+        if (txn.type !== 'delete') continue;
+        expect(h.applyTxn(txn).error).toBe(0);
+        expect(m.expire(txn.path, txn.version)).toBe(0);
+      }
+      continue;
+    }
+    const request = workload.request();
+    const open = [...m.sessions.keys()];
+    const session = rng.int(20) === 0 ? 99 : open.length > 0 && rng.int(10) < 9 ? rng.pick(open) : rng.pick(SESSION_IDS);
+    const ids = idsOf(session);
+    const expected = m.write(request, session, ids, h.nowMs);
+    const actual = h.write(request, { id: session, authIds: ids });
+    const where = `step ${step}: ${JSON.stringify(request, (_k, v) => (v instanceof Uint8Array ? `bytes(${v.length})` : v))} from session ${session}`;
+    expect(actual.error, `error at ${where}`).toBe(expected.error);
+    expect(h.zxid, `zxid at ${where}`).toBe(m.zxid);
+    if (request.type === 'multi' && expected.results === undefined) {
+      expect('multi' in actual && actual.multi !== undefined, `whole-multi failure at ${where}`).toBe(false);
+    } else if (request.type === 'multi') {
+      const results = actual.error === 0 ? ('value' in actual && actual.value?.type === 'multi' ? actual.value.results : []) : 'multi' in actual ? (actual.multi as { results: unknown[] }).results : 'value' in actual && actual.value?.type === 'multi' ? actual.value.results : [];
+      const brief = (results as { type: string; error?: number; path?: string; stat?: Stat }[]).map((r) => ({ error: r.type === 'error' ? r.error : 0, path: r.type === 'create' ? r.path : undefined, stat: strip(r.stat) }));
+      expect(brief, `multi results at ${where}`).toEqual(expected.results!.map((r) => ({ error: r.error, path: r.path, stat: r.stat })));
+    } else if (actual.error === 0 && 'value' in actual && actual.value !== undefined) {
+      const v = actual.value;
+      if (v.type === 'create') expect({ path: v.path, stat: v.stat }, `create result at ${where}`).toEqual({ path: expected.path, stat: expected.stat });
+      if (v.type === 'setData' || v.type === 'setACL') expect(v.stat, `stat at ${where}`).toEqual(expected.stat);
+    }
+    // Every step: one random node read back through the read API, as that session.
+    const probe = rng.pick([...m.nodes.keys()]);
+    const want = m.read(probe, ids);
+    const got = getData(h.tree, probe, { id: session, authIds: ids });
+    expect(got.error, `read ${probe} at ${where}`).toBe(want.error);
+    if (got.error === 0) expect(got.stat).toEqual(want.stat);
+    if (step % 50 === 0) compareAll(h, m, step);
+  }
+  compareAll(h, m, steps);
+}
+
+describe('model-based: the tree agrees with the reference model', () => {
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    test(`2,000 random writes, seed ${seed}`, () => {
+      seeded(seed, (rng) => runModel(rng, 2000));
+    });
+  }
+});
