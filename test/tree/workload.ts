@@ -1,7 +1,7 @@
 // Random write requests over a small namespace (so names collide, versions match
 // and miss, parents exist and vanish), for the model and determinism tests.
 import type { SeededRandom } from '../../src/util/random.js';
-import { digestId, type Acl, type CreateMode, type Id, type MultiOpRequest, type WriteRequest } from '../../src/tree/index.js';
+import { digestId, type Acl, type CreateMode, type CreateRequest, type Id, type MultiOpRequest, type WriteRequest } from '../../src/tree/index.js';
 
 export const ALICE: Id = { scheme: 'digest', id: digestId('alice', 'secret') };
 /** Session ids used by the workload; session 2 is authenticated as alice. */
@@ -55,7 +55,7 @@ export class Workload {
     return this.rng.bytes(this.rng.int(12));
   }
 
-  create(): MultiOpRequest {
+  create(): CreateRequest {
     const rng = this.rng;
     const mode = rng.int(7) as CreateMode;
     const ttl = mode === 5 || mode === 6 ? (rng.int(20) === 0 ? 0 : rng.between(1, 5000)) : rng.int(50) === 0 ? 100 : undefined;
