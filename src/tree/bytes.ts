@@ -15,11 +15,14 @@ export class DecodeError extends Error {
 export class ByteWriter {
   private buffer: Uint8Array;
   private view: DataView;
+  /** The same memory as a Buffer, for its latin1 writer. */
+  private nodeBuffer: Buffer;
   length = 0;
 
   constructor(initialBytes = 256) {
     this.buffer = new Uint8Array(initialBytes);
     this.view = new DataView(this.buffer.buffer);
+    this.nodeBuffer = Buffer.from(this.buffer.buffer);
   }
 
   /** Bytes written so far (a view: copy it before the next write if you keep it). */
@@ -49,6 +52,7 @@ export class ByteWriter {
     next.set(this.buffer.subarray(0, this.length));
     this.buffer = next;
     this.view = new DataView(next.buffer);
+    this.nodeBuffer = Buffer.from(next.buffer);
   }
 
   u8(value: number): void {
@@ -71,7 +75,7 @@ export class ByteWriter {
 
   /** Non-negative safe integer as a varint (up to 8 bytes for 2^53). */
   uvar(value: number): void {
-    assert(Number.isSafeInteger(value) && value >= 0, `uvar: ${value} is not a non-negative safe integer`);
+    if (!(Number.isSafeInteger(value) && value >= 0)) assert(false, `uvar: ${value} is not a non-negative safe integer`);
     this.ensure(8);
     let v = value;
     while (v >= TWO_POW_32) {
@@ -87,7 +91,7 @@ export class ByteWriter {
 
   /** Signed safe integer, zigzag-encoded (versions can be -1). */
   svar(value: number): void {
-    assert(Number.isSafeInteger(value), `svar: ${value} is not a safe integer`);
+    if (!Number.isSafeInteger(value)) assert(false, `svar: ${value} is not a safe integer`);
     this.uvar(value >= 0 ? value * 2 : -value * 2 - 1);
   }
 
@@ -101,6 +105,13 @@ export class ByteWriter {
   blob(bytes: Uint8Array): void {
     this.uvar(bytes.length);
     this.raw(bytes);
+  }
+
+  /** A one-byte-per-char string's chars as bytes (see StoredData in znode.ts); no length prefix. */
+  latin1(text: string): void {
+    this.ensure(text.length);
+    this.nodeBuffer.write(text, this.length, text.length, 'latin1');
+    this.length += text.length;
   }
 
   /** Length-prefixed UTF-8. */
@@ -196,6 +207,16 @@ export class ByteReader {
     const out = this.bytes.slice(this.offset, this.offset + length);
     this.offset += length;
     return out;
+  }
+
+  /** Length-prefixed bytes as a one-byte-per-char string (StoredData). */
+  latin1(maxBytes: number): string {
+    const length = this.uvar();
+    if (length > maxBytes) throw new DecodeError(`data of ${length} bytes exceeds ${maxBytes}`);
+    this.need(length);
+    const text = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + this.offset, length).toString('latin1');
+    this.offset += length;
+    return text;
   }
 
   string(maxBytes: number): string {

@@ -8,7 +8,7 @@
 // stat, contentHash covers path and data.
 import { hash64 } from '../core/index.js';
 import { ByteWriter } from './bytes.js';
-import type { Znode } from './znode.js';
+import type { StoredData, Znode } from './znode.js';
 
 const MASK = (1n << 64n) - 1n;
 const scratch = new ByteWriter(4096);
@@ -41,11 +41,11 @@ export function fieldsHash(path: string, node: Znode): bigint {
   return hash64(w.bytes(), 0x5a1n);
 }
 
-export function contentHash(path: string, data: Uint8Array): bigint {
+export function contentHash(path: string, data: StoredData): bigint {
   const w = scratch;
   w.reset();
   w.string(path);
-  w.raw(data);
+  w.latin1(data);
   return hash64(w.bytes(), 0xda7an);
 }
 

@@ -9,7 +9,7 @@ import { isValidPath } from './paths.js';
 import type { DataTree } from './tree.js';
 import type { RequestSession, SessionId, Stat } from './types.js';
 import type { WatchRegistry, WatcherId } from './watches.js';
-import { statOf, upperBound, type Znode } from './znode.js';
+import { loadData, statOf, upperBound, type Znode } from './znode.js';
 
 /** Where to register a watch the read asks for. */
 export interface WatchTarget {
@@ -45,14 +45,14 @@ export function exists(tree: DataTree, path: string, session: RequestSession, wa
   return node === undefined ? NO_NODE : { error: 0, stat: statOf(node) };
 }
 
-/** getData: the node's bytes (shared; never mutate them) and Stat; needs READ. */
+/** getData: a fresh copy of the node's bytes and its Stat; needs READ. */
 export function getData(tree: DataTree, path: string, session: RequestSession, watch?: WatchTarget): ReadOutcome<{ data: Uint8Array; stat: Stat }> {
   if (!isValidPath(path, tree.options.maxPathBytes)) return BAD_ARGUMENTS;
   const node = tree.nodes.get(path);
   if (node === undefined) return NO_NODE;
   if (!canRead(tree, node, session, Perm.Read)) return NO_AUTH;
   watch?.registry.addDataWatch(path, watch.watcher);
-  return { error: 0, data: node.data, stat: statOf(node) };
+  return { error: 0, data: loadData(node.data), stat: statOf(node) };
 }
 
 /**
@@ -79,12 +79,20 @@ export function getChildren(
   if (!canRead(tree, node, session, Perm.Read)) return NO_AUTH;
   watch?.registry.addChildWatch(path, watch.watcher);
   const all = node.children ?? [];
-  if (page === undefined) return { error: 0, children: all.slice(), stat: statOf(node) };
+  // Children are stored as full paths; every one starts with this prefix.
+  const prefixLength = path === '/' ? 1 : path.length + 1;
+  if (page === undefined) return { error: 0, children: namesOf(all, 0, all.length, prefixLength), stat: statOf(node) };
   const limit = page.limit ?? maxPage;
-  const start = page.after === undefined ? 0 : upperBound(all, page.after);
+  const start = page.after === undefined ? 0 : upperBound(all, (path === '/' ? '/' : path + '/') + page.after);
   const end = Math.min(all.length, start + limit);
-  const children = all.slice(start, end);
+  const children = namesOf(all, start, end, prefixLength);
   return end < all.length ? { error: 0, children, stat: statOf(node), next: children[children.length - 1] } : { error: 0, children, stat: statOf(node) };
+}
+
+function namesOf(paths: readonly string[], start: number, end: number, prefixLength: number): string[] {
+  const names = new Array<string>(end - start);
+  for (let i = start; i < end; i++) names[i - start] = paths[i].slice(prefixLength);
+  return names;
 }
 
 /** getAllChildrenNumber: every descendant, not just direct children (ZooKeeper 3.6); needs READ. */
@@ -102,7 +110,7 @@ export function getAllChildrenNumber(tree: DataTree, path: string, session: Requ
     const children = tree.nodes.get(p)?.children;
     if (children === null || children === undefined) continue;
     count += children.length;
-    for (const name of children) stack.push(`${p}/${name}`);
+    for (const child of children) stack.push(child);
   }
   return { error: 0, count };
 }

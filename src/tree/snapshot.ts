@@ -17,7 +17,7 @@ import type { AclEntry } from './acl.js';
 import { ByteReader, ByteWriter, DecodeError } from './bytes.js';
 import { readAcl, writeAcl } from './codec.js';
 import type { TreeOptions } from './options.js';
-import { ROOT, childPath } from './paths.js';
+import { ROOT } from './paths.js';
 import { DataTree } from './tree.js';
 import { NodeKind } from './types.js';
 import { Znode } from './znode.js';
@@ -87,7 +87,7 @@ export function* writeSnapshot(tree: DataTree, options: SnapshotWriteOptions = {
     assert(tree.modCount === modCount, 'the tree changed while a snapshot of it was being written');
     const path = stack.pop()!;
     const node = tree.nodes.get(path);
-    assert(node !== undefined, `snapshot: ${path} listed as a child but missing`);
+    if (node === undefined) assert(false, `snapshot: ${path} listed as a child but missing`);
     begin(FRAME.node);
     w.string(path);
     w.uvar(aclIndex.get(node.aclEntry)!);
@@ -103,14 +103,15 @@ export function* writeSnapshot(tree: DataTree, options: SnapshotWriteOptions = {
     w.u8(node.kind);
     w.uvar(node.ttlMs);
     w.uvar(node.childCreates);
-    w.blob(node.data);
+    w.uvar(node.data.length);
+    w.latin1(node.data);
     end();
     written++;
     const children = node.children;
-    if (children !== null) for (let i = children.length - 1; i >= 0; i--) stack.push(childPath(path, children[i]));
+    if (children !== null) for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
     yield* flush(w, maxChunkBytes, false);
   }
-  assert(written === tree.nodes.size, `snapshot wrote ${written} nodes of ${tree.nodes.size}`);
+  if (written !== tree.nodes.size) assert(false, `snapshot wrote ${written} nodes of ${tree.nodes.size}`);
   begin(FRAME.end);
   w.u64(tree.digest);
   w.uvar(written);
@@ -243,7 +244,7 @@ export class SnapshotLoader {
         if (kind > NodeKind.Ttl) throw new SnapshotError(`node ${path}: unknown kind ${kind}`);
         const ttlMs = r.uvar();
         const childCreates = r.uvar();
-        const data = r.blob(o.maxDataBytes);
+        const data = r.latin1(o.maxDataBytes);
         if (tree.nodes.has(path)) throw new SnapshotError(`node ${path} twice`);
         if (this.seen.nodes === 0 ? path !== ROOT : !tree.nodes.has(parentPathOf(path))) throw new SnapshotError(`node ${path} before its parent`);
         if (kind === NodeKind.Ephemeral && !tree.sessions.has(owner)) throw new SnapshotError(`node ${path}: owner session ${owner} missing`);

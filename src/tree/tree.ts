@@ -7,9 +7,9 @@ import { AclTable, OPEN_ACL_UNSAFE, type Acl, type AclEntry } from './acl.js';
 import { addHash, contentHash, fieldsHash, nodeHash, sessionHash, subtractHash } from './digest.js';
 import type { NodeView } from './checks.js';
 import { treeOptions, type TreeOptions } from './options.js';
-import { ROOT, nameOf, parentOf } from './paths.js';
+import { ROOT, parentOf } from './paths.js';
 import { NodeKind, type SessionId, type Zxid } from './types.js';
-import { EMPTY_DATA, Znode } from './znode.js';
+import { EMPTY_DATA, Znode, storeData } from './znode.js';
 
 export interface SessionState {
   readonly timeoutMs: number;
@@ -63,6 +63,7 @@ export class DataTree implements NodeView {
 
   // -------------------------------------------------------------------------
   // Primitives. Callers have checked every rule; these assert the invariants.
+  // (`if (bad) assert(false, `...`)`: the message is only built on failure; these run per write.)
 
   addNode(
     path: string,
@@ -76,19 +77,19 @@ export class DataTree implements NodeView {
   ): Znode {
     const parentPath = parentOf(path);
     const parent = this.nodes.get(parentPath);
-    assert(parent !== undefined, `addNode ${path}: parent missing`);
-    assert(!this.nodes.has(path), `addNode ${path}: exists`);
+    if (parent === undefined) assert(false, `addNode ${path}: parent missing`);
+    if (this.nodes.has(path)) assert(false, `addNode ${path}: exists`);
     this.modCount++;
     const parentBefore = fieldsHash(parentPath, parent);
-    parent.addChild(nameOf(path));
+    parent.addChild(path);
     parent.cversion++;
     parent.childCreates++;
     parent.pzxid = zxid;
-    const node = new Znode(data, this.acls.acquire(acl), zxid, zxid, zxid, timeMs, timeMs, 0, 0, 0, ephemeralOwner, kind, ttlMs);
+    const node = new Znode(storeData(data), this.acls.acquire(acl), zxid, zxid, zxid, timeMs, timeMs, 0, 0, 0, ephemeralOwner, kind, ttlMs);
     this.nodes.set(path, node);
     if (kind === NodeKind.Ephemeral) {
       const session = this.sessions.get(ephemeralOwner);
-      assert(session !== undefined, `addNode ${path}: owner session ${ephemeralOwner} missing`);
+      if (session === undefined) assert(false, `addNode ${path}: owner session ${ephemeralOwner} missing`);
       session.ephemerals.add(path);
     } else if (kind === NodeKind.Container) {
       this.containers.add(path);
@@ -104,15 +105,15 @@ export class DataTree implements NodeView {
   removeNode(path: string, zxid: Zxid): void {
     assert(path !== ROOT, 'removeNode: the root');
     const node = this.nodes.get(path);
-    assert(node !== undefined, `removeNode ${path}: missing`);
-    assert(node.children === null, `removeNode ${path}: has children`);
+    if (node === undefined) assert(false, `removeNode ${path}: missing`);
+    if (node.children !== null) assert(false, `removeNode ${path}: has children`);
     const parentPath = parentOf(path);
     const parent = this.nodes.get(parentPath);
-    assert(parent !== undefined, `removeNode ${path}: parent missing`);
+    if (parent === undefined) assert(false, `removeNode ${path}: parent missing`);
     this.modCount++;
     let d = subtractHash(this.digestValue, nodeHash(path, node));
     d = subtractHash(d, fieldsHash(parentPath, parent));
-    assert(parent.removeChild(nameOf(path)), `removeNode ${path}: not in parent's children`);
+    if (!parent.removeChild(path)) assert(false, `removeNode ${path}: not in parent's children`);
     parent.cversion++;
     // ZooKeeper keeps pzxid monotonic: a delete never lowers it.
     if (zxid > parent.pzxid) parent.pzxid = zxid;
@@ -132,12 +133,13 @@ export class DataTree implements NodeView {
     this.modCount++;
     let d = subtractHash(this.digestValue, fieldsHash(path, node));
     d = subtractHash(d, contentHash(path, node.data));
-    node.data = data;
+    const stored = storeData(data);
+    node.data = stored;
     node.version++;
     node.mzxid = zxid;
     node.mtime = timeMs;
     d = addHash(d, fieldsHash(path, node));
-    this.digestValue = addHash(d, contentHash(path, data));
+    this.digestValue = addHash(d, contentHash(path, stored));
   }
 
   setNodeAcl(path: string, node: Znode, acl: readonly Acl[]): void {
@@ -151,7 +153,7 @@ export class DataTree implements NodeView {
   }
 
   addSession(sessionId: SessionId, timeoutMs: number): void {
-    assert(!this.sessions.has(sessionId), `addSession ${sessionId}: exists`);
+    if (this.sessions.has(sessionId)) assert(false, `addSession ${sessionId}: exists`);
     this.modCount++;
     this.sessions.set(sessionId, { timeoutMs, ephemerals: new Set() });
     this.digestValue = addHash(this.digestValue, sessionHash(sessionId, timeoutMs));
@@ -159,7 +161,7 @@ export class DataTree implements NodeView {
 
   removeSession(sessionId: SessionId): void {
     const session = this.sessions.get(sessionId);
-    assert(session !== undefined && session.ephemerals.size === 0, `removeSession ${sessionId}: missing or still owns ephemerals`);
+    if (!(session !== undefined && session.ephemerals.size === 0)) assert(false, `removeSession ${sessionId}: missing or still owns ephemerals`);
     this.modCount++;
     this.sessions.delete(sessionId);
     this.digestValue = subtractHash(this.digestValue, sessionHash(sessionId, session.timeoutMs));
@@ -167,20 +169,20 @@ export class DataTree implements NodeView {
 
   /** Used by the snapshot loader only: a node exactly as it was, parent before child. */
   restoreNode(path: string, node: Znode): void {
-    assert(!this.nodes.has(path), `restoreNode ${path}: exists`);
+    if (this.nodes.has(path)) assert(false, `restoreNode ${path}: exists`);
     this.modCount++;
     if (path === ROOT) {
       const old = this.nodes.get(ROOT);
       assert(old === undefined, 'restoreNode: root twice');
     } else {
       const parent = this.nodes.get(parentOf(path));
-      assert(parent !== undefined, `restoreNode ${path}: parent missing (snapshot order is parent first)`);
-      parent.addChild(nameOf(path));
+      if (parent === undefined) assert(false, `restoreNode ${path}: parent missing (snapshot order is parent first)`);
+      parent.addChild(path);
     }
     this.nodes.set(path, node);
     if (node.kind === NodeKind.Ephemeral) {
       const session = this.sessions.get(node.ephemeralOwner);
-      assert(session !== undefined, `restoreNode ${path}: owner session missing`);
+      if (session === undefined) assert(false, `restoreNode ${path}: owner session missing`);
       session.ephemerals.add(path);
     } else if (node.kind === NodeKind.Container) this.containers.add(path);
     else if (node.kind === NodeKind.Ttl) this.ttlNodes.add(path);
