@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// The `zook` command: dispatches to one subcommand; the subcommands hold no logic
+// that belongs in the modules they call.
+import { SERVER_USAGE, serverCommand } from './server-command.js';
+
+const USAGE = `usage: zook <command> [options]
+
+commands:
+  server     run a server node
+  help       this text
+
+${SERVER_USAGE}`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'server':
+      await serverCommand(rest);
+      return;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return;
+    default:
+      console.error(`zook: unknown command "${command}"\n\n${USAGE}`);
+      process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  console.error(`zook: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,64 @@
+// `zook server`: one node, configured by file, environment and flags (flags win).
+import { parseArgs } from 'node:util';
+import { configFromEnv, readConfigFile, resolveConfig, type ServerConfig } from '../server/config.js';
+import { startServer } from '../server/ws-server.js';
+
+export const SERVER_USAGE = `zook server [options]
+  --config <file>        JSON file with any server setting (see README)
+  --data-dir <dir>       where the WAL and snapshots live (default ./zook-data)
+  --host <addr>          address to listen on (default 127.0.0.1)
+  --port <n>             client port (default 2181; 0 picks a free port)
+  --server-id <n>        1..127 (default 1)
+  --tick-ms <n>          session clock tick (default 1000; timeouts 2..20 ticks)
+  --allow-slow-websockets  run even if uWebSockets.js fell back to its JS emulation`;
+
+export async function serverCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      'data-dir': { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'server-id': { type: 'string' },
+      'tick-ms': { type: 'string' },
+      'allow-slow-websockets': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help === true) {
+    console.log(SERVER_USAGE);
+    return;
+  }
+  const flags: Partial<Record<keyof ServerConfig, unknown>> = {
+    dataDir: values['data-dir'],
+    host: values.host,
+    port: values.port,
+    serverId: values['server-id'],
+    tickMs: values['tick-ms'],
+    allowSlowWebSockets: values['allow-slow-websockets'],
+  };
+  const config = resolveConfig({
+    ...(values.config === undefined ? {} : readConfigFile(values.config)),
+    ...configFromEnv(process.env),
+    ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
+  });
+  const server = await startServer(config);
+  console.log(`zook: server ${config.serverId} listening on ws://${config.host}:${server.port} (data in ${config.dataDir}, ${server.node.tree.nodeCount} znodes, zxid ${server.node.lastApplied})`);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`zook: ${signal}: finishing in-flight writes and closing the log`);
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(`zook: shutdown failed: ${String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}

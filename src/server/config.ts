@@ -1,0 +1,126 @@
+// Server configuration: defaults good for one machine, overridden by a JSON file,
+// then by ZOOK_* environment variables, then by command-line flags.
+import { readFileSync } from 'node:fs';
+
+export interface ServerConfig {
+  /** This server's id (1..127): part of every session id it hands out. */
+  readonly serverId: number;
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** The session clock: timeouts are negotiated within [2, 20] ticks by default. */
+  readonly tickMs: number;
+  readonly minSessionTimeoutMs: number;
+  readonly maxSessionTimeoutMs: number;
+  /** Largest WebSocket message; a bigger one closes the connection (code 1009). */
+  readonly maxFrameBytes: number;
+  /** Largest znode data. */
+  readonly maxDataBytes: number;
+  readonly maxPathBytes: number;
+  /** Requests one connection may have in flight; more are answered Throttled. */
+  readonly maxInFlightPerConnection: number;
+  /** Bytes queued towards one client before its new requests are answered Throttled. */
+  readonly maxBufferedBytesPerConnection: number;
+  /** Bytes queued towards one client before the connection is closed (it stopped reading). */
+  readonly maxBackpressureBytes: number;
+  readonly maxConnections: number;
+  readonly maxSessions: number;
+  /** `super:base64(sha1("super:password"))`: a session authenticated as it passes every ACL. */
+  readonly superDigest: string | null;
+  /** Run even if uWebSockets.js fell back to its slow JS emulation. */
+  readonly allowSlowWebSockets: boolean;
+  /** How often expired containers and TTL nodes are looked for. */
+  readonly expirySweepMs: number;
+}
+
+export const DEFAULT_CONFIG: ServerConfig = {
+  serverId: 1,
+  host: '127.0.0.1',
+  port: 2181,
+  dataDir: './zook-data',
+  tickMs: 1000,
+  minSessionTimeoutMs: 2000,
+  maxSessionTimeoutMs: 20_000,
+  maxFrameBytes: 2 * 1024 * 1024,
+  maxDataBytes: 1024 * 1024,
+  maxPathBytes: 4096,
+  maxInFlightPerConnection: 1000,
+  maxBufferedBytesPerConnection: 8 * 1024 * 1024,
+  maxBackpressureBytes: 64 * 1024 * 1024,
+  maxConnections: 10_000,
+  maxSessions: 100_000,
+  superDigest: null,
+  allowSlowWebSockets: false,
+  expirySweepMs: 5000,
+};
+
+const ENV_KEYS: Record<string, keyof ServerConfig> = {
+  ZOOK_SERVER_ID: 'serverId',
+  ZOOK_HOST: 'host',
+  ZOOK_PORT: 'port',
+  ZOOK_DATA_DIR: 'dataDir',
+  ZOOK_TICK_MS: 'tickMs',
+  ZOOK_SUPER_DIGEST: 'superDigest',
+};
+
+function coerce(key: keyof ServerConfig, value: unknown): unknown {
+  const expected = typeof DEFAULT_CONFIG[key];
+  if (key === 'superDigest') return value === null || value === '' ? null : String(value);
+  if (expected === 'number') {
+    const n = typeof value === 'number' ? value : Number(value);
+    if (!Number.isFinite(n)) throw new Error(`config: ${key} must be a number, got ${JSON.stringify(value)}`);
+    return n;
+  }
+  if (expected === 'boolean') return value === true || value === 'true' || value === '1';
+  return String(value);
+}
+
+/** Validates and completes a partial config; throws with the first problem found. */
+export function resolveConfig(overrides: Partial<Record<keyof ServerConfig, unknown>>): ServerConfig {
+  const merged: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (!(key in DEFAULT_CONFIG)) throw new Error(`config: unknown setting "${key}"`);
+    if (value !== undefined) merged[key] = coerce(key as keyof ServerConfig, value);
+  }
+  // Follow the tick when the bounds were not set explicitly.
+  if (overrides.minSessionTimeoutMs === undefined) merged.minSessionTimeoutMs = 2 * (merged.tickMs as number);
+  if (overrides.maxSessionTimeoutMs === undefined) merged.maxSessionTimeoutMs = 20 * (merged.tickMs as number);
+  const config = merged as unknown as ServerConfig;
+  const positive: (keyof ServerConfig)[] = [
+    'tickMs',
+    'minSessionTimeoutMs',
+    'maxSessionTimeoutMs',
+    'maxFrameBytes',
+    'maxDataBytes',
+    'maxPathBytes',
+    'maxInFlightPerConnection',
+    'maxBufferedBytesPerConnection',
+    'maxBackpressureBytes',
+    'maxConnections',
+    'maxSessions',
+    'expirySweepMs',
+  ];
+  for (const key of positive) {
+    const v = config[key] as number;
+    if (!Number.isSafeInteger(v) || v < 1) throw new Error(`config: ${key} must be a positive integer, got ${v}`);
+  }
+  if (!Number.isInteger(config.serverId) || config.serverId < 1 || config.serverId > 127) throw new Error('config: serverId must be 1..127');
+  if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) throw new Error('config: port must be 0..65535');
+  if (config.minSessionTimeoutMs > config.maxSessionTimeoutMs) throw new Error('config: minSessionTimeoutMs is above maxSessionTimeoutMs');
+  if (config.maxDataBytes + 64 * 1024 > config.maxFrameBytes) throw new Error('config: maxFrameBytes must leave room for maxDataBytes plus 64 KiB of framing');
+  return config;
+}
+
+/** Reads a JSON config file: an object with any ServerConfig keys. */
+export function readConfigFile(path: string): Partial<Record<keyof ServerConfig, unknown>> {
+  const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`config: ${path} must hold a JSON object`);
+  return parsed as Partial<Record<keyof ServerConfig, unknown>>;
+}
+
+/** The ZOOK_* environment variables that are set. */
+export function configFromEnv(env: NodeJS.ProcessEnv): Partial<Record<keyof ServerConfig, unknown>> {
+  const out: Partial<Record<keyof ServerConfig, unknown>> = {};
+  for (const [name, key] of Object.entries(ENV_KEYS)) if (env[name] !== undefined) out[key] = env[name];
+  return out;
+}

@@ -1,0 +1,52 @@
+// The server's Prometheus metrics: requests by op, latency, sessions, watches,
+// znodes, and the WAL's fsync latency and batch sizes.
+import type { Log2Histogram } from '../storage/index.js';
+import { Counter, Gauge, Histogram, LATENCY_BUCKETS_SECONDS, MetricsRegistry, RawMetrics } from './metrics.js';
+import type { ZookNode } from './node.js';
+
+export interface ServerMetrics {
+  readonly registry: MetricsRegistry;
+  readonly requests: Counter;
+  readonly latency: Histogram;
+  readonly connectionsOpened: Counter;
+  readonly framesRejected: Counter;
+}
+
+function log2Histogram(name: string, help: string, h: Log2Histogram, scale: number): string {
+  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} histogram`];
+  for (const [upper, count] of h.cumulative()) {
+    if (upper !== Infinity && count === h.count && upper > h.max * 2) continue; // trailing empty buckets
+    lines.push(`${name}_bucket{le="${upper === Infinity ? '+Inf' : upper * scale}"} ${count}`);
+  }
+  if (!lines.some((l) => l.includes('le="+Inf"'))) lines.push(`${name}_bucket{le="+Inf"} ${h.count}`);
+  lines.push(`${name}_sum ${h.sum * scale}`, `${name}_count ${h.count}`);
+  return lines.join('\n');
+}
+
+export function serverMetrics(node: ZookNode, connections: () => number): ServerMetrics {
+  const registry = new MetricsRegistry();
+  const requests = registry.add(new Counter('zook_requests_total', 'Requests answered, by operation and ZooKeeper error code.'));
+  const latency = registry.add(new Histogram('zook_request_duration_seconds', 'Time from a request arriving to its reply, by operation.', LATENCY_BUCKETS_SECONDS));
+  const connectionsOpened = registry.add(new Counter('zook_connections_opened_total', 'WebSocket connections accepted.'));
+  const framesRejected = registry.add(new Counter('zook_frames_rejected_total', 'Frames refused as malformed or over a limit, by reason.'));
+  registry.add(new Gauge('zook_connections', 'Open client connections.', connections));
+  registry.add(new Gauge('zook_sessions', 'Live sessions.', () => node.sessions.size));
+  registry.add(new Gauge('zook_watches', 'Registered watches on this server.', () => node.watches.size));
+  registry.add(new Gauge('zook_znodes', 'Znodes in the tree, the root included.', () => node.tree.nodeCount));
+  registry.add(new Gauge('zook_last_applied_zxid', 'Index of the last applied log entry.', () => node.lastApplied));
+  registry.add(new Gauge('zook_txns_applied_total', 'Log entries applied since start.', () => node.counters.txnsApplied));
+  registry.add(new Gauge('zook_sessions_expired_total', 'Sessions closed by expiry since start.', () => node.counters.sessionsExpired));
+  registry.add(new Gauge('zook_watch_events_sent_total', 'Watch events sent since start.', () => node.counters.eventsSent));
+  registry.add(
+    new RawMetrics(() => {
+      const wal = node.walMetrics;
+      return [
+        log2Histogram('zook_wal_fsync_duration_seconds', 'fdatasync latency of each WAL batch.', wal.fsyncMicros, 1e-6),
+        log2Histogram('zook_wal_batch_records', 'Records per WAL batch (one write + one fdatasync).', wal.recordsPerBatch, 1),
+        log2Histogram('zook_wal_batch_bytes', 'Bytes per WAL batch.', wal.bytesPerBatch, 1),
+        `# HELP zook_wal_queued_records Records waiting for a WAL batch.\n# TYPE zook_wal_queued_records gauge\nzook_wal_queued_records ${wal.queuedRecords}`,
+      ].join('\n');
+    }),
+  );
+  return { registry, requests, latency, connectionsOpened, framesRejected };
+}

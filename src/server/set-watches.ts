@@ -1,0 +1,44 @@
+// setWatches: a reconnecting client hands back the watches it had, with the last
+// zxid it saw. As ZooKeeper's DataTree.setWatches: a watch whose node changed
+// after that zxid fires at once (the client missed the change while away);
+// the others are registered again. Persistent watches are simply re-added.
+// (Tree semantics over the tree's read API; it belongs with src/tree's watch rules.)
+import { encodeServerFrame } from '../protocol/index.js';
+import { AddWatchMode, EventType } from '../tree/index.js';
+import type { ZookNode } from './node.js';
+
+export interface WatchLists {
+  readonly relativeZxid: number;
+  readonly dataWatches: readonly string[];
+  readonly existWatches: readonly string[];
+  readonly childWatches: readonly string[];
+  readonly persistentWatches: readonly string[];
+  readonly persistentRecursiveWatches: readonly string[];
+}
+
+export function setWatches(node: ZookNode, sessionId: number, lists: WatchLists): void {
+  const { tree, watches } = node;
+  const connection = node.sessions.get(sessionId)?.connection;
+  const fire = (type: number, path: string): void => {
+    connection?.sendFrame(encodeServerFrame({ kind: 'event', type, path, zxid: node.lastApplied }));
+  };
+  const since = lists.relativeZxid;
+  for (const path of lists.dataWatches) {
+    const n = tree.nodes.get(path);
+    if (n === undefined) fire(EventType.NodeDeleted, path);
+    else if (n.mzxid > since) fire(EventType.NodeDataChanged, path);
+    else watches.addDataWatch(path, sessionId);
+  }
+  for (const path of lists.existWatches) {
+    if (tree.nodes.has(path)) fire(EventType.NodeCreated, path);
+    else watches.addDataWatch(path, sessionId);
+  }
+  for (const path of lists.childWatches) {
+    const n = tree.nodes.get(path);
+    if (n === undefined) fire(EventType.NodeDeleted, path);
+    else if (n.pzxid > since) fire(EventType.NodeChildrenChanged, path);
+    else watches.addChildWatch(path, sessionId);
+  }
+  for (const path of lists.persistentWatches) watches.addPersistentWatch(path, sessionId, AddWatchMode.Persistent);
+  for (const path of lists.persistentRecursiveWatches) watches.addPersistentWatch(path, sessionId, AddWatchMode.PersistentRecursive);
+}

@@ -1,0 +1,23 @@
+// The one place that loads uWebSockets.js. When its native binary does not load
+// (another Node ABI or libc), the package silently falls back to a slow JS
+// emulation without SSLApp; a coordination server must not run like that by
+// accident, so start-up refuses unless the operator asked for it.
+import uWS from 'uWebSockets.js';
+
+export { uWS };
+export type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
+
+/** True when the native uWebSockets.js binary is loaded (the JS fallback lacks getParts). */
+export function uwsIsNative(): boolean {
+  return typeof (uWS as { getParts?: unknown }).getParts === 'function';
+}
+
+/** Throws with a clear message unless uWebSockets.js runs natively or `allowFallback` is set. */
+export function requireNativeUws(allowFallback: boolean): void {
+  if (uwsIsNative()) return;
+  const message =
+    'uWebSockets.js did not load its native binary (this Node ABI or libc is not supported) and fell back to a slow JS emulation. ' +
+    'zook refuses to run that way; use Node 20 on glibc >= 2.36, or start with --allow-slow-websockets to accept it.';
+  if (!allowFallback) throw new Error(message);
+  console.warn(`zook: WARNING: ${message}`);
+}

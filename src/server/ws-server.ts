@@ -1,0 +1,144 @@
+// The network face of one server: uWebSockets.js serving the binary WebSocket
+// client protocol on every path, plus GET /health and GET /metrics on the same port.
+import { ErrorCode } from '../tree/index.js';
+import type { ServerConfig } from './config.js';
+import { ClientConnection } from './connection.js';
+import { ZookNode } from './node.js';
+import { serverMetrics } from './server-metrics.js';
+import { requireNativeUws, uWS, type WebSocket, type us_listen_socket } from './uws.js';
+
+interface SocketData {
+  connection: ClientConnection | null;
+  open: boolean;
+}
+
+export interface RunningServer {
+  readonly node: ZookNode;
+  readonly port: number;
+  /** Stops accepting, closes connections, waits for proposed writes, closes the WAL. */
+  close(): Promise<void>;
+}
+
+const decoder = new TextDecoder();
+
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  requireNativeUws(config.allowSlowWebSockets);
+  const node = await ZookNode.open(config);
+  const sockets = new Set<WebSocket<SocketData>>();
+  const metrics = serverMetrics(node, () => sockets.size);
+  const idleTimeoutSeconds = Math.max(8, Math.ceil((2 * config.maxSessionTimeoutMs) / 1000));
+
+  const app = uWS
+    .App()
+    .ws<SocketData>('/*', {
+      maxPayloadLength: config.maxFrameBytes,
+      idleTimeout: idleTimeoutSeconds,
+      maxBackpressure: config.maxBackpressureBytes,
+      // A client that stops reading past maxBackpressure is dropped, never silently skipped.
+      closeOnBackpressureLimit: 1,
+      upgrade: (res, req, context) => {
+        res.upgrade<SocketData>(
+          { connection: null, open: false },
+          req.getHeader('sec-websocket-key'),
+          req.getHeader('sec-websocket-protocol'),
+          req.getHeader('sec-websocket-extensions'),
+          context,
+        );
+      },
+      open: (ws) => {
+        const data = ws.getUserData();
+        data.open = true;
+        if (sockets.size >= config.maxConnections) {
+          data.open = false;
+          ws.end(1013, `server at its maximum of ${config.maxConnections} connections`);
+          return;
+        }
+        sockets.add(ws);
+        metrics.connectionsOpened.inc();
+        const transport = {
+          send: (frame: Uint8Array): boolean => data.open && ws.send(frame, true) !== 2,
+          end: (code: number, reason: string): void => {
+            if (!data.open) return;
+            data.open = false;
+            ws.end(code, reason);
+          },
+          bufferedBytes: (): number => (data.open ? ws.getBufferedAmount() : 0),
+        };
+        data.connection = new ClientConnection(
+          node,
+          transport,
+          decoder.decode(ws.getRemoteAddressAsText()),
+          { maxInFlight: config.maxInFlightPerConnection, maxBufferedBytes: config.maxBufferedBytesPerConnection },
+          {
+            answered: (op, error, startedMs) => {
+              metrics.requests.inc({ op, error: String(error) });
+              metrics.latency.observe((Date.now() - startedMs) / 1000, { op });
+            },
+          },
+        );
+      },
+      message: (ws, message, isBinary) => {
+        const connection = ws.getUserData().connection;
+        if (connection === null) return;
+        if (!isBinary) {
+          metrics.framesRejected.inc({ reason: 'text' });
+          connection.onText();
+          return;
+        }
+        // The ArrayBuffer dies when this callback returns; the decoder copies what it keeps.
+        connection.onBinary(new Uint8Array(message));
+      },
+      close: (ws) => {
+        const data = ws.getUserData();
+        data.open = false;
+        sockets.delete(ws);
+        data.connection?.onClosed();
+      },
+    })
+    .get('/health', (res) => {
+      const body = JSON.stringify({
+        status: 'ok',
+        serverId: config.serverId,
+        role: 'standalone',
+        hasLeader: true,
+        lastApplied: node.lastApplied,
+        sessions: node.sessions.size,
+        znodes: node.tree.nodeCount,
+      });
+      res.writeHeader('content-type', 'application/json').end(body);
+    })
+    .get('/metrics', (res) => {
+      res.writeHeader('content-type', 'text/plain; version=0.0.4').end(metrics.registry.render());
+    })
+    .any('/*', (res) => {
+      res.writeStatus('404 Not Found').end('zook: WebSocket clients connect to any path; HTTP has /health and /metrics\n');
+    });
+
+  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
+    app.listen(config.host, config.port, (socket) => {
+      if (socket === false) reject(new Error(`zook: cannot listen on ${config.host}:${config.port} (in use?)`));
+      else resolve(socket);
+    });
+  });
+  const port = uWS.us_socket_local_port(listenSocket);
+
+  let closing: Promise<void> | null = null;
+  return {
+    node,
+    port,
+    close(): Promise<void> {
+      closing ??= (async () => {
+        uWS.us_listen_socket_close(listenSocket);
+        // In-flight writes finish and are applied before the WAL closes; clients then
+        // reconnect elsewhere (or here after a restart) with their sessions intact.
+        await node.close();
+        for (const ws of [...sockets]) {
+          const data = ws.getUserData();
+          if (!data.open) continue;
+          data.connection?.closeWith(ErrorCode.ConnectionLoss, 'server shutting down');
+        }
+      })();
+      return closing;
+    },
+  };
+}
