@@ -12,7 +12,7 @@ export interface ServerConfig {
   readonly tickMs: number;
   readonly minSessionTimeoutMs: number;
   readonly maxSessionTimeoutMs: number;
-  /** Largest WebSocket message; a bigger one closes the connection (code 1009). */
+  /** Largest WebSocket message; a bigger one closes the connection with a reason (past twice this, abruptly). */
   readonly maxFrameBytes: number;
   /** Largest znode data. */
   readonly maxDataBytes: number;

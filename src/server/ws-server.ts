@@ -31,7 +31,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const app = uWS
     .App()
     .ws<SocketData>('/*', {
-      maxPayloadLength: config.maxFrameBytes,
+      // Frames up to twice the limit are read and refused with a reason the client can
+      // show; past that uWebSockets.js drops the socket at once (no buffering of junk).
+      maxPayloadLength: 2 * config.maxFrameBytes,
       idleTimeout: idleTimeoutSeconds,
       maxBackpressure: config.maxBackpressureBytes,
       // A client that stops reading past maxBackpressure is dropped, never silently skipped.
@@ -83,6 +85,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         if (!isBinary) {
           metrics.framesRejected.inc({ reason: 'text' });
           connection.onText();
+          return;
+        }
+        if (message.byteLength > config.maxFrameBytes) {
+          metrics.framesRejected.inc({ reason: 'oversized' });
+          connection.closeWith(ErrorCode.BadArguments, `frame of ${message.byteLength} bytes is over maxFrameBytes (${config.maxFrameBytes})`);
           return;
         }
         // The ArrayBuffer dies when this callback returns; the decoder copies what it keeps.
