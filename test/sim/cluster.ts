@@ -1,0 +1,748 @@
+// A whole Raft cluster on one thread: nodes with in-memory disks, a faulty
+// network, crashes and restarts, membership changes, leader transfers, and
+// clients running a key-value workload. Deterministic from one seed.
+import {
+  type BrokenVariant,
+  ConfChangeType,
+  type Entry,
+  EntryType,
+  type Message,
+  ProposalDropped,
+  RaftNode,
+  type RaftLimits,
+  type Ready,
+  Role,
+  bootstrapState,
+  decodeConfChange,
+  messageTypeName,
+} from '../../src/consensus/index.js';
+import { AssertionError } from '../../src/util/assert.js';
+import { SeededRandom } from '../../src/util/random.js';
+import { checkHistory } from './checker-linearizable.js';
+import { EventQueue } from './events.js';
+import { History, type HistoryOp } from './history.js';
+import { SafetyChecker, SafetyViolation } from './invariants.js';
+import { KvStore, decodePut, encodePut } from './kv.js';
+import { Network } from './network.js';
+import { MemoryStorage } from './storage.js';
+import { Trace } from './trace.js';
+
+/** Simulated time units per Raft tick. */
+export const TICK = 10;
+const ELECTION_TICKS = 10;
+const CLIENT_TIMEOUT_TICKS = 40;
+/** Once faults stop: a leader (with a commit in its term) within this many ticks... */
+export const LIVENESS_LEADER_TICKS = 150;
+/** ...and every client finishes fresh operations and all members converge within this many. */
+export const LIVENESS_DONE_TICKS = 500;
+/** Fresh operations each client must complete once a leader is back. */
+const QUIET_OPS_PER_CLIENT = 3;
+
+export interface SimOptions {
+  readonly seed: number;
+  readonly nodes: 3 | 5;
+  /** Simulator steps (events: deliveries, ticks, disk writes, client ops, faults) in the fault phase. */
+  readonly steps: number;
+  readonly variant?: BrokenVariant;
+  /** Record every message in the trace (slower; used when replaying a failure). */
+  readonly verbose?: boolean;
+  readonly clients?: number;
+  readonly keys?: number;
+}
+
+export type FailureKind = 'safety' | 'assertion' | 'linearizability' | 'liveness' | 'convergence';
+
+export interface SimResult {
+  readonly ok: boolean;
+  readonly seed: number;
+  readonly nodes: number;
+  readonly variant: BrokenVariant | null;
+  readonly failure: { readonly kind: FailureKind; readonly message: string; readonly atTick: number } | null;
+  readonly steps: number;
+  readonly ticks: number;
+  readonly stats: SimStats;
+  readonly trace: readonly string[];
+}
+
+export interface SimStats {
+  leaders: number;
+  opsOk: number;
+  opsFailed: number;
+  opsUnknown: number;
+  messages: number;
+  dropped: number;
+  crashes: number;
+  partitions: number;
+  confChanges: number;
+  transfers: number;
+  snapshotsInstalled: number;
+  snapshotsTaken: number;
+  checkedOps: number;
+  checkerStates: number;
+  livenessLeaderTicks: number;
+}
+
+type SimEvent =
+  | { readonly k: 'tick'; readonly node: number }
+  | { readonly k: 'deliver'; readonly msg: Message }
+  | { readonly k: 'disk'; readonly node: number; readonly inc: number }
+  | { readonly k: 'client'; readonly client: number }
+  | { readonly k: 'request'; readonly op: HistoryOp }
+  | { readonly k: 'timeout'; readonly op: HistoryOp }
+  | { readonly k: 'fault' }
+  | { readonly k: 'nemesis'; readonly node: number; readonly term: number };
+
+interface PendingWrite {
+  readonly op: HistoryOp;
+  readonly term: number;
+}
+
+class SimNode {
+  raft: RaftNode | null = null;
+  kv = new KvStore();
+  inc = 0;
+  disk: Ready | null = null;
+  readonly pendingWrites = new Map<number, PendingWrite>();
+  readonly pendingReads = new Map<number, HistoryOp>();
+  readsWaiting: { index: number; op: HistoryOp }[] = [];
+  lastRole: Role = Role.Follower;
+  /** A paused process (GC, VM stall) handles nothing until then; work arriving meanwhile waits. */
+  pausedUntil = 0;
+  /** Time units between this node's ticks: a skewed clock runs slow. */
+  tickInterval = TICK;
+  constructor(
+    readonly id: number,
+    readonly storage: MemoryStorage,
+  ) {}
+}
+
+interface Client {
+  readonly id: number;
+  op: HistoryOp | null;
+  leaderGuess: number;
+  quietDone: number;
+}
+
+class Failure extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class Simulation {
+  private readonly rng: SeededRandom;
+  private readonly queue = new EventQueue<SimEvent>();
+  private readonly net: Network;
+  private readonly nodes = new Map<number, SimNode>();
+  private readonly clients: Client[] = [];
+  private readonly history = new History();
+  private readonly safety = new SafetyChecker();
+  private readonly trace: Trace;
+  private readonly limits: Partial<RaftLimits>;
+  private readonly heartbeatTicks: number;
+  private readonly snapshotEvery: number;
+  private readonly retainEntries: number;
+  private readonly diskMax: number;
+  private readonly keys: number;
+  private readonly nemesisRate: number;
+  private readonly nemesisDelay: number;
+  private now = 0;
+  private steps = 0;
+  private nextNodeId: number;
+  private phase: 'faults' | 'quiet' = 'faults';
+  private quietStart = 0;
+  private quietLeaderAt = -1;
+  private readonly stats: SimStats = {
+    leaders: 0,
+    opsOk: 0,
+    opsFailed: 0,
+    opsUnknown: 0,
+    messages: 0,
+    dropped: 0,
+    crashes: 0,
+    partitions: 0,
+    confChanges: 0,
+    transfers: 0,
+    snapshotsInstalled: 0,
+    snapshotsTaken: 0,
+    checkedOps: 0,
+    checkerStates: 0,
+    livenessLeaderTicks: -1,
+  };
+
+  constructor(readonly options: SimOptions) {
+    this.rng = new SeededRandom(options.seed);
+    const r = this.rng;
+    this.trace = new Trace(options.verbose === true ? 400 : 200, options.verbose === true);
+    this.net = new Network(new SeededRandom(r.nextUint32()), {
+      dropRate: r.pick([0, 0.02, 0.05, 0.1]),
+      duplicateRate: r.pick([0, 0.02, 0.05]),
+      minDelay: 1,
+      maxDelay: r.pick([3, 8, 15]),
+      longDelayRate: r.pick([0, 0.02, 0.05]),
+      longDelay: 60,
+    });
+    this.heartbeatTicks = r.between(1, 3);
+    this.limits = {
+      maxEntriesPerMsg: r.pick([1, 2, 3, 64]),
+      maxMsgBytes: r.pick([64, 256, 1 << 20]),
+      maxInflightMsgs: r.pick([1, 2, 4, 16]),
+      maxInflightBytes: r.pick([128, 1024, 1 << 20]),
+      maxSnapshotChunkBytes: r.pick([16, 64, 1024]),
+      maxProposalQueue: r.pick([16, 256]),
+      maxReadIndexQueue: r.pick([8, 64]),
+    };
+    this.snapshotEvery = r.pick([15, 40, 200]);
+    this.retainEntries = r.pick([0, 3, 20]);
+    this.diskMax = r.pick([1, 4, 12]);
+    this.keys = options.keys ?? 3;
+    this.nemesisRate = r.pick([0.1, 0.3, 0.6]);
+    this.nemesisDelay = r.pick([3, 10, 30]);
+    const voters = Array.from({ length: options.nodes }, (_, i) => i + 1);
+    this.nextNodeId = options.nodes + 1;
+    for (const id of voters) {
+      const node = new SimNode(id, new MemoryStorage(bootstrapState(voters)));
+      this.nodes.set(id, node);
+      this.start(node);
+      this.queue.push(r.int(TICK), { k: 'tick', node: id });
+    }
+    const clientCount = options.clients ?? 3;
+    for (let c = 1; c <= clientCount; c++) {
+      this.clients.push({ id: c, op: null, leaderGuess: r.between(1, options.nodes), quietDone: 0 });
+      this.queue.push(r.between(TICK, 5 * TICK), { k: 'client', client: c });
+    }
+    this.queue.push(r.between(20 * TICK, 40 * TICK), { k: 'fault' });
+  }
+
+  run(): SimResult {
+    let failure: SimResult['failure'] = null;
+    try {
+      while (this.steps < this.options.steps) this.step();
+      this.beginQuiet();
+      while (!this.quietFinished()) this.step();
+      this.finalChecks();
+    } catch (error) {
+      const kind: FailureKind =
+        error instanceof Failure ? error.kind : error instanceof SafetyViolation ? 'safety' : error instanceof AssertionError ? 'assertion' : 'assertion';
+      const message = error instanceof Error ? `${error.message}${error instanceof Failure || error instanceof SafetyViolation ? '' : `\n${error.stack ?? ''}`}` : String(error);
+      failure = { kind, message, atTick: Math.floor(this.now / TICK) };
+      this.trace.add(this.now, `FAILURE (${kind}): ${message.split('\n')[0]}`);
+    }
+    this.stats.leaders = this.safety.leadersSeen;
+    this.stats.messages = this.net.delivered;
+    this.stats.dropped = this.net.dropped;
+    for (const op of this.history.ops) {
+      if (op.status === 'ok') this.stats.opsOk++;
+      else if (op.status === 'failed') this.stats.opsFailed++;
+      else this.stats.opsUnknown++;
+    }
+    return {
+      ok: failure === null,
+      seed: this.options.seed,
+      nodes: this.options.nodes,
+      variant: this.options.variant ?? null,
+      failure,
+      steps: this.steps,
+      ticks: Math.floor(this.now / TICK),
+      stats: this.stats,
+      trace: this.trace.tail(this.options.verbose === true ? 400 : 60),
+    };
+  }
+
+  // ------------------------------------------------------------ the loop
+
+  private step(): void {
+    const next = this.queue.pop();
+    if (next === undefined) throw new Failure('liveness', 'event queue ran dry');
+    this.now = next.time;
+    this.steps++;
+    const e = next.event;
+    switch (e.k) {
+      case 'tick': {
+        const node = this.node(e.node);
+        if (node.raft !== null && node.pausedUntil <= this.now) {
+          node.raft.tick();
+          this.pump(node);
+        }
+        this.queue.push(this.now + node.tickInterval, e);
+        break;
+      }
+      case 'deliver':
+        if (this.deferIfPaused(e.msg.to, e)) break;
+        this.deliver(e.msg);
+        break;
+      case 'disk':
+        if (this.deferIfPaused(e.node, e)) break;
+        this.diskDone(e.node, e.inc);
+        break;
+      case 'request':
+        if (this.deferIfPaused(e.op.node, e)) break;
+        this.handleRequest(e.op);
+        break;
+      case 'nemesis':
+        this.nemesis(e.node, e.term);
+        break;
+      case 'client':
+        this.clientStep(this.clients[e.client - 1]);
+        break;
+      case 'timeout':
+        this.clientTimeout(e.op);
+        break;
+      case 'fault':
+        if (this.phase === 'faults') {
+          this.injectFault();
+          this.queue.push(this.now + this.rng.between(5, 40) * TICK, e);
+        }
+        break;
+    }
+    this.afterStep();
+  }
+
+  private deferIfPaused(id: number, e: SimEvent): boolean {
+    const node = this.nodes.get(id);
+    if (node === undefined || node.pausedUntil <= this.now) return false;
+    this.queue.push(node.pausedUntil + this.rng.int(TICK), e);
+    return true;
+  }
+
+  private afterStep(): void {
+    const rafts: RaftNode[] = [];
+    for (const n of this.nodes.values()) {
+      if (n.raft === null) continue;
+      rafts.push(n.raft);
+      const role = n.raft.currentRole;
+      if (role !== n.lastRole) {
+        n.lastRole = role;
+        this.trace.add(this.now, `node ${n.id} -> ${role} term ${n.raft.currentTerm} (last ${n.raft.lastIndex}, commit ${n.raft.commitIndex})`);
+        if (role === Role.Leader && this.phase === 'faults' && this.rng.next() < this.nemesisRate) {
+          // A nemesis that strikes new leaders: their first entries stay on few nodes (Figure 8 material).
+          this.queue.push(this.now + this.rng.int(this.nemesisDelay), { k: 'nemesis', node: n.id, term: n.raft.currentTerm });
+        }
+      }
+    }
+    this.safety.afterStep(rafts);
+  }
+
+  private node(id: number): SimNode {
+    const n = this.nodes.get(id);
+    if (n === undefined) throw new Error(`no node ${id}`);
+    return n;
+  }
+
+  // ------------------------------------------------------------ hosts
+
+  private start(node: SimNode): void {
+    node.inc++;
+    const snap = node.storage.snapshot;
+    node.kv = snap === null ? new KvStore() : KvStore.restore(snap.data);
+    node.disk = null;
+    node.raft = new RaftNode(
+      {
+        id: node.id,
+        random: new SeededRandom(this.rng.nextUint32()),
+        electionTicks: ELECTION_TICKS,
+        heartbeatTicks: this.heartbeatTicks,
+        limits: this.limits,
+        unsafeVariant: this.options.variant,
+      },
+      node.storage.load(),
+    );
+    node.lastRole = Role.Follower;
+    this.pump(node);
+  }
+
+  private crash(node: SimNode): void {
+    if (node.raft === null) return;
+    node.raft = null;
+    node.disk = null;
+    node.inc++;
+    this.stats.crashes++;
+    for (const w of node.pendingWrites.values()) this.finish(w.op, 'unknown');
+    for (const op of node.pendingReads.values()) this.finish(op, 'failed');
+    for (const r of node.readsWaiting) this.finish(r.op, 'failed');
+    node.pendingWrites.clear();
+    node.pendingReads.clear();
+    node.readsWaiting = [];
+    this.trace.add(this.now, `CRASH node ${node.id} (persisted: term ${node.storage.hardState.term}, last ${node.storage.lastIndex()})`);
+  }
+
+  /** The host loop: take a Ready, send its messages, start the disk write. */
+  private pump(node: SimNode): void {
+    const raft = node.raft;
+    if (raft === null || node.disk !== null || !raft.hasReady()) return;
+    const rd = raft.ready();
+    this.safety.onAppend(raft, rd.entries);
+    for (const m of rd.messages) this.send(m);
+    node.disk = rd;
+    this.queue.push(this.now + this.rng.between(0, this.diskMax), { k: 'disk', node: node.id, inc: node.inc });
+  }
+
+  private diskDone(id: number, inc: number): void {
+    const node = this.node(id);
+    const raft = node.raft;
+    const rd = node.disk;
+    if (raft === null || rd === null || inc !== node.inc) return;
+    if (rd.snapshot !== null) node.storage.installSnapshot(rd.snapshot);
+    node.storage.append(rd.entries);
+    if (rd.hardState !== null) node.storage.setHardState(rd.hardState);
+    if (rd.snapshot !== null) {
+      node.kv = KvStore.restore(rd.snapshot.data);
+      this.safety.onSnapshotInstalled(id, rd.snapshot.meta);
+      this.stats.snapshotsInstalled++;
+      for (const [index, w] of node.pendingWrites) {
+        if (index <= rd.snapshot.meta.index) {
+          this.finish(w.op, 'unknown');
+          node.pendingWrites.delete(index);
+        }
+      }
+      if (this.trace.verbose) this.trace.add(this.now, `node ${id} installed snapshot at ${rd.snapshot.meta.index}`);
+    }
+    for (const e of rd.committedEntries) this.applyEntry(node, e);
+    for (const rs of rd.readStates) {
+      const opId = new DataView(rs.context.buffer, rs.context.byteOffset, 4).getUint32(0, true);
+      const op = node.pendingReads.get(opId);
+      if (op === undefined) continue;
+      node.pendingReads.delete(opId);
+      node.readsWaiting.push({ index: rs.index, op });
+    }
+    raft.advance();
+    node.disk = null;
+    this.serveReads(node);
+    if (raft.status().applied - raft.compactedIndex >= this.snapshotEvery) {
+      const meta = raft.createSnapshot(node.kv.serialize(), this.retainEntries);
+      if (node.kv.applied !== meta.index) throw new Failure('safety', `node ${id}: snapshot at ${meta.index} but kv applied ${node.kv.applied}`);
+      node.storage.saveOwnSnapshot({ meta, data: node.kv.serialize() });
+      this.stats.snapshotsTaken++;
+    }
+    this.pump(node);
+  }
+
+  private applyEntry(node: SimNode, e: Entry): void {
+    this.safety.onApply(node.id, e);
+    const put = e.type === EntryType.Normal ? decodePut(e.data) : null;
+    node.kv.apply(e.index, put);
+    if (e.type === EntryType.ConfChange && node.id === this.leaderId()) {
+      const cc = decodeConfChange(e.data);
+      this.trace.add(this.now, `conf change applied at ${e.index}: ${cc.type === 1 ? 'add voter' : cc.type === 2 ? 'add learner' : 'remove'} ${cc.node}`);
+    }
+    const w = node.pendingWrites.get(e.index);
+    if (w !== undefined) {
+      node.pendingWrites.delete(e.index);
+      const mine = put !== null && put.opId === w.op.id && e.term === w.term;
+      this.finish(w.op, mine ? 'ok' : 'failed');
+    }
+  }
+
+  private serveReads(node: SimNode): void {
+    if (node.readsWaiting.length === 0) return;
+    const still: { index: number; op: HistoryOp }[] = [];
+    for (const r of node.readsWaiting) {
+      if (node.kv.applied >= r.index) this.finish(r.op, 'ok', node.kv.get(r.op.key));
+      else still.push(r);
+    }
+    node.readsWaiting = still;
+  }
+
+  private leaderId(): number {
+    let best = 0;
+    let bestTerm = -1;
+    for (const n of this.nodes.values()) {
+      if (n.raft !== null && n.raft.currentRole === Role.Leader && n.raft.currentTerm > bestTerm) {
+        best = n.id;
+        bestTerm = n.raft.currentTerm;
+      }
+    }
+    return best;
+  }
+
+  // ------------------------------------------------------------ network
+
+  private send(m: Message): void {
+    for (const d of this.net.delays()) this.queue.push(this.now + d, { k: 'deliver', msg: m });
+  }
+
+  private deliver(m: Message): void {
+    const node = this.nodes.get(m.to);
+    if (node === undefined || node.raft === null || !this.net.linkUp(m.from, m.to)) {
+      this.net.dropped++;
+      return;
+    }
+    this.net.delivered++;
+    if (this.trace.verbose) this.trace.add(this.now, describe(m));
+    node.raft.step(m);
+    this.pump(node);
+  }
+
+  // ------------------------------------------------------------ clients
+
+  private clientStep(c: Client): void {
+    if (c.op !== null) return;
+    if (this.phase === 'quiet' && c.quietDone >= QUIET_OPS_PER_CLIENT) return; // done: let the cluster settle
+    const kind = this.rng.next() < 0.5 ? 'put' : 'get';
+    const key = this.rng.int(this.keys);
+    const ids = [...this.nodes.keys()];
+    let target = c.leaderGuess;
+    if (!this.nodes.has(target) || this.node(target).raft === null || (kind === 'get' && this.rng.next() < 0.5)) target = this.rng.pick(ids);
+    const op = this.history.invoke(c.id, key, kind, 0, target);
+    c.op = op;
+    this.queue.push(this.now + CLIENT_TIMEOUT_TICKS * TICK, { k: 'timeout', op });
+    this.queue.push(this.now + this.rng.between(1, 3), { k: 'request', op });
+  }
+
+  /** A client request reaches its server. */
+  private handleRequest(op: HistoryOp): void {
+    if (op.status !== 'pending') return;
+    const node = this.node(op.node);
+    const raft = node.raft;
+    const c = this.clients[op.client - 1];
+    const ids = [...this.nodes.keys()];
+    const key = op.key;
+    if (raft === null) {
+      this.finish(op, 'failed');
+      c.leaderGuess = this.rng.pick(ids);
+      return;
+    }
+    try {
+      if (op.kind === 'put') {
+        op.value = op.id;
+        const p = raft.propose(encodePut({ opId: op.id, key, value: op.id }));
+        node.pendingWrites.set(p.index, { op, term: p.term });
+      } else {
+        const ctx = new Uint8Array(4);
+        new DataView(ctx.buffer).setUint32(0, op.id, true);
+        raft.readIndex(ctx);
+        node.pendingReads.set(op.id, op);
+      }
+    } catch (error) {
+      if (!(error instanceof ProposalDropped)) throw error;
+      this.finish(op, 'failed');
+      c.leaderGuess = error.leaderHint !== 0 ? error.leaderHint : this.rng.pick(ids);
+      return;
+    }
+    this.pump(node);
+  }
+
+  private clientTimeout(op: HistoryOp): void {
+    if (op.status !== 'pending') return;
+    this.finish(op, op.kind === 'put' ? 'unknown' : 'failed');
+  }
+
+  private finish(op: HistoryOp, outcome: 'ok' | 'failed' | 'unknown', value?: number): void {
+    if (op.status !== 'pending') return;
+    if (outcome === 'ok') this.history.ok(op, value);
+    else if (outcome === 'failed') this.history.fail(op);
+    else this.history.unknown(op);
+    if (this.trace.verbose || outcome === 'ok') {
+      this.trace.add(this.now, `client ${op.client} ${op.kind} k${op.key}${op.kind === 'put' || outcome === 'ok' ? `=${op.value}` : ''} via node ${op.node}: ${outcome} (op ${op.id}, invoked ${op.invoke})`);
+    }
+    const c = this.clients[op.client - 1];
+    if (c.op !== op) return;
+    c.op = null;
+    if (outcome === 'ok') {
+      c.leaderGuess = op.kind === 'put' ? op.node : c.leaderGuess;
+      if (this.phase === 'quiet' && this.quietLeaderAt >= 0 && op.invoke > this.quietLeaderAt) c.quietDone++;
+    }
+    this.queue.push(this.now + this.rng.between(0, 2 * TICK), { k: 'client', client: c.id });
+  }
+
+  // ------------------------------------------------------------ faults
+
+  private injectFault(): void {
+    const ids = [...this.nodes.keys()];
+    const up = ids.filter((id) => this.node(id).raft !== null);
+    const down = ids.filter((id) => this.node(id).raft === null);
+    const leader = this.leaderId();
+    const roll = this.rng.next();
+    if (roll < 0.25) {
+      this.partition(ids, leader);
+    } else if (roll < 0.42) {
+      this.net.heal();
+      this.trace.add(this.now, 'HEAL network');
+    } else if (roll < 0.57) {
+      if (up.length > 0) this.crash(this.node(this.rng.next() < 0.3 && leader !== 0 ? leader : this.rng.pick(up)));
+    } else if (roll < 0.72) {
+      if (down.length > 0) {
+        const n = this.node(this.rng.pick(down));
+        this.start(n);
+        this.trace.add(this.now, `RESTART node ${n.id} (term ${n.storage.hardState.term}, commit ${n.storage.hardState.commit})`);
+      }
+    } else if (roll < 0.78) {
+      this.membershipChange(leader);
+    } else if (roll < 0.82) {
+      const x = this.rng.pick(ids);
+      const slow = this.rng.next() < 0.5;
+      this.node(x).tickInterval = slow ? TICK * this.rng.between(2, 4) : TICK;
+      this.trace.add(this.now, `CLOCK node ${x} ticks every ${this.node(x).tickInterval} units`);
+    } else if (roll < 0.88) {
+      const x = this.rng.next() < 0.5 && leader !== 0 ? leader : this.rng.pick(ids);
+      const ticks = this.rng.between(5, 40);
+      this.node(x).pausedUntil = this.now + ticks * TICK;
+      this.trace.add(this.now, `PAUSE node ${x} for ${ticks} ticks`);
+    } else if (leader !== 0) {
+      const raft = this.node(leader).raft;
+      if (raft === null) return;
+      const others = raft.status().membership.voters.filter((id) => id !== leader);
+      if (others.length === 0) return;
+      const to = this.rng.pick(others);
+      try {
+        raft.transferLeader(to);
+        this.stats.transfers++;
+        this.trace.add(this.now, `TRANSFER leadership ${leader} -> ${to}`);
+      } catch (error) {
+        if (!(error instanceof ProposalDropped)) throw error;
+      }
+      this.pump(this.node(leader));
+    }
+  }
+
+  private nemesis(id: number, term: number): void {
+    const node = this.node(id);
+    if (this.phase !== 'faults' || node.raft === null || node.raft.currentRole !== Role.Leader || node.raft.currentTerm !== term) return;
+    const roll = this.rng.next();
+    if (roll < 0.4) {
+      this.crash(node);
+    } else if (roll < 0.8) {
+      this.net.heal();
+      this.net.separate([id], [...this.nodes.keys()]);
+      this.trace.add(this.now, `NEMESIS isolates new leader ${id}`);
+    } else {
+      const ticks = this.rng.between(5, 40);
+      node.pausedUntil = this.now + ticks * TICK;
+      this.trace.add(this.now, `NEMESIS pauses new leader ${id} for ${ticks} ticks`);
+    }
+  }
+
+  private partition(ids: number[], leader: number): void {
+    this.net.heal();
+    this.stats.partitions++;
+    const shape = this.rng.int(5);
+    const shuffled = ids.slice().sort(() => this.rng.next() - 0.5);
+    if (shape === 0) {
+      const x = this.rng.pick(ids);
+      this.net.separate([x], ids);
+    } else if (shape === 1) {
+      const x = leader !== 0 ? leader : this.rng.pick(ids);
+      this.net.separate([x], ids);
+    } else if (shape === 2) {
+      const k = this.rng.between(1, Math.floor(ids.length / 2));
+      this.net.separate(shuffled.slice(0, k), shuffled.slice(k));
+    } else if (shape === 3) {
+      // asymmetric: x hears everyone, nobody hears x (or the reverse)
+      const x = this.rng.next() < 0.5 && leader !== 0 ? leader : this.rng.pick(ids);
+      const deaf = this.rng.next() < 0.5;
+      for (const y of ids) if (y !== x) (deaf ? this.net.cutLink(y, x) : this.net.cutLink(x, y));
+    } else {
+      for (const a of ids) for (const b of ids) if (a !== b && this.rng.next() < 0.3) this.net.cutLink(a, b);
+    }
+    this.trace.add(this.now, `PARTITION shape ${['isolate-one', 'isolate-leader', 'split', 'asymmetric', 'random-links'][shape]}: cut ${this.net.describeCuts()}`);
+  }
+
+  private membershipChange(leader: number): void {
+    if (leader === 0) return;
+    const node = this.node(leader);
+    const raft = node.raft;
+    if (raft === null) return;
+    const { voters, learners } = raft.status().membership;
+    const n = this.options.nodes;
+    let change: { type: 1 | 2 | 3; node: number } | null = null;
+    if (learners.length > 0 && voters.length <= n) change = { type: ConfChangeType.AddVoter, node: this.rng.pick(learners) };
+    else if (voters.length >= n && this.rng.next() < 0.6) change = { type: ConfChangeType.RemoveNode, node: this.rng.pick(voters) };
+    else if (this.nextNodeId <= n + 3) {
+      const id = this.nextNodeId++;
+      const fresh = new SimNode(id, new MemoryStorage());
+      this.nodes.set(id, fresh);
+      this.start(fresh);
+      this.queue.push(this.now + this.rng.int(TICK), { k: 'tick', node: id });
+      change = { type: ConfChangeType.AddLearner, node: id };
+    }
+    if (change === null) return;
+    try {
+      raft.proposeConfChange(change);
+      this.stats.confChanges++;
+      this.trace.add(this.now, `MEMBERSHIP propose ${['', 'add voter', 'add learner', 'remove'][change.type]} ${change.node} at leader ${leader}`);
+    } catch (error) {
+      if (!(error instanceof ProposalDropped)) throw error;
+    }
+    this.pump(node);
+  }
+
+  // ------------------------------------------------------------ quiet phase and final checks
+
+  private beginQuiet(): void {
+    this.phase = 'quiet';
+    this.quietStart = this.now;
+    this.net.heal();
+    this.net.faults = { ...this.net.faults, dropRate: 0, duplicateRate: 0, longDelayRate: 0 };
+    for (const n of this.nodes.values()) {
+      n.pausedUntil = 0;
+      n.tickInterval = TICK;
+      if (n.raft === null) this.start(n);
+    }
+    this.trace.add(this.now, 'QUIET: faults stop, network healed, every node restarted');
+  }
+
+  /** The voters and learners of the newest leader's membership. */
+  private members(): SimNode[] {
+    const leader = this.leaderId();
+    const raft = leader === 0 ? null : this.node(leader).raft;
+    if (raft === null) return [];
+    const m = raft.status().membership;
+    return [...m.voters, ...m.learners].map((id) => this.node(id));
+  }
+
+  private quietFinished(): boolean {
+    const elapsedTicks = (this.now - this.quietStart) / TICK;
+    if (this.quietLeaderAt < 0) {
+      const leader = this.leaderId();
+      const raft = leader === 0 ? null : this.node(leader).raft;
+      if (raft !== null && raft.termAt(raft.commitIndex) === raft.currentTerm) {
+        this.quietLeaderAt = this.history.now();
+        this.stats.livenessLeaderTicks = Math.ceil(elapsedTicks);
+        this.trace.add(this.now, `QUIET: leader ${leader} of term ${raft.currentTerm} after ${Math.ceil(elapsedTicks)} ticks`);
+      } else if (elapsedTicks > LIVENESS_LEADER_TICKS) {
+        throw new Failure('liveness', `no leader ${LIVENESS_LEADER_TICKS} ticks after faults stopped`);
+      }
+      return false;
+    }
+    if (elapsedTicks > LIVENESS_DONE_TICKS) {
+      const stuck = this.clients.filter((c) => c.quietDone < QUIET_OPS_PER_CLIENT).map((c) => `client ${c.id} (${c.quietDone} ops done)`);
+      throw new Failure('liveness', `cluster did not settle ${LIVENESS_DONE_TICKS} ticks after faults stopped: ${stuck.join(', ') || 'members not converged'}`);
+    }
+    if (this.clients.some((c) => c.quietDone < QUIET_OPS_PER_CLIENT || c.op !== null)) return false;
+    const members = this.members();
+    if (members.length === 0) return false;
+    const leader = this.node(this.leaderId()).raft;
+    if (leader === null) return false;
+    return members.every((n) => n.raft !== null && n.disk === null && !n.raft.hasReady() && n.kv.applied === leader.commitIndex);
+  }
+
+  private finalChecks(): void {
+    const members = this.members();
+    const first = members[0];
+    for (const n of members) {
+      if (!n.kv.equals(first.kv)) throw new Failure('convergence', `node ${n.id} and node ${first.id} applied the same index ${n.kv.applied} but hold different data`);
+    }
+    const check = checkHistory(this.history.ops);
+    this.stats.checkedOps = check.ops;
+    this.stats.checkerStates = check.explored;
+    if (!check.ok) throw new Failure('linearizability', `client history is not linearizable: ${check.failure ?? ''}`);
+  }
+}
+
+function describe(m: Message): string {
+  const parts = [`${m.from}->${m.to} ${messageTypeName(m.type)} t${m.term}`];
+  if (m.index !== 0 || m.logTerm !== 0) parts.push(`i${m.index}/lt${m.logTerm}`);
+  if (m.entries.length > 0) parts.push(`entries ${m.entries[0].index}..${m.entries[m.entries.length - 1].index}`);
+  if (m.commit !== 0) parts.push(`commit ${m.commit}`);
+  if (m.reject) parts.push(`REJECT hint ${m.rejectHint}/${m.logTerm}`);
+  if (m.transfer) parts.push('transfer');
+  if (m.snapshot !== null) parts.push(`snap@${m.snapshot.meta.index} off ${m.snapshot.offset}+${m.snapshot.data.byteLength}/${m.snapshot.totalBytes}`);
+  return parts.join(' ');
+}
+
+export function runSimulation(options: SimOptions): SimResult {
+  return new Simulation(options).run();
+}
