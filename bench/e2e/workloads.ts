@@ -1,0 +1,97 @@
+// The end-to-end workloads, each a closed loop per session (one request in
+// flight, as a ZooKeeper application does), driven through the public client:
+//   W1 setData of 100 B on the session's own node
+//   W2 getData of the session's own node
+//   W3 create + delete of an ephemeral sequential node (one op = the pair)
+//   W4 a lock contended by the sessions: ephemeral sequential child, watch only the
+//      predecessor, release by delete (one op = one acquisition)
+import type { ZookClient } from '../../src/client/index.js';
+import type { LatencyHistogram } from './histogram.js';
+
+export type WorkloadName = 'W1' | 'W2' | 'W3' | 'W4';
+export const WORKLOADS: readonly WorkloadName[] = ['W1', 'W2', 'W3', 'W4'];
+
+export const DESCRIPTIONS: Record<WorkloadName, string> = {
+  W1: 'setData 100 B, own node',
+  W2: 'getData 100 B, own node',
+  W3: 'ephemeral sequential create + delete',
+  W4: 'lock acquisitions (ephemeral sequential, watch predecessor)',
+};
+
+const PAYLOAD = new Uint8Array(100).fill(0x61);
+const BASE = '/bench';
+
+export async function ensurePath(client: ZookClient, path: string): Promise<void> {
+  let prefix = '';
+  for (const part of path.split('/').filter(Boolean)) {
+    prefix += `/${part}`;
+    try {
+      await client.create(prefix, '');
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'NodeExists') throw error;
+    }
+  }
+}
+
+/** Creates what a session's loop needs; returns the loop body (one op). */
+export async function prepareSession(workload: WorkloadName, client: ZookClient, sessionTag: string): Promise<() => Promise<void>> {
+  switch (workload) {
+    case 'W1':
+    case 'W2': {
+      const path = `${BASE}/own/${sessionTag}`;
+      await ensurePath(client, `${BASE}/own`);
+      await client.create(path, PAYLOAD).catch((e: { code?: string }) => {
+        if (e.code !== 'NodeExists') throw e;
+      });
+      if (workload === 'W1') return async () => void (await client.setData(path, PAYLOAD));
+      return async () => void (await client.getData(path));
+    }
+    case 'W3': {
+      const dir = `${BASE}/eph/${sessionTag}`;
+      await ensurePath(client, dir);
+      return async () => {
+        const path = await client.create(`${dir}/e-`, PAYLOAD, { mode: 'EPHEMERAL_SEQUENTIAL' });
+        await client.delete(path);
+      };
+    }
+    case 'W4': {
+      const dir = `${BASE}/lock`;
+      await ensurePath(client, dir);
+      return () => acquireAndRelease(client, dir);
+    }
+  }
+}
+
+async function acquireAndRelease(client: ZookClient, dir: string): Promise<void> {
+  const mine = await client.create(`${dir}/l-`, '', { mode: 'EPHEMERAL_SEQUENTIAL' });
+  const name = mine.slice(dir.length + 1);
+  for (;;) {
+    const children = (await client.getChildren(dir)).sort();
+    const at = children.indexOf(name);
+    if (at < 0) throw new Error(`lock node ${mine} vanished`);
+    if (at === 0) break;
+    const predecessor = `${dir}/${children[at - 1]}`;
+    const gone = new Promise<void>((resolve) => {
+      void client
+        .exists(predecessor, { watch: () => resolve() })
+        .then((stat) => {
+          if (stat === null) resolve();
+        })
+        .catch(() => resolve());
+    });
+    await gone;
+  }
+  await client.delete(mine);
+}
+
+/** Runs `op` back to back until `endMs`, recording each latency. */
+export async function runLoop(op: () => Promise<void>, endMs: number, histogram: LatencyHistogram): Promise<number> {
+  let done = 0;
+  while (Date.now() < endMs) {
+    const started = performance.now();
+    await op();
+    histogram.recordMs(performance.now() - started);
+    done++;
+  }
+  return done;
+}
