@@ -16,10 +16,15 @@ export const TEST_OPTIONS: ConnectOptions = {
   },
 };
 
+/** Servers of the running test: a client's teardown lets them answer again so close() is quick. */
+const live = new Set<FakeServer>();
+
 export async function startServers(n = 1, state = new FakeState()): Promise<FakeServer[]> {
   const servers: FakeServer[] = [];
   for (let i = 0; i < n; i++) servers.push(await FakeServer.start(state));
+  for (const s of servers) live.add(s);
   onTestFinished(async () => {
+    for (const s of servers) live.delete(s);
     await Promise.all(servers.map((s) => s.stop()));
   });
   return servers;
@@ -28,6 +33,10 @@ export async function startServers(n = 1, state = new FakeState()): Promise<Fake
 export async function client(servers: string | readonly string[], options: ConnectOptions = {}): Promise<ZookClient> {
   const zk = await connect(servers, { ...TEST_OPTIONS, ...options });
   onTestFinished(async () => {
+    for (const s of live) {
+      s.onRequest = undefined;
+      s.release();
+    }
     await zk.close();
   });
   return zk;
@@ -51,22 +60,28 @@ export function nextState(zk: ZookClient, state: ClientState): Promise<void> {
   });
 }
 
-/** A watcher that records its events and lets a test await the n-th one. */
-export function recorder(): { watcher: (e: WatchEvent) => void; events: WatchEvent[]; next: (n?: number) => Promise<WatchEvent> } {
+/**
+ * A watcher that records its events. `next()` resolves with the first event not yet
+ * taken by next() (now or when it comes); `nth(n)` with the n-th event (1-based).
+ */
+export function recorder(): { watcher: (e: WatchEvent) => void; events: WatchEvent[]; next: () => Promise<WatchEvent>; nth: (n: number) => Promise<WatchEvent> } {
   const events: WatchEvent[] = [];
   const waiting: { n: number; resolve: (e: WatchEvent) => void }[] = [];
+  let taken = 0;
+  const nth = (n: number): Promise<WatchEvent> =>
+    events.length >= n ? Promise.resolve(events[n - 1]) : new Promise((resolve) => waiting.push({ n, resolve }));
   return {
     events,
     watcher: (e) => {
       events.push(e);
       for (const w of [...waiting]) {
-        if (events.length >= w.n) {
-          waiting.splice(waiting.indexOf(w), 1);
-          w.resolve(events[w.n - 1]);
-        }
+        if (events.length < w.n) continue;
+        waiting.splice(waiting.indexOf(w), 1);
+        w.resolve(events[w.n - 1]);
       }
     },
-    next: (n = events.length + 1) => (events.length >= n ? Promise.resolve(events[n - 1]) : new Promise((resolve) => waiting.push({ n, resolve }))),
+    next: () => nth(++taken),
+    nth,
   };
 }
 
