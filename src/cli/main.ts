@@ -2,20 +2,27 @@
 // The `zook` command: dispatches to one subcommand; the subcommands hold no logic
 // that belongs in the modules they call.
 import { SERVER_USAGE, serverCommand } from './server-command.js';
+import { SHELL_USAGE, shellCommand } from './shell-command.js';
 
 const USAGE = `usage: zook <command> [options]
 
 commands:
   server     run a server node
+  shell      a zkCli-style shell against a server
   help       this text
 
-${SERVER_USAGE}`;
+${SERVER_USAGE}
+
+${SHELL_USAGE}`;
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'server':
       await serverCommand(rest);
+      return;
+    case 'shell':
+      await shellCommand(rest);
       return;
     case undefined:
     case 'help':

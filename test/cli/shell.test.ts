@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { parseAcl, permsToText } from '../../src/cli/acl-text.js';
+import { splitWords } from '../../src/cli/shell.js';
+import { type ServerProcess, startServerProcess } from '../server/support/server-process.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+function shell(server: ServerProcess, command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'shell', '--server', server.url, '-c', command], { cwd: ROOT });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe('zook shell -c', () => {
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = await startServerProcess();
+  });
+  afterAll(async () => {
+    await server.stop();
+    server.cleanup();
+  });
+
+  test('create then get prints the data (the README walk-through)', async () => {
+    expect(await shell(server, 'create /x hi')).toMatchObject({ code: 0, stdout: 'Created /x\n' });
+    expect(await shell(server, 'get /x')).toMatchObject({ code: 0, stdout: 'hi\n' });
+  });
+
+  test('ls lists children and stat prints the Stat fields', async () => {
+    await shell(server, 'create /dir');
+    await shell(server, 'create /dir/a 1');
+    expect((await shell(server, 'ls /dir')).stdout).toBe('[a]\n');
+    const stat = await shell(server, 'stat /dir');
+    expect(stat.stdout).toMatch(/^numChildren = 1$/m);
+    expect(stat.stdout).toMatch(/^dataVersion = 0$/m);
+  });
+
+  test('an error prints one line and exits non-zero', async () => {
+    const result = await shell(server, 'get /does-not-exist');
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe('Error: NoNode for /does-not-exist');
+  });
+
+  test('a version mismatch on set is BadVersion', async () => {
+    await shell(server, 'create /v a');
+    const result = await shell(server, 'set -v 5 /v b');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/BadVersion/);
+  });
+
+  test('deleteall removes a subtree', async () => {
+    await shell(server, 'create /tree');
+    await shell(server, 'create /tree/a');
+    await shell(server, 'create /tree/a/b');
+    expect((await shell(server, 'deleteall /tree')).code).toBe(0);
+    expect((await shell(server, 'stat /tree')).code).toBe(1);
+  });
+
+  test('an unknown command is a usage error', async () => {
+    const result = await shell(server, 'frobnicate /');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/unknown command "frobnicate"/);
+  });
+});
+
+describe('shell parsing', () => {
+  test('words split on spaces, quotes group them', () => {
+    expect(splitWords(`create /a "hello world" 'x y'`)).toEqual(['create', '/a', 'hello world', 'x y']);
+  });
+
+  test('ACL text round-trips through zkCli\'s scheme:id:perms form', () => {
+    expect(parseAcl('world:anyone:cdrwa,ip:10.0.0.0/8:r')).toEqual([
+      { scheme: 'world', id: 'anyone', perms: 31 },
+      { scheme: 'ip', id: '10.0.0.0/8', perms: 1 },
+    ]);
+    expect(parseAcl('digest:alice:abc=:rw')).toEqual([{ scheme: 'digest', id: 'alice:abc=', perms: 3 }]);
+    expect(permsToText(31)).toBe('cdrwa');
+    expect(() => parseAcl('world:anyone:z')).toThrow(/cdrwa/);
+  });
+});
