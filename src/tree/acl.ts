@@ -205,6 +205,13 @@ export class AclTable {
     return entry;
   }
 
+  /** One more reference to an entry already in the table (the snapshot loader's fast path). */
+  retain(entry: AclEntry): AclEntry {
+    if (entry.refs === 0) assert(false, 'retain: entry not in the table');
+    entry.refs++;
+    return entry;
+  }
+
   release(entry: AclEntry): void {
     assert(entry.refs > 0, 'ACL entry released more often than acquired');
     entry.refs--;

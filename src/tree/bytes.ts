@@ -140,16 +140,26 @@ export class ByteWriter {
 }
 
 export class ByteReader {
-  private readonly view: DataView;
+  private bytes: Uint8Array;
+  private view: DataView;
+  private end: number;
   offset: number;
 
-  constructor(
-    private readonly bytes: Uint8Array,
-    offset = 0,
-    private readonly end = bytes.length,
-  ) {
+  constructor(bytes: Uint8Array, offset = 0, end = bytes.length) {
+    this.bytes = bytes;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
     this.offset = offset;
+    this.end = end;
+  }
+
+  /** Reads [offset, end) of `bytes` next; reuses the DataView when `bytes` is the same buffer (no allocation per frame). */
+  reset(bytes: Uint8Array, offset: number, end: number): void {
+    if (bytes !== this.bytes) {
+      this.bytes = bytes;
+      this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    }
+    this.offset = offset;
+    this.end = end;
   }
 
   get remaining(): number {

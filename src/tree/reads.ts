@@ -3,6 +3,9 @@
 // watch registration with ZooKeeper's rules (NOTES 9): exists on a missing node
 // sets a watch that fires on create; getData and getChildren on a missing node
 // fail with NoNode and set none; a read refused by its ACL sets none.
+//
+// A path found in the tree is valid (only valid paths are ever stored), so reads
+// validate a path only when the lookup misses: the hit path stays short.
 import { Perm, hasPermission, redactAcl, type Acl } from './acl.js';
 import { ErrorCode, type FailureCode } from './errors.js';
 import { isValidPath } from './paths.js';
@@ -39,17 +42,16 @@ function canRead(tree: DataTree, node: Znode, session: RequestSession, perm: num
 
 /** exists: Stat or NoNode; no ACL check (as ZooKeeper). A watch is set either way. */
 export function exists(tree: DataTree, path: string, session: RequestSession, watch?: WatchTarget): ReadOutcome<{ stat: Stat }> {
-  if (!isValidPath(path, tree.options.maxPathBytes)) return BAD_ARGUMENTS;
   const node = tree.nodes.get(path);
+  if (node === undefined && !isValidPath(path, tree.options.maxPathBytes)) return BAD_ARGUMENTS;
   watch?.registry.addDataWatch(path, watch.watcher);
   return node === undefined ? NO_NODE : { error: 0, stat: statOf(node) };
 }
 
 /** getData: a fresh copy of the node's bytes and its Stat; needs READ. */
 export function getData(tree: DataTree, path: string, session: RequestSession, watch?: WatchTarget): ReadOutcome<{ data: Uint8Array; stat: Stat }> {
-  if (!isValidPath(path, tree.options.maxPathBytes)) return BAD_ARGUMENTS;
   const node = tree.nodes.get(path);
-  if (node === undefined) return NO_NODE;
+  if (node === undefined) return isValidPath(path, tree.options.maxPathBytes) ? NO_NODE : BAD_ARGUMENTS;
   if (!canRead(tree, node, session, Perm.Read)) return NO_AUTH;
   watch?.registry.addDataWatch(path, watch.watcher);
   return { error: 0, data: loadData(node.data), stat: statOf(node) };

@@ -137,7 +137,10 @@ export class SnapshotLoader {
   private stage: 'header' | 'body' | 'done' = 'header';
   private expected = { sessions: 0, acls: 0, nodes: 0 };
   private seen = { sessions: 0, acls: 0, nodes: 0 };
-  private readonly aclByIndex: (readonly import('./acl.js').Acl[])[] = [];
+  /** The snapshot's ACL lists by index, each acquired once; nodes retain them. */
+  private readonly aclByIndex: AclEntry[] = [];
+  /** Reused across frames: no DataView or reader allocated per node. */
+  private readonly reader = new ByteReader(new Uint8Array(0));
 
   constructor(options: Partial<TreeOptions> = {}) {
     this.tree = new DataTree(options);
@@ -149,19 +152,21 @@ export class SnapshotLoader {
   push(chunk: Uint8Array): void {
     if (this.stage === 'done' && chunk.length > 0) throw new SnapshotError('bytes after the end of the snapshot');
     this.append(chunk);
+    const buffer = this.buffer;
+    const reader = this.reader;
     while (this.stage !== 'done') {
-      const available = this.end - this.start;
+      const start = this.start;
+      const available = this.end - start;
       if (available < 5) break;
-      const view = new DataView(this.buffer.buffer, this.buffer.byteOffset + this.start, available);
-      const payloadLength = view.getUint32(0, true);
+      const payloadLength = readU32(buffer, start);
       if (payloadLength > this.maxFrameBytes) throw new SnapshotError(`frame of ${payloadLength} bytes exceeds the limit ${this.maxFrameBytes}`);
       const frameLength = payloadLength + FRAME_OVERHEAD;
       if (available < frameLength) break;
-      const frame = this.buffer.subarray(this.start, this.start + frameLength);
-      const stored = view.getUint32(frameLength - 4, true);
-      if (crc32c(frame.subarray(0, frameLength - 4)) !== stored) throw new SnapshotError('frame checksum mismatch (corrupt snapshot)');
+      const crcAt = start + frameLength - 4;
+      if (crc32c(buffer.subarray(start, crcAt)) !== readU32(buffer, crcAt)) throw new SnapshotError('frame checksum mismatch (corrupt snapshot)');
+      reader.reset(buffer, start + 5, crcAt);
       try {
-        this.frame(frame[4], new ByteReader(frame, 5, frameLength - 4));
+        this.frame(buffer[start + 4], reader);
       } catch (error) {
         if (error instanceof DecodeError) throw new SnapshotError(`malformed frame: ${error.message}`);
         throw error;
@@ -222,7 +227,7 @@ export class SnapshotLoader {
         if (this.seen.nodes > 0) throw new SnapshotError('ACL frame out of order');
         const index = r.uvar();
         if (index !== this.aclByIndex.length) throw new SnapshotError('ACL frames out of order');
-        this.aclByIndex.push(readAcl(r, o));
+        this.aclByIndex.push(tree.acls.acquire(readAcl(r, o)));
         this.seen.acls++;
         break;
       }
@@ -248,7 +253,7 @@ export class SnapshotLoader {
         if (tree.nodes.has(path)) throw new SnapshotError(`node ${path} twice`);
         if (this.seen.nodes === 0 ? path !== ROOT : !tree.nodes.has(parentPathOf(path))) throw new SnapshotError(`node ${path} before its parent`);
         if (kind === NodeKind.Ephemeral && !tree.sessions.has(owner)) throw new SnapshotError(`node ${path}: owner session ${owner} missing`);
-        const node = new Znode(data, tree.acls.acquire(acl), czxid, mzxid, pzxid, ctime, mtime, version, cversion, aversion, owner, kind as NodeKind, ttlMs);
+        const node = new Znode(data, tree.acls.retain(acl), czxid, mzxid, pzxid, ctime, mtime, version, cversion, aversion, owner, kind as NodeKind, ttlMs);
         node.childCreates = childCreates;
         tree.restoreNode(path, node);
         this.seen.nodes++;
@@ -261,6 +266,8 @@ export class SnapshotLoader {
         if (seen.sessions !== expected.sessions || seen.acls !== expected.acls || seen.nodes !== expected.nodes || nodes !== seen.nodes) {
           throw new SnapshotError('snapshot counts disagree with its header (truncated or corrupt)');
         }
+        // Drop the loader's own reference to each list (nodes hold theirs).
+        for (const entry of this.aclByIndex) tree.acls.release(entry);
         if (digest !== tree.digest) throw new SnapshotError('digest of the loaded tree differs from the recorded one');
         this.stage = 'done';
         break;
@@ -269,6 +276,10 @@ export class SnapshotLoader {
         throw new SnapshotError(`unknown frame type ${type}`);
     }
   }
+}
+
+function readU32(bytes: Uint8Array, at: number): number {
+  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
 }
 
 function parentPathOf(path: string): string {

@@ -23,6 +23,7 @@ export function storeData(bytes: Uint8Array): StoredData {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
 }
 
+/** A fresh copy (Buffer's latin1 decoder: measured faster than a JS loop even at 100 bytes). */
 export function loadData(data: StoredData): Uint8Array {
   return Buffer.from(data, 'latin1');
 }
