@@ -504,8 +504,10 @@ export class RaftNode {
     this.syncProgress();
     const self = this.prs.get(this.id);
     if (self !== undefined) self.maybeUpdate(this.log.stable);
-    this.pendingConfIndex = this.log.lastIndex();
     this.appendLocal(EntryType.NoOp, EMPTY);
+    // No membership change until the no-op (and all before it) is applied: the fix for the
+    // single-server change bug (a leader must commit an entry of its term first).
+    this.pendingConfIndex = this.log.lastIndex();
   }
 
   private hup(transfer: boolean): void {

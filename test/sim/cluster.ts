@@ -106,6 +106,9 @@ class SimNode {
   readonly pendingReads = new Map<number, HistoryOp>();
   readsWaiting: { index: number; op: HistoryOp }[] = [];
   lastRole: Role = Role.Follower;
+  lastTerm = 0;
+  /** Leader: its commit index when elected, until the first commit of its term (then -1). */
+  commitAtElection = -1;
   /** A paused process (GC, VM stall) handles nothing until then; work arriving meanwhile waits. */
   pausedUntil = 0;
   /** Time units between this node's ticks: a skewed clock runs slow. */
@@ -150,6 +153,7 @@ export class Simulation {
   private readonly nemesisRate: number;
   private readonly nemesisDelay: number;
   private now = 0;
+  private readonly rafts: RaftNode[] = [];
   private steps = 0;
   private nextNodeId: number;
   private phase: 'faults' | 'quiet' = 'faults';
@@ -309,11 +313,24 @@ export class Simulation {
   }
 
   private afterStep(): void {
-    const rafts: RaftNode[] = [];
+    const rafts = this.rafts;
+    rafts.length = 0;
     for (const n of this.nodes.values()) {
       if (n.raft === null) continue;
       rafts.push(n.raft);
       const role = n.raft.currentRole;
+      if (role === Role.Leader) {
+        if (n.lastRole !== Role.Leader || n.raft.currentTerm !== n.lastTerm) {
+          n.commitAtElection = n.raft.commitIndex;
+        } else if (n.commitAtElection >= 0 && n.raft.commitIndex > n.commitAtElection) {
+          // The leader's first commit of its term: strike right after it (timing faults near commit points).
+          n.commitAtElection = -1;
+          if (this.phase === 'faults' && this.rng.next() < this.nemesisRate) {
+            this.queue.push(this.now + this.rng.int(4), { k: 'nemesis', node: n.id, term: n.raft.currentTerm });
+          }
+        }
+      }
+      n.lastTerm = n.raft.currentTerm;
       if (role !== n.lastRole) {
         n.lastRole = role;
         this.trace.add(this.now, `node ${n.id} -> ${role} term ${n.raft.currentTerm} (last ${n.raft.lastIndex}, commit ${n.raft.commitIndex})`);
@@ -545,7 +562,9 @@ export class Simulation {
       c.leaderGuess = op.kind === 'put' ? op.node : c.leaderGuess;
       if (this.phase === 'quiet' && this.quietLeaderAt >= 0 && op.invoke > this.quietLeaderAt) c.quietDone++;
     }
-    this.queue.push(this.now + this.rng.between(0, 2 * TICK), { k: 'client', client: c.id });
+    // Think time; back off after a failure so clients do not spin on a leaderless cluster.
+    const pause = outcome === 'ok' ? this.rng.between(0, 2 * TICK) : this.rng.between(TICK, 3 * TICK);
+    this.queue.push(this.now + pause, { k: 'client', client: c.id });
   }
 
   // ------------------------------------------------------------ faults

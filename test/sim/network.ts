@@ -61,12 +61,15 @@ export class Network {
       this.dropped++;
       return [];
     }
-    const one = (): number =>
-      this.rng.next() < f.longDelayRate ? this.rng.between(f.maxDelay, f.longDelay) : this.rng.between(f.minDelay, f.maxDelay);
     if (this.rng.next() < f.duplicateRate) {
       this.duplicated++;
-      return [one(), one()];
+      return [this.delay(), this.delay()];
     }
-    return [one()];
+    return [this.delay()];
+  }
+
+  private delay(): number {
+    const f = this.faults;
+    return this.rng.next() < f.longDelayRate ? this.rng.between(f.maxDelay, f.longDelay) : this.rng.between(f.minDelay, f.maxDelay);
   }
 }
