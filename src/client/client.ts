@@ -100,6 +100,7 @@ export class ZookClient {
   /** Creates a node; resolves with its path (the sequential name, for a *_SEQUENTIAL mode). */
   create(path: string, data?: Data | null, options?: CreateOptions & { readonly stat?: false }): Promise<string>;
   create(path: string, data: Data | null | undefined, options: CreateOptions & { readonly stat: true }): Promise<{ path: string; stat: Stat }>;
+  create(path: string, data: Data | null | undefined, options: CreateOptions): Promise<string | { path: string; stat: Stat }>;
   async create(path: string, data?: Data | null, options: CreateOptions = {}): Promise<string | { path: string; stat: Stat }> {
     const withStat = options.stat === true;
     const reply = await this.call(createOp(path, data, options, withStat), options);

@@ -395,20 +395,14 @@ export class Session {
     }
   }
 
-  /** The client's own requests (ping, setWatches): sent at once, outside maxInFlight, replies ignored. */
+  /**
+   * The client's own requests (ping, setWatches): sent at once, outside maxInFlight.
+   * Not tracked: their replies carry nothing the client acts on, and an unknown xid
+   * in a reply is ignored, so a server that never answers a ping leaks nothing.
+   */
   private sendInternal(conn: Connection, request: ClientRequest): void {
-    const p: PendingRequest = {
-      request,
-      linearizable: false,
-      counted: false,
-      onReply: undefined,
-      xid: 0,
-      settled: false,
-      resolve: () => undefined,
-      reject: () => undefined,
-      cleanup: () => undefined,
-    };
-    this.sendOn(conn, p);
+    const xid = this.allocateXid();
+    conn.send(encodeClientFrame({ kind: 'request', xid, linearizable: false, request }));
   }
 
   private sendOn(conn: Connection, p: PendingRequest): void {
