@@ -15,7 +15,9 @@ import {
   loadSnapshot,
   prepare,
   writeSnapshot,
+  WatchRegistry,
   type Txn,
+  type WatchEvent,
 } from '../src/tree/index.js';
 import { SeededRandom } from '../src/util/random.js';
 import { type BenchSuite, formatBytes, formatRate, markdownTable, measure } from './support.js';
@@ -77,7 +79,8 @@ async function run(): Promise<void> {
   const setDataTxn = (path: string): Txn => ({ type: 'setData', path, data: value, version: -1, timeMs: TIME_MS });
   let created = 0;
   const rows = await measure([
-    { name: 'getData', fn: () => { for (let k = 0; k < 1000; k++) { const r = getData(tree, next(), session); sink ^= r.error; } }, itemsPerCall: 1000 },
+    { name: 'getData, hot set of 1,000 paths', fn: () => { for (let k = 0; k < 1000; k++) { const r = getData(tree, paths[k], session); sink ^= r.error; } }, itemsPerCall: 1000 },
+    { name: 'getData, random path of 1M', fn: () => { for (let k = 0; k < 1000; k++) { const r = getData(tree, next(), session); sink ^= r.error; } }, itemsPerCall: 1000 },
     { name: 'exists', fn: () => { for (let k = 0; k < 1000; k++) sink ^= exists(tree, next(), session).error; }, itemsPerCall: 1000 },
     { name: 'getChildren (1,000 children)', fn: () => { const r = getChildren(tree, `/p${String(i++ % PARENTS).padStart(4, '0')}`, session); sink ^= r.error; }, itemsPerCall: 1 },
     { name: 'getChildren page of 100', fn: () => { const r = getChildren(tree, `/p${String(i++ % PARENTS).padStart(4, '0')}`, session, undefined, { after: 'c000400', limit: 100 }); sink ^= r.error; }, itemsPerCall: 1 },
@@ -125,7 +128,40 @@ async function run(): Promise<void> {
       ],
     ),
   );
+  console.log();
+  watchMemory();
   if (sink === 0.5) console.log(sink);
+}
+
+/** Heap per watch: 1M one-shot data watches on distinct paths, from 1,000 sessions. */
+function watchMemory(): void {
+  const count = Math.min(NODES, 1_000_000);
+  const before = settledHeap();
+  const registry = new WatchRegistry();
+  let pathChars = 0;
+  for (let i = 0; i < count; i++) {
+    // A fresh string per watch, as a decoded request would bring.
+    const path = `/p${String(i % PARENTS).padStart(4, '0')}/c${String(i).padStart(6, '0')}`;
+    pathChars += path.length;
+    registry.addDataWatch(path, 1 + (i % 1000));
+  }
+  const after = settledHeap();
+  const perWatch = (after.heap - before.heap) / count;
+  const triggerStart = performance.now();
+  const events: WatchEvent[] = [];
+  for (let i = 0; i < 100_000; i++) registry.dataChanged(`/p${String(i % PARENTS).padStart(4, '0')}/c${String(i).padStart(6, '0')}`, 1, events);
+  const triggerMs = performance.now() - triggerStart;
+  console.log(
+    markdownTable(
+      ['watch registry', 'value'],
+      [
+        [`heap per watch (${count.toLocaleString('en-US')} data watches, distinct paths, 1,000 sessions)`, `${perWatch.toFixed(0)} B`],
+        ['of which the path string (chars + ~24 B header)', `${(pathChars / count + 24).toFixed(0)} B`],
+        ['trigger + remove a one-shot watch', `${formatRate((100_000 / triggerMs) * 1000)} events/s`],
+      ],
+    ),
+  );
+  sink ^= events.length + registry.size;
 }
 
 const suite: BenchSuite = { name: 'tree', run };

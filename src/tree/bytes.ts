@@ -119,8 +119,21 @@ export class ByteWriter {
     // Worst case 3 bytes per UTF-16 unit; encodeInto writes in place without a temporary.
     this.ensure(text.length * 3 + 8);
     if (text.length < 128) {
+      // Short ASCII (nearly every path): a JS loop beats encodeInto's call cost.
+      const buffer = this.buffer;
       const at = this.length;
-      this.length += 1;
+      let i = 0;
+      for (; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c >= 0x80) break;
+        buffer[at + 1 + i] = c;
+      }
+      if (i === text.length) {
+        buffer[at] = i;
+        this.length = at + 1 + i;
+        return;
+      }
+      this.length = at + 1;
       const { written } = encoder.encodeInto(text, this.buffer.subarray(this.length));
       if (written < 128) {
         this.buffer[at] = written;

@@ -8,6 +8,8 @@ const SAMPLES: Txn[] = [
   { type: 'create', path: '/a/b0000000012', sequentialPrefix: '/a/b', data: bytes('hello'), acl, kind: NodeKind.Ephemeral, ephemeralOwner: 2 ** 52, ttlMs: 0, timeMs: 1_700_000_000_123 },
   { type: 'create', path: '/ttl', sequentialPrefix: '', data: new Uint8Array(), acl, kind: NodeKind.Ttl, ephemeralOwner: 0, ttlMs: 2 ** 40 - 1, timeMs: 0 },
   { type: 'delete', path: '/ünï', version: -1, timeMs: 5 },
+  { type: 'delete', path: '/' + 'long'.repeat(60), version: 1, timeMs: 5 },
+  { type: 'delete', path: '/' + 'é'.repeat(100), version: 1, timeMs: 5 },
   { type: 'setData', path: '/a', data: new Uint8Array(300).fill(9), version: 2 ** 31 - 1, timeMs: 5 },
   { type: 'setACL', path: '/a', acl, version: -2, timeMs: 5 },
   { type: 'sync', path: '/', timeMs: 5 },
