@@ -5,11 +5,11 @@
 // and, when given this server's watch registry, the watch events it triggered in
 // order (a node's own event before its parent's NodeChildrenChanged).
 //
-// ACLs are not re-checked here: they were checked by prepare (see the closing note
-// in index.ts). A multi is checked whole against a speculative view first and then
-// applied, so a failing multi never needs a rollback.
+// ACLs are re-checked with the auth ids the txn carries (a setACL committed since
+// prepare may have revoked the right). A multi is checked whole against a
+// speculative view first and then applied, so a failing multi never needs a rollback.
 import { assert } from '../util/assert.js';
-import { checkCreate, checkDelete, checkMulti, checkSetAcl, checkSetData } from './checks.js';
+import { checkCreate, checkDelete, checkMulti, checkSetAcl, checkSetData, type AclCheck } from './checks.js';
 import { ErrorCode, type FailureCode } from './errors.js';
 import { failedMultiResult } from './prepare.js';
 import type { DataTree } from './tree.js';
@@ -28,21 +28,22 @@ export function apply(tree: DataTree, txn: Txn, zxid: Zxid, watches?: WatchRegis
   tree.lastZxid = zxid;
   const events: WatchEvent[] = [];
   const time = txn.timeMs;
+  const acl: AclCheck | null = txn.authIds === undefined ? null : { authIds: txn.authIds, superDigest: tree.options.superDigest };
   switch (txn.type) {
     case 'create': {
-      const path = checkCreate(tree, txn, null, tree.options.maxPathBytes);
+      const path = checkCreate(tree, txn, acl, tree.options.maxPathBytes);
       if (typeof path === 'number') return failed(path);
       return done(applyCreate(tree, txn, path, zxid, time, watches, events), events);
     }
     case 'delete': {
-      const error = checkDelete(tree, txn, null);
+      const error = checkDelete(tree, txn, acl);
       if (error !== null) return failed(error);
       tree.removeNode(txn.path, zxid);
       watches?.nodeDeleted(txn.path, zxid, events);
       return done({ type: 'delete' }, events);
     }
     case 'setData': {
-      const error = checkSetData(tree, txn, null);
+      const error = checkSetData(tree, txn, acl);
       if (error !== null) return failed(error);
       const node = tree.nodes.get(txn.path)!;
       tree.setNodeData(txn.path, node, txn.data, zxid, time);
@@ -50,14 +51,14 @@ export function apply(tree: DataTree, txn: Txn, zxid: Zxid, watches?: WatchRegis
       return done({ type: 'setData', stat: statOf(node) }, events);
     }
     case 'setACL': {
-      const error = checkSetAcl(tree, txn.path, txn.version, null);
+      const error = checkSetAcl(tree, txn.path, txn.version, acl);
       if (error !== null) return failed(error);
       const node = tree.nodes.get(txn.path)!;
       tree.setNodeAcl(txn.path, node, txn.acl);
       return done({ type: 'setACL', stat: statOf(node) }, events);
     }
     case 'multi': {
-      const checked = checkMulti(tree, txn.ops, null, tree.options.maxPathBytes);
+      const checked = checkMulti(tree, txn.ops, acl, tree.options.maxPathBytes);
       if (!checked.ok) {
         return { error: checked.error, value: failedMultiResult(txn.ops.length, checked.failedAt, checked.error), events: NO_EVENTS };
       }

@@ -25,7 +25,7 @@ export interface NodeView {
   hasSession(sessionId: SessionId): boolean;
 }
 
-/** Whose rights to check; null at apply time (ACLs were checked by prepare). */
+/** Whose rights to check; null for a system txn (expiry deletes), which skips ACLs. */
 export interface AclCheck {
   readonly authIds: readonly Id[];
   readonly superDigest: string | null;

@@ -1,7 +1,7 @@
 // The txn's binary form for the log: hand-written, compact (varints), versioned
 // by a leading byte. Kept in this one file so the FlatBuffers schema of a later
 // issue can replace it without touching anything else.
-import type { Acl } from './acl.js';
+import type { Acl, Id } from './acl.js';
 import { ByteReader, ByteWriter, DecodeError } from './bytes.js';
 import { DEFAULT_TREE_OPTIONS, type TreeOptions } from './options.js';
 import { NodeKind, type CreateTxn, type MultiOpTxn, type Txn } from './types.js';
@@ -25,6 +25,16 @@ export function encodeTxn(txn: Txn): Uint8Array {
   const w = new ByteWriter(64 + dataBytesOf(txn));
   w.u8(FORMAT);
   w.uvar(txn.timeMs);
+  // Auth ids: 0 = none (a system txn), else 1 + count, then (scheme, id) pairs.
+  const authIds = txn.authIds;
+  if (authIds === undefined) w.uvar(0);
+  else {
+    w.uvar(authIds.length + 1);
+    for (const id of authIds) {
+      w.string(id.scheme);
+      w.string(id.id);
+    }
+  }
   switch (txn.type) {
     case 'multi':
       w.u8(TAG.multi);
@@ -119,6 +129,13 @@ export function decodeTxn(bytes: Uint8Array, options: TreeOptions = DEFAULT_TREE
   const format = r.u8();
   if (format !== FORMAT) throw new DecodeError(`unknown txn format ${format}`);
   const timeMs = r.uvar();
+  const authCount = r.uvar();
+  let authIds: Id[] | undefined;
+  if (authCount > 0) {
+    if (authCount - 1 > options.maxAclEntries) throw new DecodeError(`${authCount - 1} auth ids`);
+    authIds = [];
+    for (let i = 1; i < authCount; i++) authIds.push({ scheme: r.string(options.maxAclIdBytes), id: r.string(options.maxAclIdBytes) });
+  }
   const tag = r.u8();
   let txn: Txn;
   switch (tag) {
@@ -149,7 +166,7 @@ export function decodeTxn(bytes: Uint8Array, options: TreeOptions = DEFAULT_TREE
     }
   }
   if (r.remaining !== 0) throw new DecodeError(`${r.remaining} trailing bytes`);
-  return txn;
+  return authIds === undefined ? txn : { ...txn, authIds };
 }
 
 function readOp(r: ByteReader, tag: number, options: TreeOptions): MultiOpTxn {

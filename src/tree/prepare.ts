@@ -54,27 +54,27 @@ export function prepare(tree: DataTree, request: WriteRequest, session: RequestS
       if (typeof txn === 'number') return failed(txn);
       const path = checkCreate(view, txn, acl, options.maxPathBytes);
       if (typeof path === 'number') return failed(path);
-      return ok({ ...txn, path, timeMs });
+      return ok({ ...txn, path, timeMs, authIds: session.authIds });
     }
     case 'delete': {
       if (!isValidPath(request.path, options.maxPathBytes) || !isVersion(request.version)) return failed(ErrorCode.BadArguments);
       const txn = { type: 'delete', path: request.path, version: request.version } as const;
       const error = checkDelete(view, txn, acl);
-      return error === null ? ok({ ...txn, timeMs }) : failed(error);
+      return error === null ? ok({ ...txn, timeMs, authIds: session.authIds }) : failed(error);
     }
     case 'setData': {
       const error = staticSetDataError(tree, request.path, request.data, request.version);
       if (error !== null) return failed(error);
       const txn = { type: 'setData', path: request.path, data: request.data, version: request.version } as const;
       const dynamic = checkSetData(view, txn, acl);
-      return dynamic === null ? ok({ ...txn, timeMs }) : failed(dynamic);
+      return dynamic === null ? ok({ ...txn, timeMs, authIds: session.authIds }) : failed(dynamic);
     }
     case 'setACL': {
       if (!isValidPath(request.path, options.maxPathBytes) || !isVersion(request.version)) return failed(ErrorCode.BadArguments);
       const fixed = fixupAcl(request.acl, session.authIds, options.maxAclEntries, options.maxAclIdBytes);
       if (fixed === null) return failed(ErrorCode.InvalidACL);
       const error = checkSetAcl(view, request.path, request.version, acl);
-      return error === null ? ok({ type: 'setACL', path: request.path, acl: fixed, version: request.version, timeMs }) : failed(error);
+      return error === null ? ok({ type: 'setACL', path: request.path, acl: fixed, version: request.version, timeMs, authIds: session.authIds }) : failed(error);
     }
     case 'sync':
       return isValidPath(request.path, options.maxPathBytes) ? ok({ type: 'sync', path: request.path, timeMs }) : failed(ErrorCode.BadArguments);
@@ -102,7 +102,7 @@ function prepareMulti(tree: DataTree, view: NodeView, ops: readonly MultiOpReque
   if (staticError !== null) return failedMulti(ops.length, txns.length, staticError);
   // Record the predicted sequential names; apply re-derives them the same way.
   const resolved = txns.map((t, i): MultiOpTxn => (t.type === 'create' ? { ...t, path: checked.paths[i] } : t));
-  return ok({ type: 'multi', ops: resolved, timeMs });
+  return ok({ type: 'multi', ops: resolved, timeMs, authIds: session.authIds });
 }
 
 /** ZooKeeper's failed-multi results: Ok before the failing op, its error, RuntimeInconsistency after. */

@@ -195,7 +195,12 @@ export interface CloseSessionTxn {
   readonly sessionId: SessionId;
 }
 
-/** Every txn carries the leader's clock at prepare time; apply never reads a clock. */
+/**
+ * Every txn carries the leader's clock at prepare time (apply never reads a clock)
+ * and, for a client's write, the session's auth ids: apply re-checks ACLs with them,
+ * since a setACL committed in between may have revoked the right. System txns (the
+ * expiry deletes of findExpired) carry none and skip ACL checks.
+ */
 export type Txn = (
   | CreateTxn
   | DeleteTxn
@@ -205,7 +210,7 @@ export type Txn = (
   | SyncTxn
   | CreateSessionTxn
   | CloseSessionTxn
-) & { readonly timeMs: number };
+) & { readonly timeMs: number; readonly authIds?: readonly Id[] };
 
 // ---------------------------------------------------------------------------
 // Results

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { CreateMode, ErrorCode, Perm, digestId, getAcl, getChildren, getData, exists, type Acl } from '../../src/tree/index.js';
+import { CreateMode, ErrorCode, Perm, digestId, findExpired, getAcl, getChildren, getData, exists, prepare, type Acl } from '../../src/tree/index.js';
 import { bytes, harness } from './harness.js';
 
 const alice = { id: 2, authIds: [{ scheme: 'digest', id: digestId('alice', 'secret') }] };
@@ -108,6 +108,29 @@ describe('ACLs', () => {
     const h = setup([{ perms: Perm.All & ~Perm.Read, scheme: 'world', id: 'anyone' }]);
     expect(h.multi([{ type: 'check', path: '/n', version: -1 }], anon).error).toBe(ErrorCode.NoAuth);
     expect(h.multi([{ type: 'setData', path: '/n', data: bytes('y'), version: -1 }], anon).error).toBe(0);
+  });
+
+  test('apply re-checks ACLs: a write prepared before a committed setACL that revoked the right fails with NoAuth', () => {
+    const h = setup([{ perms: Perm.All, scheme: 'world', id: 'anyone' }]);
+    const write = prepare(h.tree, { type: 'setData', path: '/n', data: bytes('late'), version: -1 }, bob, h.nowMs);
+    if (write.error !== 0) throw new Error('prepare failed');
+    expect(h.write({ type: 'setACL', path: '/n', acl: [{ perms: Perm.All, scheme: 'digest', id: digestId('alice', 'secret') }], version: -1 }, alice).error).toBe(0);
+    const digest = h.tree.digest;
+    expect(h.applyTxn(write.txn).error).toBe(ErrorCode.NoAuth);
+    expect(h.tree.digest).toBe(digest);
+  });
+
+  test('expiry deletes are system txns: no ACL stops them', () => {
+    const h = harness();
+    h.mustCreate('/locked', '', CreateMode.Persistent, anon, [{ perms: Perm.Create | Perm.Read, scheme: 'world', id: 'anyone' }]);
+    h.mustCreate('/locked/c', '', CreateMode.Container, anon);
+    h.mustCreate('/locked/c/x', '', CreateMode.Persistent, anon);
+    expect(h.delete('/locked/c/x', -1, anon).error).toBe(0);
+    expect(h.delete('/locked/c', -1, anon).error).toBe(ErrorCode.NoAuth);
+    const txns = findExpired(h.tree, h.nowMs);
+    expect(txns).toHaveLength(1);
+    expect(h.applyTxn(txns[0]).error).toBe(0);
+    expect(h.tree.nodes.has('/locked/c')).toBe(false);
   });
 
   test('nodes share interned ACL lists, released when the last user goes', () => {

@@ -13,6 +13,8 @@ const SAMPLES: Txn[] = [
   { type: 'setData', path: '/a', data: new Uint8Array(300).fill(9), version: 2 ** 31 - 1, timeMs: 5 },
   { type: 'setACL', path: '/a', acl, version: -2, timeMs: 5 },
   { type: 'sync', path: '/', timeMs: 5 },
+  { type: 'setData', path: '/a', data: bytes('z'), version: -1, timeMs: 5, authIds: [] },
+  { type: 'delete', path: '/a', version: -1, timeMs: 5, authIds: [{ scheme: 'digest', id: 'u:abc=' }, { scheme: 'ip', id: '10.0.0.1' }] },
   { type: 'createSession', sessionId: 77, timeoutMs: 30_000, timeMs: 5 },
   { type: 'closeSession', sessionId: 77, timeMs: 5 },
   {
