@@ -17,7 +17,8 @@ describe('keep-alive', () => {
     const elapsed = performance.now() - start;
     expect(ping.frame.kind).toBe('request');
     expect(elapsed).toBeGreaterThanOrEqual(80);
-    expect(elapsed).toBeLessThan(300);
+    // A third of the granted 300 ms, not of the 10 s asked for (generous bound for a loaded machine).
+    expect(elapsed).toBeLessThan(1000);
   });
 
   test('pings keep coming while idle and are answered', async () => {
@@ -32,7 +33,8 @@ describe('keep-alive', () => {
     const disconnected = nextState(zk, 'disconnected');
     const start = performance.now();
     await disconnected;
-    expect(performance.now() - start).toBeGreaterThanOrEqual(150);
+    // Read timeout 200 ms, counted from the last frame received, which was at most one ping interval (100 ms) before hold().
+    expect(performance.now() - start).toBeGreaterThanOrEqual(95);
     server.release();
     await nextState(zk, 'connected');
     expect(zk.sessionId).toBe(id);

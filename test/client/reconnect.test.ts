@@ -77,6 +77,18 @@ describe('reconnect', () => {
     expect(second.lastZxidSeen).toBe(zxid);
   });
 
+  test('sends the credentials from connect options and from addAuth again on every reconnect', async () => {
+    const { server, zk } = await setup({ auth: [{ scheme: 'digest', auth: 'boot:pw' }] });
+    await zk.addAuth('digest', 'alice:pw');
+    const back = nextState(zk, 'connected');
+    server.dropConnections();
+    await back;
+    const [first, second] = server.connects();
+    const decode = (a: { scheme: string; auth: Uint8Array }[]): string[] => a.map((x) => `${x.scheme} ${new TextDecoder().decode(x.auth)}`);
+    expect(decode([...first.auth])).toEqual(['digest boot:pw']);
+    expect(decode([...second.auth])).toEqual(['digest boot:pw', 'digest alice:pw']);
+  });
+
   test('re-sends every watch with setWatches (relativeZxid = last zxid seen), and they fire afterwards', async () => {
     const { server, zk } = await setup();
     await zk.create('/a', 'x');
