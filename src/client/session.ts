@@ -71,6 +71,8 @@ export class Session {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private firstConnect: { resolve: () => void; reject: (error: unknown) => void } | undefined;
   private closing: Promise<void> | undefined;
+  /** Ends close()'s wait for the closeSession reply early (the connection went). */
+  private stopWaitingForClose: (() => void) | undefined;
   private readonly auth: AuthInfo[];
   private readonly servers: ServerList;
   private readonly requests: RequestTable;
@@ -239,10 +241,12 @@ export class Session {
         };
         if (!this.requests.enqueue(p)) done();
         timer = setTimeout(done, this.config.closeTimeoutMs);
+        this.stopWaitingForClose = done;
       });
       this.pump();
       await reply;
       clearTimeout(timer);
+      this.stopWaitingForClose = undefined;
     }
     this.shutDown(
       'closed',
@@ -340,6 +344,7 @@ export class Session {
       return;
     }
     for (const p of this.requests.takeAllSent()) p.reject(connectionLoss(`${reason}; the request may or may not have been applied`, pathOf(p.request)));
+    if (this.phase === 'closing') this.stopWaitingForClose?.();
     if (this.phase === 'closing' || this.phase === 'closed' || this.phase === 'expired') return;
     if (this.phase === 'connected') {
       this.phase = 'disconnected';

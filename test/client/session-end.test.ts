@@ -108,6 +108,16 @@ describe('close()', () => {
     expect(zk.state).toBe('closed');
   });
 
+  test('a connection lost while waiting for the closeSession reply ends the wait at once', async () => {
+    const { server, zk } = await setup({ closeTimeoutMs: 60_000 });
+    server.hold();
+    const closing = zk.close();
+    await server.waitFor((r) => r.frame.kind === 'request' && r.frame.request.op === 'closeSession');
+    server.dropConnections();
+    await closing;
+    expect(zk.state).toBe('closed');
+  });
+
   test('while disconnected it closes at once without sending closeSession', async () => {
     const { server, zk } = await setup();
     const disconnected = nextState(zk, 'disconnected');
