@@ -4,7 +4,7 @@
 // children must agree at every step.
 import { describe, expect, test } from 'vitest';
 import { SeededRandom } from '../../src/util/random.js';
-import { exists, findExpired, getAcl, getChildren, getData, type Stat } from '../../src/tree/index.js';
+import { exists, findExpired, getAcl, getChildren, getData, prepare, type Stat, type WriteRequest } from '../../src/tree/index.js';
 import { seeded } from '../support/seeded.js';
 import { Harness } from './harness.js';
 import { Model, SUPER } from './model.js';
@@ -57,6 +57,10 @@ function runModel(rng: SeededRandom, steps: number): void {
       }
       continue;
     }
+    if (rng.int(4) === 0 && m.sessions.size > 0) {
+      pipelinedPair(h, m, workload, rng, step);
+      continue;
+    }
     const request = workload.request();
     const open = [...m.sessions.keys()];
     const session = rng.int(20) === 0 ? 99 : open.length > 0 && rng.int(10) < 9 ? rng.pick(open) : rng.pick(SESSION_IDS);
@@ -86,6 +90,43 @@ function runModel(rng: SeededRandom, steps: number): void {
     if (step % 50 === 0) compareAll(h, m, step);
   }
   compareAll(h, m, steps);
+}
+
+/**
+ * A pipelining leader: A and B are both prepared against the same state, then
+ * applied in order. B's prepare verdict is the model's answer on that state; if
+ * B was accepted, its apply must match the model's answer on the state after A
+ * (apply re-checks everything), failing cleanly when A got in its way.
+ */
+function pipelinedPair(h: Harness, m: Model, workload: Workload, rng: SeededRandom, step: number): void {
+  const requests: WriteRequest[] = [];
+  while (requests.length < 2) {
+    const r = workload.request();
+    if (r.type !== 'createSession' && r.type !== 'closeSession') requests.push(r);
+  }
+  // Aim B at A's node most of the time, with the version it has now, so A often gets in B's way.
+  const [a, b] = requests;
+  if ('path' in a && 'path' in b && rng.int(10) < 7) {
+    const version = m.nodes.get(a.path)?.version ?? 0;
+    requests[1] = 'version' in b ? { ...b, path: a.path, version: b.type === 'setACL' ? b.version : version } : { ...b, path: a.path };
+  }
+  const open = [...m.sessions.keys()];
+  const sessions = requests.map(() => rng.pick(open));
+  const prepared = requests.map((r, i) => prepare(h.tree, r, { id: sessions[i], authIds: idsOf(sessions[i]) }, h.nowMs));
+  const verdicts = requests.map((r, i) => m.clone().write(r, sessions[i], idsOf(sessions[i]), h.nowMs).error);
+  for (let i = 0; i < 2; i++) {
+    const where = `step ${step} (pipelined ${i}): ${JSON.stringify(requests[i], (_k, v) => (v instanceof Uint8Array ? `bytes(${v.length})` : v))}`;
+    const p = prepared[i];
+    expect(p.error, `prepare at ${where}`).toBe(verdicts[i]);
+    if (p.error !== 0) continue;
+    const expected = m.write(requests[i], sessions[i], idsOf(sessions[i]), h.nowMs);
+    if (expected.error !== 0) m.zxid++; // a txn that fails at apply still used its log entry
+    const actual = h.applyTxn(p.txn);
+    expect(actual.error, `apply at ${where}`).toBe(expected.error);
+    expect(h.zxid).toBe(m.zxid);
+    if (actual.error === 0 && actual.value.type === 'create') expect(actual.value.path, `path at ${where}`).toBe(expected.path);
+    if (actual.error !== 0) expect(actual.events).toEqual([]);
+  }
 }
 
 describe('model-based: the tree agrees with the reference model', () => {
