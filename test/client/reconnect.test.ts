@@ -77,6 +77,27 @@ describe('reconnect', () => {
     expect(second.lastZxidSeen).toBe(zxid);
   });
 
+  test('waits a backoff drawn from the injected random source before reconnecting', async () => {
+    const draws: number[] = [];
+    const { server, zk } = await setup({
+      reconnectBaseDelayMs: 20,
+      random: () => {
+        draws.push(0);
+        return 0;
+      },
+    });
+    const disconnectedAt = { t: 0 };
+    zk.on('state', (s) => {
+      if (s === 'disconnected') disconnectedAt.t = performance.now();
+    });
+    const back = nextState(zk, 'connected');
+    server.dropConnections();
+    await back;
+    expect(draws.length).toBeGreaterThanOrEqual(1);
+    // random() = 0 gives the low end of the first delay: baseDelayMs / 2.
+    expect(performance.now() - disconnectedAt.t).toBeGreaterThanOrEqual(9);
+  });
+
   test('sends the credentials from connect options and from addAuth again on every reconnect', async () => {
     const { server, zk } = await setup({ auth: [{ scheme: 'digest', auth: 'boot:pw' }] });
     await zk.addAuth('digest', 'alice:pw');
