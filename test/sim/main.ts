@@ -83,7 +83,9 @@ function main(): void {
   let failed = 0;
   let steps = 0;
   let ticks = 0;
+  let lastSeed = seeds[0];
   for (const seed of seeds) {
+    lastSeed = seed;
     const options = { seed, nodes: nodesForSeed(seed, args.nodes), steps: args.steps, variant: args.variant, verbose: args.verbose };
     const r = runSimulation(options);
     steps += r.steps;
@@ -103,8 +105,9 @@ function main(): void {
     }
   }
   const secs = (performance.now() - started) / 1000;
+  const ran = lastSeed - seeds[0] + 1;
   console.log(
-    `sim: ${seeds.length - failed > 0 || failed === 0 ? '' : ''}${failed === 0 ? 'ok' : 'FAILED'}: ${failed} failed, ${steps} steps, ${ticks} ticks over ${seeds.length === 1 ? 'seed' : 'seeds'} ${seeds[0]}..${seeds[seeds.length - 1]} in ${secs.toFixed(1)} s`,
+    `sim: ${failed === 0 ? 'ok' : 'FAILED'}: ${ran} seeds (${seeds[0]}..${lastSeed}), ${failed} failed, ${steps} steps, ${ticks} ticks in ${secs.toFixed(1)} s`,
   );
   process.exitCode = failed === 0 ? 0 : 1;
 }
