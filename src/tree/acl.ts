@@ -176,12 +176,18 @@ export function redactAcl(acl: readonly Acl[]): Acl[] {
 /** One shared ACL list; `refs` counts the nodes using it. */
 export class AclEntry {
   refs = 0;
+  /** Perms granted to world:anyone: lets a read check pass without walking the list (fewer cache misses per read). */
+  readonly anyonePerms: number;
   constructor(
     readonly key: string,
     readonly list: readonly Acl[],
     /** Stable across replicas and snapshots (a hash of the canonical text), for the digest. */
     readonly hash: bigint,
-  ) {}
+  ) {
+    let perms = 0;
+    for (const a of list) if (a.scheme === 'world' && a.id === 'anyone') perms |= a.perms;
+    this.anyonePerms = perms;
+  }
 }
 
 const textEncoder = new TextEncoder();
