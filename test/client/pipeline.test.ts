@@ -87,8 +87,10 @@ describe('per-request timeout and AbortSignal', () => {
     server.hold();
     await expect(zk.sync('/a', { timeoutMs: 20 })).rejects.toMatchObject({ code: 'OperationTimeout' });
     const next = zk.sync('/b');
-    expect(server.heldCount).toBe(1);
+    // /a still holds the only slot, so /b was not sent.
     expect(zk.inFlight).toBe(1);
+    await server.waitFor((r) => r.frame.kind === 'request' && r.frame.request.op === 'sync');
+    expect(server.heldCount).toBe(1);
     server.release();
     await next;
     expect(server.requests('sync').map((f) => (f.request as { path: string }).path)).toEqual(['/a', '/b']);
