@@ -15,14 +15,17 @@ export class DecodeError extends Error {
 export class ByteWriter {
   private buffer: Uint8Array;
   private view: DataView;
-  /** The same memory as a Buffer, for its latin1 writer. */
-  private nodeBuffer: Buffer;
+  /** The same memory as a Buffer, for its latin1 writer; made on first use. */
+  private nodeBuffer: Buffer | null = null;
   length = 0;
 
   constructor(initialBytes = 256) {
     this.buffer = new Uint8Array(initialBytes);
     this.view = new DataView(this.buffer.buffer);
-    this.nodeBuffer = Buffer.from(this.buffer.buffer);
+  }
+
+  get capacity(): number {
+    return this.buffer.length;
   }
 
   /** Bytes written so far (a view: copy it before the next write if you keep it). */
@@ -52,7 +55,7 @@ export class ByteWriter {
     next.set(this.buffer.subarray(0, this.length));
     this.buffer = next;
     this.view = new DataView(next.buffer);
-    this.nodeBuffer = Buffer.from(next.buffer);
+    this.nodeBuffer = null;
   }
 
   u8(value: number): void {
@@ -110,6 +113,7 @@ export class ByteWriter {
   /** A one-byte-per-char string's chars as bytes (see StoredData in znode.ts); no length prefix. */
   latin1(text: string): void {
     this.ensure(text.length);
+    this.nodeBuffer ??= Buffer.from(this.buffer.buffer, this.buffer.byteOffset, this.buffer.length);
     this.nodeBuffer.write(text, this.length, text.length, 'latin1');
     this.length += text.length;
   }
@@ -222,12 +226,18 @@ export class ByteReader {
     return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
   }
 
-  /** A copy, so the result does not pin the (possibly large) input buffer. */
+  /**
+   * A copy, so the result does not pin the (possibly large) input buffer. Small
+   * copies come from Node's Buffer pool (a fresh small Uint8Array costs several
+   * hundred ns of off-heap allocation; decoded txns are short-lived, so pinning a
+   * pool slab briefly is harmless).
+   */
   blob(maxBytes: number): Uint8Array {
     const length = this.uvar();
     if (length > maxBytes) throw new DecodeError(`blob of ${length} bytes exceeds ${maxBytes}`);
     this.need(length);
-    const out = this.bytes.slice(this.offset, this.offset + length);
+    const out = Buffer.allocUnsafe(length);
+    out.set(this.bytes.subarray(this.offset, this.offset + length));
     this.offset += length;
     return out;
   }
@@ -246,6 +256,22 @@ export class ByteReader {
     const length = this.uvar();
     if (length > maxBytes) throw new DecodeError(`string of ${length} bytes exceeds ${maxBytes}`);
     this.need(length);
+    if (length <= 64) {
+      // Short ASCII (nearly every path and id): cheaper than a TextDecoder call.
+      const bytes = this.bytes;
+      const start = this.offset;
+      let ascii = true;
+      for (let i = start; i < start + length; i++) {
+        if (bytes[i] >= 0x80) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) {
+        this.offset += length;
+        return String.fromCharCode.apply(null, bytes.subarray(start, start + length) as unknown as number[]);
+      }
+    }
     let text: string;
     try {
       text = decoder.decode(this.bytes.subarray(this.offset, this.offset + length));

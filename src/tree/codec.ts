@@ -21,8 +21,13 @@ const TAG = {
 
 export { DecodeError };
 
+/** Reused by every encode (single-threaded); the result is a copy of exactly the bytes written. */
+let scratch = new ByteWriter(4096);
+const SCRATCH_KEEP_BYTES = 1 << 20;
+
 export function encodeTxn(txn: Txn): Uint8Array {
-  const w = new ByteWriter(64 + dataBytesOf(txn));
+  const w = scratch;
+  w.reset();
   w.u8(FORMAT);
   w.uvar(txn.timeMs);
   // Auth ids: 0 = none (a system txn), else 1 + count, then (scheme, id) pairs.
@@ -63,13 +68,10 @@ export function encodeTxn(txn: Txn): Uint8Array {
     default:
       writeOp(w, txn);
   }
-  return w.bytes().slice();
-}
-
-function dataBytesOf(txn: Txn): number {
-  if (txn.type === 'create' || txn.type === 'setData') return txn.data.length;
-  if (txn.type === 'multi') return txn.ops.reduce((n, op) => n + (op.type === 'create' || op.type === 'setData' ? op.data.length : 0), 0);
-  return 0;
+  const out = w.bytes().slice();
+  // Do not keep a huge buffer around after one huge multi.
+  if (w.capacity > SCRATCH_KEEP_BYTES) scratch = new ByteWriter(4096);
+  return out;
 }
 
 function writeOp(w: ByteWriter, op: MultiOpTxn): void {
@@ -137,6 +139,7 @@ export function decodeTxn(bytes: Uint8Array, options: TreeOptions = DEFAULT_TREE
     for (let i = 1; i < authCount; i++) authIds.push({ scheme: r.string(options.maxAclIdBytes), id: r.string(options.maxAclIdBytes) });
   }
   const tag = r.u8();
+  // Each txn object is built whole, in one literal (no spreads: they cost more than the rest of decoding).
   let txn: Txn;
   switch (tag) {
     case TAG.multi: {
@@ -144,43 +147,55 @@ export function decodeTxn(bytes: Uint8Array, options: TreeOptions = DEFAULT_TREE
       if (count > options.maxMultiOps) throw new DecodeError(`multi of ${count} ops`);
       const ops: MultiOpTxn[] = [];
       for (let i = 0; i < count; i++) ops.push(readOp(r, r.u8(), options));
-      txn = { type: 'multi', ops, timeMs };
+      txn = { type: 'multi', ops, timeMs, authIds };
       break;
     }
     case TAG.sync:
-      txn = { type: 'sync', path: r.string(options.maxPathBytes), timeMs };
+      txn = { type: 'sync', path: r.string(options.maxPathBytes), timeMs, authIds };
       break;
     case TAG.createSession:
-      txn = { type: 'createSession', sessionId: r.uvar(), timeoutMs: r.uvar(), timeMs };
+      txn = { type: 'createSession', sessionId: r.uvar(), timeoutMs: r.uvar(), timeMs, authIds };
       break;
     case TAG.closeSession:
-      txn = { type: 'closeSession', sessionId: r.uvar(), timeMs };
+      txn = { type: 'closeSession', sessionId: r.uvar(), timeMs, authIds };
       break;
     case TAG.setACL:
-      txn = { type: 'setACL', path: r.string(options.maxPathBytes), acl: readAcl(r, options), version: r.svar(), timeMs };
+      txn = { type: 'setACL', path: r.string(options.maxPathBytes), acl: readAcl(r, options), version: r.svar(), timeMs, authIds };
       break;
-    default: {
-      const op = readOp(r, tag, options);
-      if (op.type === 'check') throw new DecodeError('check outside a multi');
-      txn = { ...op, timeMs };
+    case TAG.create: {
+      const c = readCreate(r, options);
+      txn = { type: 'create', path: c.path, sequentialPrefix: c.sequentialPrefix, data: c.data, acl: c.acl, kind: c.kind, ephemeralOwner: c.ephemeralOwner, ttlMs: c.ttlMs, timeMs, authIds };
+      break;
     }
+    case TAG.delete:
+      txn = { type: 'delete', path: r.string(options.maxPathBytes), version: r.svar(), timeMs, authIds };
+      break;
+    case TAG.setData:
+      txn = { type: 'setData', path: r.string(options.maxPathBytes), data: r.blob(options.maxDataBytes), version: r.svar(), timeMs, authIds };
+      break;
+    case TAG.check:
+      throw new DecodeError('check outside a multi');
+    default:
+      throw new DecodeError(`unknown txn tag ${tag}`);
   }
   if (r.remaining !== 0) throw new DecodeError(`${r.remaining} trailing bytes`);
-  return authIds === undefined ? txn : { ...txn, authIds };
+  return txn;
+}
+
+function readCreate(r: ByteReader, options: TreeOptions): CreateTxn {
+  const path = r.string(options.maxPathBytes);
+  const sequentialPrefix = r.string(options.maxPathBytes);
+  const data = r.blob(options.maxDataBytes);
+  const acl = readAcl(r, options);
+  const kind = r.u8();
+  if (kind > NodeKind.Ttl) throw new DecodeError(`unknown node kind ${kind}`);
+  return { type: 'create', path, sequentialPrefix, data, acl, kind: kind as NodeKind, ephemeralOwner: r.uvar(), ttlMs: r.uvar() };
 }
 
 function readOp(r: ByteReader, tag: number, options: TreeOptions): MultiOpTxn {
   switch (tag) {
-    case TAG.create: {
-      const path = r.string(options.maxPathBytes);
-      const sequentialPrefix = r.string(options.maxPathBytes);
-      const data = r.blob(options.maxDataBytes);
-      const acl = readAcl(r, options);
-      const kind = r.u8();
-      if (kind > NodeKind.Ttl) throw new DecodeError(`unknown node kind ${kind}`);
-      const create: CreateTxn = { type: 'create', path, sequentialPrefix, data, acl, kind: kind as NodeKind, ephemeralOwner: r.uvar(), ttlMs: r.uvar() };
-      return create;
-    }
+    case TAG.create:
+      return readCreate(r, options);
     case TAG.delete:
       return { type: 'delete', path: r.string(options.maxPathBytes), version: r.svar() };
     case TAG.setData:
