@@ -275,7 +275,11 @@ export class RaftNode {
     this.snapshotForHost = null;
     const entries = this.log.takeUnstable();
     const hs = this.hardState();
-    const hsChanged = !sameHardState(hs, this.persistedHardState);
+    const prev = this.persistedHardState;
+    const hsChanged = !sameHardState(hs, prev);
+    assert(hs.term >= prev.term, `term went backwards: ${prev.term} -> ${hs.term}`);
+    assert(hs.term > prev.term || prev.vote === NONE || hs.vote === prev.vote || this.variant === 'double-vote', `node ${this.id} changed its vote in term ${hs.term}: ${prev.vote} -> ${hs.vote}`);
+    assert(hs.commit >= prev.commit, `commit went backwards: ${prev.commit} -> ${hs.commit}`);
     const persists = entries.length > 0 || hsChanged || snapshot !== null;
 
     let messages = this.msgs;
@@ -291,6 +295,7 @@ export class RaftNode {
       }
     }
     const committed = this.log.nextCommitted(this.limits.maxCommittedBytesPerReady);
+    assert(committed.length === 0 || committed[0].index === this.log.applying + 1, 'committed entries must follow the applied ones');
     const applyingTo = committed.length > 0 ? committed[committed.length - 1].index : this.log.applying;
     this.log.applying = applyingTo;
     const readStates = this.readStates;
@@ -661,6 +666,7 @@ export class RaftNode {
   // ------------------------------------------------------------ follower side
 
   private handleAppend(m: Message): void {
+    assert(this.role !== Role.Leader, `leader ${this.id} got an Append for its own term ${m.term}`); // election safety
     if (m.index < this.log.committed) {
       this.sendAfterPersist(message({ type: MessageType.AppendResponse, from: this.id, to: m.from, term: this.term, index: this.log.committed }));
       return;

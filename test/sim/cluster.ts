@@ -90,6 +90,8 @@ type SimEvent =
   | { readonly k: 'request'; readonly op: HistoryOp }
   | { readonly k: 'timeout'; readonly op: HistoryOp }
   | { readonly k: 'fault' }
+  | { readonly k: 'restart'; readonly node: number; readonly inc: number }
+  | { readonly k: 'heal'; readonly generation: number }
   | { readonly k: 'nemesis'; readonly node: number; readonly term: number };
 
 interface PendingWrite {
@@ -124,6 +126,8 @@ interface Client {
   op: HistoryOp | null;
   leaderGuess: number;
   quietDone: number;
+  /** Key of the client's last successful put, -1 otherwise. */
+  lastPutKey: number;
 }
 
 class Failure extends Error {
@@ -153,6 +157,7 @@ export class Simulation {
   private readonly nemesisRate: number;
   private readonly nemesisDelay: number;
   private now = 0;
+  private partitionGeneration = 0;
   private readonly rafts: RaftNode[] = [];
   private steps = 0;
   private nextNodeId: number;
@@ -201,7 +206,7 @@ export class Simulation {
     };
     this.snapshotEvery = r.pick([15, 40, 200]);
     this.retainEntries = r.pick([0, 3, 20]);
-    this.diskMax = r.pick([1, 4, 12]);
+    this.diskMax = r.pick([2, 8, 25]);
     this.keys = options.keys ?? 3;
     this.nemesisRate = r.pick([0.1, 0.3, 0.6]);
     this.nemesisDelay = r.pick([3, 10, 30]);
@@ -213,9 +218,9 @@ export class Simulation {
       this.start(node);
       this.queue.push(r.int(TICK), { k: 'tick', node: id });
     }
-    const clientCount = options.clients ?? 3;
+    const clientCount = options.clients ?? 5;
     for (let c = 1; c <= clientCount; c++) {
-      this.clients.push({ id: c, op: null, leaderGuess: r.between(1, options.nodes), quietDone: 0 });
+      this.clients.push({ id: c, op: null, leaderGuess: r.between(1, options.nodes), quietDone: 0, lastPutKey: -1 });
       this.queue.push(r.between(TICK, 5 * TICK), { k: 'client', client: c });
     }
     this.queue.push(r.between(20 * TICK, 40 * TICK), { k: 'fault' });
@@ -294,6 +299,17 @@ export class Simulation {
         break;
       case 'timeout':
         this.clientTimeout(e.op);
+        break;
+      case 'restart': {
+        const node = this.node(e.node);
+        if (this.phase === 'faults' && node.raft === null && node.inc === e.inc) this.restart(node);
+        break;
+      }
+      case 'heal':
+        if (this.phase === 'faults' && this.partitionGeneration === e.generation) {
+          this.net.heal();
+          this.trace.add(this.now, 'HEAL network');
+        }
         break;
       case 'fault':
         if (this.phase === 'faults') {
@@ -384,6 +400,12 @@ export class Simulation {
     node.pendingReads.clear();
     node.readsWaiting = [];
     this.trace.add(this.now, `CRASH node ${node.id} (persisted: term ${node.storage.hardState.term}, last ${node.storage.lastIndex()})`);
+    this.queue.push(this.now + this.rng.between(3, 60) * TICK, { k: 'restart', node: node.id, inc: node.inc });
+  }
+
+  private restart(node: SimNode): void {
+    this.start(node);
+    this.trace.add(this.now, `RESTART node ${node.id} (term ${node.storage.hardState.term}, commit ${node.storage.hardState.commit})`);
   }
 
   /** The host loop: take a Ready, send its messages, start the disk write. */
@@ -498,8 +520,11 @@ export class Simulation {
   private clientStep(c: Client): void {
     if (c.op !== null) return;
     if (this.phase === 'quiet' && c.quietDone >= QUIET_OPS_PER_CLIENT) return; // done: let the cluster settle
-    const kind = this.rng.next() < 0.5 ? 'put' : 'get';
-    const key = this.rng.int(this.keys);
+    // After a write, often read the same key back through another server: the pattern that exposes stale reads.
+    const readBack = c.lastPutKey >= 0 && this.rng.next() < 0.5;
+    const kind = readBack || this.rng.next() < 0.5 ? 'get' : 'put';
+    const key = readBack ? c.lastPutKey : this.rng.int(this.keys);
+    c.lastPutKey = -1;
     const ids = [...this.nodes.keys()];
     let target = c.leaderGuess;
     if (!this.nodes.has(target) || this.node(target).raft === null || (kind === 'get' && this.rng.next() < 0.5)) target = this.rng.pick(ids);
@@ -560,6 +585,7 @@ export class Simulation {
     c.op = null;
     if (outcome === 'ok') {
       c.leaderGuess = op.kind === 'put' ? op.node : c.leaderGuess;
+      if (op.kind === 'put') c.lastPutKey = op.key;
       if (this.phase === 'quiet' && this.quietLeaderAt >= 0 && op.invoke > this.quietLeaderAt) c.quietDone++;
     }
     // Think time; back off after a failure so clients do not spin on a leaderless cluster.
@@ -575,31 +601,31 @@ export class Simulation {
     const down = ids.filter((id) => this.node(id).raft === null);
     const leader = this.leaderId();
     const roll = this.rng.next();
-    if (roll < 0.25) {
+    if (roll < 0.22) {
       this.partition(ids, leader);
-    } else if (roll < 0.42) {
+    } else if (roll < 0.3) {
       this.net.heal();
+      this.partitionGeneration++;
       this.trace.add(this.now, 'HEAL network');
-    } else if (roll < 0.57) {
+    } else if (roll < 0.48) {
       if (up.length > 0) this.crash(this.node(this.rng.next() < 0.3 && leader !== 0 ? leader : this.rng.pick(up)));
-    } else if (roll < 0.72) {
-      if (down.length > 0) {
-        const n = this.node(this.rng.pick(down));
-        this.start(n);
-        this.trace.add(this.now, `RESTART node ${n.id} (term ${n.storage.hardState.term}, commit ${n.storage.hardState.commit})`);
-      }
-    } else if (roll < 0.78) {
+    } else if (roll < 0.5) {
+      if (down.length > 0) this.restart(this.node(this.rng.pick(down)));
+    } else if (roll < 0.62) {
       this.membershipChange(leader);
-    } else if (roll < 0.82) {
-      const x = this.rng.pick(ids);
+    } else if (roll < 0.72) {
+      // clock drift: a node (often the leader) ticks slower, so its timeouts stretch
+      const x = this.rng.next() < 0.5 && leader !== 0 ? leader : this.rng.pick(ids);
       const slow = this.rng.next() < 0.5;
       this.node(x).tickInterval = slow ? TICK * this.rng.between(2, 4) : TICK;
       this.trace.add(this.now, `CLOCK node ${x} ticks every ${this.node(x).tickInterval} units`);
-    } else if (roll < 0.88) {
+    } else if (roll < 0.8) {
       const x = this.rng.next() < 0.5 && leader !== 0 ? leader : this.rng.pick(ids);
       const ticks = this.rng.between(5, 40);
       this.node(x).pausedUntil = this.now + ticks * TICK;
       this.trace.add(this.now, `PAUSE node ${x} for ${ticks} ticks`);
+    } else if (roll < 0.85) {
+      this.powerCut();
     } else if (leader !== 0) {
       const raft = this.node(leader).raft;
       if (raft === null) return;
@@ -617,14 +643,24 @@ export class Simulation {
     }
   }
 
+  /** Every node loses power at once: only what each had persisted survives. */
+  private powerCut(): void {
+    this.trace.add(this.now, 'POWER CUT: every node crashes');
+    for (const n of this.nodes.values()) this.crash(n);
+  }
+
   private nemesis(id: number, term: number): void {
     const node = this.node(id);
     if (this.phase !== 'faults' || node.raft === null || node.raft.currentRole !== Role.Leader || node.raft.currentTerm !== term) return;
     const roll = this.rng.next();
-    if (roll < 0.4) {
+    if (roll < 0.1) {
+      this.powerCut();
+    } else if (roll < 0.4) {
       this.crash(node);
     } else if (roll < 0.8) {
       this.net.heal();
+      const generation = ++this.partitionGeneration;
+      this.queue.push(this.now + this.rng.between(10, 80) * TICK, { k: 'heal', generation });
       this.net.separate([id], [...this.nodes.keys()]);
       this.trace.add(this.now, `NEMESIS isolates new leader ${id}`);
     } else {
@@ -636,6 +672,8 @@ export class Simulation {
 
   private partition(ids: number[], leader: number): void {
     this.net.heal();
+    const generation = ++this.partitionGeneration;
+    this.queue.push(this.now + this.rng.between(10, 80) * TICK, { k: 'heal', generation });
     this.stats.partitions++;
     const shape = this.rng.int(5);
     const shuffled = ids.slice().sort(() => this.rng.next() - 0.5);
