@@ -3,6 +3,7 @@
 // current tree, or on a multi's speculative state) and apply (on the tree, re-run
 // because earlier log entries may have changed it) use the same code, in
 // ZooKeeper's check order (PrepRequestProcessor).
+import { assert } from '../util/assert.js';
 import { Perm, hasPermission, type Acl, type Id } from './acl.js';
 import { ErrorCode, type FailureCode } from './errors.js';
 import { ROOT, isValidPath, parentOf, sequenceSuffix } from './paths.js';
@@ -138,8 +139,9 @@ class Overlay implements NodeView {
     let facts = this.changed.get(path);
     if (facts === undefined || facts === null) {
       const base = this.base.lookup(path);
-      if (base === undefined) throw new Error(`overlay: ${path} missing`);
-      facts = { ...copyFacts(base) };
+      // Only parents of checked creates/deletes and checked setData targets get here.
+      if (base === undefined) assert(false, `overlay: ${path} missing`);
+      facts = copyFacts(base);
       this.changed.set(path, facts);
     }
     return facts;

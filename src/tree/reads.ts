@@ -119,6 +119,7 @@ export function getAllChildrenNumber(tree: DataTree, path: string, session: Requ
 
 /** getEphemerals: the session's ephemeral paths starting with `prefix` ("/" for all), sorted. */
 export function getEphemerals(tree: DataTree, sessionId: SessionId, prefix = '/'): ReadOutcome<{ paths: readonly string[] }> {
+  // A prefix is a path or the start of one ("/app/lock-", "/app/"): valid once completed.
   if (!isValidPath(prefix, tree.options.maxPathBytes) && !isValidPath(prefix + 'x', tree.options.maxPathBytes)) return BAD_ARGUMENTS;
   const session = tree.sessions.get(sessionId);
   if (session === undefined) return { error: 0, paths: [] };

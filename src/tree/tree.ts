@@ -171,10 +171,7 @@ export class DataTree implements NodeView {
   restoreNode(path: string, node: Znode): void {
     if (this.nodes.has(path)) assert(false, `restoreNode ${path}: exists`);
     this.modCount++;
-    if (path === ROOT) {
-      const old = this.nodes.get(ROOT);
-      assert(old === undefined, 'restoreNode: root twice');
-    } else {
+    if (path !== ROOT) {
       const parent = this.nodes.get(parentOf(path));
       if (parent === undefined) assert(false, `restoreNode ${path}: parent missing (snapshot order is parent first)`);
       parent.addChild(path);

@@ -148,6 +148,15 @@ describe('sequential nodes', () => {
     expect(rb.error === 0 && rb.value.type === 'create' && rb.value.path).toBe('/q/n0000000001');
   });
 
+  test('sequential creates in one multi take consecutive numbers', () => {
+    const h = harness();
+    h.mustCreate('/q');
+    const op = { type: 'create', path: '/q/n-', data: bytes(''), acl: OPEN_ACL_UNSAFE, mode: CreateMode.PersistentSequential } as const;
+    const r = h.multi([op, op, op]);
+    if (r.error !== 0 || r.value.type !== 'multi') throw new Error('multi failed');
+    expect(r.value.results.map((x) => x.type === 'create' && x.path)).toEqual(['/q/n-0000000000', '/q/n-0000000001', '/q/n-0000000002']);
+  });
+
   test('sequential children of the root are named under the root', () => {
     const h = harness();
     expect(h.mustCreate('/', '', CreateMode.PersistentSequential)).toBe('/0000000000');
@@ -444,6 +453,15 @@ describe('reads', () => {
       after = r.next;
     }
     expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => `n${String(i).padStart(2, '0')}`));
+  });
+
+  test('paging the root lists names, not paths', () => {
+    const h = harness();
+    for (const n of ['b', 'a', 'c']) h.mustCreate(`/${n}`);
+    const first = getChildren(h.tree, '/', anon, undefined, { limit: 2 });
+    expect(first.error === 0 && [first.children, first.next]).toEqual([['a', 'b'], 'b']);
+    const second = getChildren(h.tree, '/', anon, undefined, { after: 'b', limit: 2 });
+    expect(second.error === 0 && [second.children, second.next]).toEqual([['c'], undefined]);
   });
 
   test('a page limit out of range gives BadArguments', () => {
