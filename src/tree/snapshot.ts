@@ -3,9 +3,11 @@
 // chunks so no tree size ever needs one big buffer.
 //
 // Frame: [u32 payload length][u8 type][payload][u32 CRC-32C of the bytes before it].
-// Order: HEADER, SESSION* (by id), ACL* (by canonical text), NODE* (pre-order,
-// children in ascending order, so a parent always precedes its children and a
-// loader appends children already sorted), END (counts and the digest). The order
+// Order: HEADER, SESSION* (by id), ACL* (by canonical text), NODES* (node records
+// in pre-order, children in ascending order, so a parent always precedes its
+// children and a loader appends children already sorted; about 64 KiB of records
+// per frame, so the CRC and the call into the WASM core are paid per block, not per
+// node), END (counts and the digest). The order
 // is canonical, so two equal trees give the same bytes, and the loader checks the
 // rebuilt tree's digest against the one recorded.
 //
@@ -24,7 +26,8 @@ import { Znode } from './znode.js';
 
 const MAGIC = 0x5a4b5453; // "ZKTS"
 const FORMAT = 1;
-const FRAME = { header: 1, session: 2, acl: 3, node: 4, end: 5 } as const;
+const FRAME = { header: 1, session: 2, acl: 3, nodes: 4, end: 5 } as const;
+const NODES_FRAME_TARGET_BYTES = 64 * 1024;
 const FRAME_OVERHEAD = 9;
 
 export const DEFAULT_MAX_CHUNK_BYTES = 1024 * 1024;
@@ -72,23 +75,27 @@ export function* writeSnapshot(tree: DataTree, options: SnapshotWriteOptions = {
     w.uvar(id);
     w.uvar(tree.sessions.get(id)!.timeoutMs);
     end();
-    yield* flush(w, maxChunkBytes, false);
+    if (w.length >= maxChunkBytes) yield* flush(w, maxChunkBytes, false);
   }
   for (let i = 0; i < acls.length; i++) {
     begin(FRAME.acl);
     w.uvar(i);
     writeAcl(w, acls[i].list);
     end();
-    yield* flush(w, maxChunkBytes, false);
+    if (w.length >= maxChunkBytes) yield* flush(w, maxChunkBytes, false);
   }
   const stack: string[] = [ROOT];
   let written = 0;
+  let frameOpen = false;
   while (stack.length > 0) {
     assert(tree.modCount === modCount, 'the tree changed while a snapshot of it was being written');
     const path = stack.pop()!;
     const node = tree.nodes.get(path);
     if (node === undefined) assert(false, `snapshot: ${path} listed as a child but missing`);
-    begin(FRAME.node);
+    if (!frameOpen) {
+      begin(FRAME.nodes);
+      frameOpen = true;
+    }
     w.string(path);
     w.uvar(aclIndex.get(node.aclEntry)!);
     w.uvar(node.czxid);
@@ -105,12 +112,17 @@ export function* writeSnapshot(tree: DataTree, options: SnapshotWriteOptions = {
     w.uvar(node.childCreates);
     w.uvar(node.data.length);
     w.latin1(node.data);
-    end();
     written++;
     const children = node.children;
     if (children !== null) for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
-    yield* flush(w, maxChunkBytes, false);
+    // Chunks are cut only between frames: a frame's start must not move while it is open.
+    if (w.length - frameStart >= NODES_FRAME_TARGET_BYTES) {
+      end();
+      frameOpen = false;
+      if (w.length >= maxChunkBytes) yield* flush(w, maxChunkBytes, false);
+    }
   }
+  if (frameOpen) end();
   if (written !== tree.nodes.size) assert(false, `snapshot wrote ${written} nodes of ${tree.nodes.size}`);
   begin(FRAME.end);
   w.u64(tree.digest);
@@ -146,7 +158,8 @@ export class SnapshotLoader {
     this.tree = new DataTree(options);
     this.tree.clearForRestore();
     const o = this.tree.options;
-    this.maxFrameBytes = o.maxDataBytes + o.maxPathBytes + 256;
+    // A NODES frame closes once past its target, so it holds at most that plus one node.
+    this.maxFrameBytes = NODES_FRAME_TARGET_BYTES + o.maxDataBytes + o.maxPathBytes + 256;
   }
 
   push(chunk: Uint8Array): void {
@@ -200,6 +213,36 @@ export class SnapshotLoader {
     this.end += chunk.length;
   }
 
+  private node(r: ByteReader): void {
+    const tree = this.tree;
+    const o = tree.options;
+    const path = r.string(o.maxPathBytes);
+    const aclIndex = r.uvar();
+    const acl = this.aclByIndex[aclIndex];
+    if (acl === undefined) throw new SnapshotError(`node ${path}: unknown ACL ${aclIndex}`);
+    const czxid = r.uvar();
+    const mzxid = r.uvar();
+    const pzxid = r.uvar();
+    const ctime = r.uvar();
+    const mtime = r.uvar();
+    const version = r.svar();
+    const cversion = r.svar();
+    const aversion = r.svar();
+    const owner = r.uvar();
+    const kind = r.u8();
+    if (kind > NodeKind.Ttl) throw new SnapshotError(`node ${path}: unknown kind ${kind}`);
+    const ttlMs = r.uvar();
+    const childCreates = r.uvar();
+    const data = r.latin1(o.maxDataBytes);
+    if (tree.nodes.has(path)) throw new SnapshotError(`node ${path} twice`);
+    if (this.seen.nodes === 0 ? path !== ROOT : !tree.nodes.has(parentPathOf(path))) throw new SnapshotError(`node ${path} before its parent`);
+    if (kind === NodeKind.Ephemeral && !tree.sessions.has(owner)) throw new SnapshotError(`node ${path}: owner session ${owner} missing`);
+    const node = new Znode(data, tree.acls.retain(acl), czxid, mzxid, pzxid, ctime, mtime, version, cversion, aversion, owner, kind as NodeKind, ttlMs);
+    node.childCreates = childCreates;
+    tree.restoreNode(path, node);
+    this.seen.nodes++;
+  }
+
   private frame(type: number, r: ByteReader): void {
     const tree = this.tree;
     const o = tree.options;
@@ -231,34 +274,10 @@ export class SnapshotLoader {
         this.seen.acls++;
         break;
       }
-      case FRAME.node: {
-        const path = r.string(o.maxPathBytes);
-        const aclIndex = r.uvar();
-        const acl = this.aclByIndex[aclIndex];
-        if (acl === undefined) throw new SnapshotError(`node ${path}: unknown ACL ${aclIndex}`);
-        const czxid = r.uvar();
-        const mzxid = r.uvar();
-        const pzxid = r.uvar();
-        const ctime = r.uvar();
-        const mtime = r.uvar();
-        const version = r.svar();
-        const cversion = r.svar();
-        const aversion = r.svar();
-        const owner = r.uvar();
-        const kind = r.u8();
-        if (kind > NodeKind.Ttl) throw new SnapshotError(`node ${path}: unknown kind ${kind}`);
-        const ttlMs = r.uvar();
-        const childCreates = r.uvar();
-        const data = r.latin1(o.maxDataBytes);
-        if (tree.nodes.has(path)) throw new SnapshotError(`node ${path} twice`);
-        if (this.seen.nodes === 0 ? path !== ROOT : !tree.nodes.has(parentPathOf(path))) throw new SnapshotError(`node ${path} before its parent`);
-        if (kind === NodeKind.Ephemeral && !tree.sessions.has(owner)) throw new SnapshotError(`node ${path}: owner session ${owner} missing`);
-        const node = new Znode(data, tree.acls.retain(acl), czxid, mzxid, pzxid, ctime, mtime, version, cversion, aversion, owner, kind as NodeKind, ttlMs);
-        node.childCreates = childCreates;
-        tree.restoreNode(path, node);
-        this.seen.nodes++;
+      case FRAME.nodes:
+        if (this.seen.nodes === 0 && r.remaining === 0) throw new SnapshotError('empty nodes frame');
+        while (r.remaining > 0) this.node(r);
         break;
-      }
       case FRAME.end: {
         const digest = r.u64();
         const nodes = r.uvar();
