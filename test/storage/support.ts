@@ -40,3 +40,10 @@ export function collectingLogger(): { messages: string[]; log: (message: string)
   const messages: string[] = [];
   return { messages, log: (message) => messages.push(message) };
 }
+
+/** Small segments and batches, so the crash tests cross segment boundaries often. */
+export const CRASH_WAL_OPTIONS = {
+  segmentBytes: 64 * 1024,
+  maxBatchBytes: 8 * 1024,
+  logger: (): void => {},
+} as const;
