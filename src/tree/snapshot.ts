@@ -19,7 +19,7 @@ import type { AclEntry } from './acl.js';
 import { ByteReader, ByteWriter, DecodeError } from './bytes.js';
 import { readAcl, writeAcl } from './codec.js';
 import type { TreeOptions } from './options.js';
-import { ROOT } from './paths.js';
+import { ROOT, isValidPath } from './paths.js';
 import { DataTree } from './tree.js';
 import { NodeKind } from './types.js';
 import { Znode } from './znode.js';
@@ -234,6 +234,7 @@ export class SnapshotLoader {
     const ttlMs = r.uvar();
     const childCreates = r.uvar();
     const data = r.latin1(o.maxDataBytes);
+    if (!isValidPath(path, o.maxPathBytes)) throw new SnapshotError(`invalid node path ${JSON.stringify(path)}`);
     if (tree.nodes.has(path)) throw new SnapshotError(`node ${path} twice`);
     if (this.seen.nodes === 0 ? path !== ROOT : !tree.nodes.has(parentPathOf(path))) throw new SnapshotError(`node ${path} before its parent`);
     if (kind === NodeKind.Ephemeral && !tree.sessions.has(owner)) throw new SnapshotError(`node ${path}: owner session ${owner} missing`);

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { SeededRandom } from '../../src/util/random.js';
+import { crc32c } from '../../src/core/index.js';
 import {
   CreateMode,
   DataTree,
@@ -160,6 +161,39 @@ describe('snapshots', () => {
         const damaged = all.slice();
         damaged[rng.int(damaged.length)] ^= 1 << rng.int(8);
         expect(() => loadSnapshot([damaged])).toThrow(SnapshotError);
+      }
+    });
+  });
+
+  test('garbage is refused with SnapshotError, never an assertion or a crash', () => {
+    seeded(29, (rng) => {
+      for (let i = 0; i < 300; i++) {
+        expect(() => loadSnapshot([rng.bytes(rng.int(200))])).toThrow(SnapshotError);
+      }
+    });
+  });
+
+  test('a damaged payload with a recomputed CRC is refused with SnapshotError, never an assertion', () => {
+    seeded(30, (rng) => {
+      const { h } = randomHistory(30, 300);
+      const all = snapshotBytes(h.tree);
+      const frames: [number, number][] = [];
+      for (let at = 0; at < all.length; ) {
+        const length = new DataView(all.buffer, all.byteOffset + at).getUint32(0, true) + 9;
+        frames.push([at, length]);
+        at += length;
+      }
+      for (let i = 0; i < 300; i++) {
+        const damaged = all.slice();
+        const [start, length] = rng.pick(frames);
+        damaged[start + 5 + rng.int(length - 9)] ^= 1 << rng.int(8);
+        new DataView(damaged.buffer).setUint32(start + length - 4, crc32c(damaged.subarray(start, start + length - 4)), true);
+        try {
+          const loaded = loadSnapshot([damaged], { superDigest: 'super:x' });
+          expect(loaded.digest).toBe(h.tree.digest); // a flip the format cannot see must not change the tree
+        } catch (error) {
+          expect(error).toBeInstanceOf(SnapshotError);
+        }
       }
     });
   });
