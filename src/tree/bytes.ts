@@ -69,6 +69,13 @@ export class ByteWriter {
     this.length += 4;
   }
 
+  /** Fixed 8 bytes, IEEE double (exact for safe integers): cheaper than a long varint. */
+  f64(value: number): void {
+    this.ensure(8);
+    this.view.setFloat64(this.length, value, true);
+    this.length += 8;
+  }
+
   /** Fixed 8 bytes, for hashes. */
   u64(value: bigint): void {
     this.ensure(8);
@@ -78,9 +85,21 @@ export class ByteWriter {
 
   /** Non-negative safe integer as a varint (up to 8 bytes for 2^53). */
   uvar(value: number): void {
-    if (!(Number.isSafeInteger(value) && value >= 0)) assert(false, `uvar: ${value} is not a non-negative safe integer`);
     this.ensure(8);
     let v = value;
+    if (v >>> 0 === v) {
+      // Fast path: a uint32 (versions, counts, lengths, most zxids).
+      const buffer = this.buffer;
+      let at = this.length;
+      while (v >= 0x80) {
+        buffer[at++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+      buffer[at++] = v;
+      this.length = at;
+      return;
+    }
+    if (!(Number.isSafeInteger(value) && value >= 0)) assert(false, `uvar: ${value} is not a non-negative safe integer`);
     while (v >= TWO_POW_32) {
       this.buffer[this.length++] = (v % 128) | 0x80;
       v = Math.floor(v / 128);

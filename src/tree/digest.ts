@@ -28,8 +28,8 @@ export function fieldsHash(path: string, node: Znode): bigint {
   w.uvar(node.czxid);
   w.uvar(node.mzxid);
   w.uvar(node.pzxid);
-  w.uvar(node.ctime);
-  w.uvar(node.mtime);
+  w.f64(node.ctime);
+  w.f64(node.mtime);
   w.svar(node.version);
   w.svar(node.cversion);
   w.svar(node.aversion);
