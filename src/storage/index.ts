@@ -1,7 +1,21 @@
-// src/storage: durable state of one node. See wal.ts (the log), hard-state.ts,
-// snapshot-store.ts, and storage.ts (opens all three and recovers them together).
-export { WriteAheadLog, DEFAULT_SEGMENT_BYTES, DEFAULT_WAL_MAX_BATCH_BYTES, DEFAULT_MAX_BATCH_RECORDS, DEFAULT_MAX_QUEUED_RECORDS, DEFAULT_MAX_QUEUED_BYTES } from './wal.js';
+// src/storage: the durable state of one node. NodeStorage (storage.ts) opens and
+// recovers everything; WriteAheadLog (wal.ts), HardStateStore (hard-state.ts) and
+// SnapshotStore (snapshot-store.ts) are its parts.
+export { NodeStorage } from './storage.js';
+export type { StorageOptions, RecoveredState } from './storage.js';
+export {
+  WriteAheadLog,
+  DEFAULT_SEGMENT_BYTES,
+  DEFAULT_WAL_MAX_BATCH_BYTES,
+  DEFAULT_MAX_BATCH_RECORDS,
+  DEFAULT_MAX_QUEUED_RECORDS,
+  DEFAULT_MAX_QUEUED_BYTES,
+} from './wal.js';
 export type { WalOptions, WalOpenOptions, SegmentInfo } from './wal.js';
+export { HardStateStore, encodeHardState, decodeHardState, HARD_STATE_FILE } from './hard-state.js';
+export { SnapshotStore, snapshotFileName, DEFAULT_KEEP_SNAPSHOTS } from './snapshot-store.js';
+export type { StoredSnapshot, SnapshotStoreOptions } from './snapshot-store.js';
+export { MAX_FRAME_BYTES as MAX_SNAPSHOT_CHUNK_BYTES } from './snapshot-file.js';
 export { WalMetrics, Log2Histogram } from './metrics.js';
 export { segmentFileName, parseSegmentFileName } from './segment.js';
 export { StorageCorruptionError, EMPTY_HARD_STATE } from './types.js';
