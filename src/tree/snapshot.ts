@@ -11,8 +11,10 @@
 // is canonical, so two equal trees give the same bytes, and the loader checks the
 // rebuilt tree's digest against the one recorded.
 //
-// The tree must not change while a snapshot is being written (asserted); the
-// server snapshots at a point between applies (or from a copy).
+// A snapshot is of the tree as it was when writeSnapshot was called, even if
+// applies continue while its chunks are consumed (the tree keeps a copy of each
+// node changed meanwhile: see SnapshotView in tree.ts). One snapshot at a time:
+// starting another cancels the first, which then fails loudly if resumed.
 import { crc32c } from '../core/index.js';
 import { assert } from '../util/assert.js';
 import type { AclEntry } from './acl.js';
@@ -20,7 +22,7 @@ import { ByteReader, ByteWriter, DecodeError } from './bytes.js';
 import { readAcl, writeAcl } from './codec.js';
 import type { TreeOptions } from './options.js';
 import { ROOT, isValidPath } from './paths.js';
-import { DataTree } from './tree.js';
+import { DataTree, type SnapshotView } from './tree.js';
 import { NodeKind } from './types.js';
 import { Znode } from './znode.js';
 
@@ -39,13 +41,56 @@ export class SnapshotError extends Error {
 export interface SnapshotWriteOptions {
   /** Largest chunk yielded, bytes. */
   readonly maxChunkBytes?: number;
+  /**
+   * Node records per frame, in bytes (a frame closes once past it); at most the
+   * default, 64 KiB. Smaller means more CRCs but chunks cut (and yielded) sooner.
+   */
+  readonly nodesFrameBytes?: number;
 }
 
-/** The snapshot of `tree` as chunks of at most maxChunkBytes bytes (each a fresh buffer the caller may keep). */
-export function* writeSnapshot(tree: DataTree, options: SnapshotWriteOptions = {}): Generator<Uint8Array, void, undefined> {
+/**
+ * The snapshot of `tree` as it is now, as chunks of at most maxChunkBytes bytes
+ * (each a fresh buffer the caller may keep). The state is fixed by this call, not
+ * by the first next(); the tree may go on applying txns between chunks.
+ */
+export function writeSnapshot(tree: DataTree, options: SnapshotWriteOptions = {}): Generator<Uint8Array, void, undefined> {
   const maxChunkBytes = options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
   if (!Number.isSafeInteger(maxChunkBytes) || maxChunkBytes < 1) throw new RangeError(`maxChunkBytes must be a positive integer, got ${maxChunkBytes}`);
-  const modCount = tree.modCount;
+  const nodesFrameBytes = options.nodesFrameBytes ?? NODES_FRAME_TARGET_BYTES;
+  if (!Number.isSafeInteger(nodesFrameBytes) || nodesFrameBytes < 1 || nodesFrameBytes > NODES_FRAME_TARGET_BYTES) {
+    throw new RangeError(`nodesFrameBytes must be an integer in [1, ${NODES_FRAME_TARGET_BYTES}], got ${nodesFrameBytes}`);
+  }
+  // Everything that is not a node is captured now; nodes through the snapshot view.
+  const start: SnapshotStart = {
+    view: tree.beginSnapshot(),
+    lastZxid: tree.lastZxid,
+    digest: tree.digest,
+    nodeCount: tree.nodes.size,
+    sessions: [...tree.sessions].map(([id, s]): [number, number] => [id, s.timeoutMs]).sort((a, b) => a[0] - b[0]),
+    acls: tree.acls.sorted(),
+  };
+  return snapshotChunks(tree, start, maxChunkBytes, nodesFrameBytes);
+}
+
+interface SnapshotStart {
+  readonly view: SnapshotView;
+  readonly lastZxid: number;
+  readonly digest: bigint;
+  readonly nodeCount: number;
+  readonly sessions: readonly [number, number][];
+  readonly acls: readonly AclEntry[];
+}
+
+function* snapshotChunks(tree: DataTree, start: SnapshotStart, maxChunkBytes: number, nodesFrameBytes: number): Generator<Uint8Array, void, undefined> {
+  try {
+    yield* snapshotBody(tree, start, maxChunkBytes, nodesFrameBytes);
+  } finally {
+    tree.endSnapshot(start.view);
+  }
+}
+
+function* snapshotBody(tree: DataTree, start: SnapshotStart, maxChunkBytes: number, nodesFrameBytes: number): Generator<Uint8Array, void, undefined> {
+  const { view, acls } = start;
   const w = new ByteWriter(Math.min(maxChunkBytes, 1 << 20) + 64 * 1024);
   let frameStart = 0;
   const begin = (type: number): void => {
@@ -58,22 +103,20 @@ export function* writeSnapshot(tree: DataTree, options: SnapshotWriteOptions = {
     w.u32(crc32c(w.bytes().subarray(frameStart)));
   };
 
-  const acls = tree.acls.sorted();
   const aclIndex = new Map<AclEntry, number>(acls.map((a, i) => [a, i]));
-  const sessionIds = [...tree.sessions.keys()].sort((a, b) => a - b);
 
   begin(FRAME.header);
   w.u32(MAGIC);
   w.uvar(FORMAT);
-  w.uvar(tree.lastZxid);
-  w.uvar(sessionIds.length);
+  w.uvar(start.lastZxid);
+  w.uvar(start.sessions.length);
   w.uvar(acls.length);
-  w.uvar(tree.nodes.size);
+  w.uvar(start.nodeCount);
   end();
-  for (const id of sessionIds) {
+  for (const [id, timeoutMs] of start.sessions) {
     begin(FRAME.session);
     w.uvar(id);
-    w.uvar(tree.sessions.get(id)!.timeoutMs);
+    w.uvar(timeoutMs);
     end();
     if (w.length >= maxChunkBytes) yield* flush(w, maxChunkBytes, false);
   }
@@ -88,9 +131,9 @@ export function* writeSnapshot(tree: DataTree, options: SnapshotWriteOptions = {
   let written = 0;
   let frameOpen = false;
   while (stack.length > 0) {
-    assert(tree.modCount === modCount, 'the tree changed while a snapshot of it was being written');
+    assert(tree.isCurrentSnapshot(view), 'a newer snapshot of this tree was started while this one was being written');
     const path = stack.pop()!;
-    const node = tree.nodes.get(path);
+    const node = tree.nodeForSnapshot(view, path);
     if (node === undefined) assert(false, `snapshot: ${path} listed as a child but missing`);
     if (!frameOpen) {
       begin(FRAME.nodes);
@@ -116,16 +159,16 @@ export function* writeSnapshot(tree: DataTree, options: SnapshotWriteOptions = {
     const children = node.children;
     if (children !== null) for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
     // Chunks are cut only between frames: a frame's start must not move while it is open.
-    if (w.length - frameStart >= NODES_FRAME_TARGET_BYTES) {
+    if (w.length - frameStart >= nodesFrameBytes) {
       end();
       frameOpen = false;
       if (w.length >= maxChunkBytes) yield* flush(w, maxChunkBytes, false);
     }
   }
   if (frameOpen) end();
-  if (written !== tree.nodes.size) assert(false, `snapshot wrote ${written} nodes of ${tree.nodes.size}`);
+  if (written !== start.nodeCount) assert(false, `snapshot wrote ${written} nodes of ${start.nodeCount}`);
   begin(FRAME.end);
-  w.u64(tree.digest);
+  w.u64(start.digest);
   w.uvar(written);
   end();
   yield* flush(w, maxChunkBytes, true);

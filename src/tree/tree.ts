@@ -17,6 +17,17 @@ export interface SessionState {
   readonly ephemerals: Set<string>;
 }
 
+/**
+ * A snapshot in progress sees the tree as it was when it began. Nodes are changed
+ * in place, so before the first change of a node (or of its child list) after
+ * that moment, the tree saves a copy here; the writer reads a path's copy if there
+ * is one, the live node otherwise. Applies never wait for a snapshot, and a
+ * snapshot costs one copy per node changed while it runs.
+ */
+export interface SnapshotView {
+  readonly saved: Map<string, Znode>;
+}
+
 export class DataTree implements NodeView {
   readonly options: TreeOptions;
   /** Every node by full path, the root included. */
@@ -29,8 +40,8 @@ export class DataTree implements NodeView {
   /** The zxid of the last applied txn (0 for a new tree). */
   lastZxid: Zxid = 0;
   private digestValue = 0n;
-  /** Bumped by every change; a snapshot in progress asserts it is unchanged. */
-  modCount = 0;
+  /** The snapshot being written, if any: see beginSnapshot. */
+  private snapshot: SnapshotView | null = null;
 
   constructor(options: Partial<TreeOptions> = {}) {
     this.options = treeOptions(options);
@@ -79,7 +90,7 @@ export class DataTree implements NodeView {
     const parent = this.nodes.get(parentPath);
     if (parent === undefined) assert(false, `addNode ${path}: parent missing`);
     if (this.nodes.has(path)) assert(false, `addNode ${path}: exists`);
-    this.modCount++;
+    if (this.snapshot !== null) this.preserve(parentPath, parent);
     const parentBefore = fieldsHash(parentPath, parent);
     parent.addChild(path);
     parent.cversion++;
@@ -110,7 +121,10 @@ export class DataTree implements NodeView {
     const parentPath = parentOf(path);
     const parent = this.nodes.get(parentPath);
     if (parent === undefined) assert(false, `removeNode ${path}: parent missing`);
-    this.modCount++;
+    if (this.snapshot !== null) {
+      this.preserve(path, node);
+      this.preserve(parentPath, parent);
+    }
     let d = subtractHash(this.digestValue, nodeHash(path, node));
     d = subtractHash(d, fieldsHash(parentPath, parent));
     if (!parent.removeChild(path)) assert(false, `removeNode ${path}: not in parent's children`);
@@ -130,7 +144,7 @@ export class DataTree implements NodeView {
   }
 
   setNodeData(path: string, node: Znode, data: Uint8Array, zxid: Zxid, timeMs: number): void {
-    this.modCount++;
+    if (this.snapshot !== null) this.preserve(path, node);
     let d = subtractHash(this.digestValue, fieldsHash(path, node));
     d = subtractHash(d, contentHash(path, node.data));
     const stored = storeData(data);
@@ -143,7 +157,7 @@ export class DataTree implements NodeView {
   }
 
   setNodeAcl(path: string, node: Znode, acl: readonly Acl[]): void {
-    this.modCount++;
+    if (this.snapshot !== null) this.preserve(path, node);
     const d = subtractHash(this.digestValue, fieldsHash(path, node));
     const old: AclEntry = node.aclEntry;
     node.aclEntry = this.acls.acquire(acl);
@@ -154,7 +168,6 @@ export class DataTree implements NodeView {
 
   addSession(sessionId: SessionId, timeoutMs: number): void {
     if (this.sessions.has(sessionId)) assert(false, `addSession ${sessionId}: exists`);
-    this.modCount++;
     this.sessions.set(sessionId, { timeoutMs, ephemerals: new Set() });
     this.digestValue = addHash(this.digestValue, sessionHash(sessionId, timeoutMs));
   }
@@ -162,15 +175,41 @@ export class DataTree implements NodeView {
   removeSession(sessionId: SessionId): void {
     const session = this.sessions.get(sessionId);
     if (!(session !== undefined && session.ephemerals.size === 0)) assert(false, `removeSession ${sessionId}: missing or still owns ephemerals`);
-    this.modCount++;
     this.sessions.delete(sessionId);
     this.digestValue = subtractHash(this.digestValue, sessionHash(sessionId, session.timeoutMs));
+  }
+
+  // -------------------------------------------------------------------------
+  // Snapshots while applying (see SnapshotView).
+
+  /** Starts a snapshot view of the tree as it is now; a newer one replaces (and so cancels) an older one. */
+  beginSnapshot(): SnapshotView {
+    const view: SnapshotView = { saved: new Map() };
+    this.snapshot = view;
+    return view;
+  }
+
+  endSnapshot(view: SnapshotView): void {
+    if (this.snapshot === view) this.snapshot = null;
+  }
+
+  isCurrentSnapshot(view: SnapshotView): boolean {
+    return this.snapshot === view;
+  }
+
+  /** A path's node as the snapshot `view` sees it (undefined if it did not exist then and does not now). */
+  nodeForSnapshot(view: SnapshotView, path: string): Znode | undefined {
+    return view.saved.get(path) ?? this.nodes.get(path);
+  }
+
+  private preserve(path: string, node: Znode): void {
+    const saved = this.snapshot!.saved;
+    if (!saved.has(path)) saved.set(path, node.copy());
   }
 
   /** Used by the snapshot loader only: a node exactly as it was, parent before child. */
   restoreNode(path: string, node: Znode): void {
     if (this.nodes.has(path)) assert(false, `restoreNode ${path}: exists`);
-    this.modCount++;
     if (path !== ROOT) {
       const parent = this.nodes.get(parentOf(path));
       if (parent === undefined) assert(false, `restoreNode ${path}: parent missing (snapshot order is parent first)`);

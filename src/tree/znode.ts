@@ -54,6 +54,14 @@ export class Znode {
     this.ownerOrTtl = kind === NodeKind.Ephemeral ? ephemeralOwner : kind === NodeKind.Ttl ? ttlMs : 0;
   }
 
+  /** An independent copy (the child list too), for a snapshot view. */
+  copy(): Znode {
+    const c = new Znode(this.data, this.aclEntry, this.czxid, this.mzxid, this.pzxid, this.ctime, this.mtime, this.version, this.cversion, this.aversion, this.ephemeralOwner, this.kind, this.ttlMs);
+    c.children = this.children === null ? null : this.children.slice();
+    c.childCreates = this.childCreates;
+    return c;
+  }
+
   get ephemeralOwner(): SessionId {
     return this.kind === NodeKind.Ephemeral ? this.ownerOrTtl : 0;
   }
