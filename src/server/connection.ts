@@ -11,13 +11,13 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
   decodeClientFrame,
-  encodeServerFrame,
 } from '../protocol/index.js';
 import { ErrorCode, type Id, type RequestSession } from '../tree/index.js';
 import type { ZookNode } from './node.js';
 import { type Answer, appliedAnswer, authIdOf, executeRead, isWrite, rejectedAnswer, toWriteRequest } from './requests.js';
 import type { LiveSession, SessionConnection } from './sessions.js';
 import { setWatches } from './set-watches.js';
+import { serverFrameBytes } from './frames.js';
 
 /** What a connection needs from its socket. */
 export interface Transport {
@@ -85,7 +85,7 @@ export class ClientConnection implements SessionConnection {
 
   closeWith(error: number, reason: string): void {
     if (this.state === 'closed') return;
-    this.transport.send(encodeServerFrame({ kind: 'close', error, reason }));
+    this.transport.send(serverFrameBytes({ kind: 'close', error, reason }));
     this.detach();
     this.state = 'closed';
     this.transport.end(error === ErrorCode.SessionExpired ? CLOSE_NORMAL : CLOSE_POLICY, reason);
@@ -194,7 +194,7 @@ export class ClientConnection implements SessionConnection {
     this.session = session;
     this.state = 'open';
     this.transport.send(
-      encodeServerFrame({
+      serverFrameBytes({
         kind: 'connected',
         protocolVersion: PROTOCOL_VERSION,
         sessionId: session.id,
@@ -315,7 +315,7 @@ export class ClientConnection implements SessionConnection {
       this.next--;
       const answer = slot.answer!;
       if (this.state !== 'closed') {
-        this.transport.send(encodeServerFrame({ kind: 'reply', xid: slot.xid, zxid: slot.zxid, error: answer.error, ...(answer.response === undefined ? {} : { response: answer.response }) }));
+        this.transport.send(serverFrameBytes({ kind: 'reply', xid: slot.xid, zxid: slot.zxid, error: answer.error, ...(answer.response === undefined ? {} : { response: answer.response }) }));
       }
       this.events.answered(slot.request.op, answer.error, started);
       if (slot.request.op === 'closeSession' && this.closeAfterFlush && this.state !== 'closed') {

@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeServerFrame } from '../protocol/index.js';
 import { WriteAheadLog } from '../storage/index.js';
 import {
   DataTree,
@@ -28,6 +27,7 @@ import { assert } from '../util/assert.js';
 import { type CommitLog, LocalCommitLog } from './commit-log.js';
 import type { ServerConfig } from './config.js';
 import { SessionTable } from './sessions.js';
+import { serverFrameBytes } from './frames.js';
 
 /** What a write came to. */
 export type WriteOutcome =
@@ -198,7 +198,7 @@ export class ZookNode {
     for (const event of events) {
       const connection = this.sessions.get(event.watcher)?.connection;
       if (connection == null) continue;
-      connection.sendFrame(encodeServerFrame({ kind: 'event', type: event.type, path: event.path, zxid: event.zxid }));
+      connection.sendFrame(serverFrameBytes({ kind: 'event', type: event.type, path: event.path, zxid: event.zxid }));
       this.counters.eventsSent++;
     }
   }

@@ -3,9 +3,9 @@
 // after that zxid fires at once (the client missed the change while away);
 // the others are registered again. Persistent watches are simply re-added.
 // (Tree semantics over the tree's read API; it belongs with src/tree's watch rules.)
-import { encodeServerFrame } from '../protocol/index.js';
 import { AddWatchMode, EventType } from '../tree/index.js';
 import type { ZookNode } from './node.js';
+import { serverFrameBytes } from './frames.js';
 
 export interface WatchLists {
   readonly relativeZxid: number;
@@ -20,7 +20,7 @@ export function setWatches(node: ZookNode, sessionId: number, lists: WatchLists)
   const { tree, watches } = node;
   const connection = node.sessions.get(sessionId)?.connection;
   const fire = (type: number, path: string): void => {
-    connection?.sendFrame(encodeServerFrame({ kind: 'event', type, path, zxid: node.lastApplied }));
+    connection?.sendFrame(serverFrameBytes({ kind: 'event', type, path, zxid: node.lastApplied }));
   };
   const since = lists.relativeZxid;
   for (const path of lists.dataWatches) {
