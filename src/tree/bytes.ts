@@ -178,6 +178,8 @@ export class ByteWriter {
 export class ByteReader {
   private bytes: Uint8Array;
   private view: DataView;
+  /** The same bytes as a Buffer, for its latin1 decoder; made on first use. */
+  private nodeBuffer: Buffer | null = null;
   private end: number;
   offset: number;
 
@@ -193,6 +195,7 @@ export class ByteReader {
     if (bytes !== this.bytes) {
       this.bytes = bytes;
       this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+      this.nodeBuffer = null;
     }
     this.offset = offset;
     this.end = end;
@@ -266,7 +269,8 @@ export class ByteReader {
     const length = this.uvar();
     if (length > maxBytes) throw new DecodeError(`data of ${length} bytes exceeds ${maxBytes}`);
     this.need(length);
-    const text = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + this.offset, length).toString('latin1');
+    this.nodeBuffer ??= Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length);
+    const text = this.nodeBuffer.toString('latin1', this.offset, this.offset + length);
     this.offset += length;
     return text;
   }
@@ -288,7 +292,9 @@ export class ByteReader {
       }
       if (ascii) {
         this.offset += length;
-        return String.fromCharCode.apply(null, bytes.subarray(start, start + length) as unknown as number[]);
+        // ASCII is latin1 is UTF-8 here; Buffer's latin1 decoder is the cheapest.
+        this.nodeBuffer ??= Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+        return this.nodeBuffer.toString('latin1', start, start + length);
       }
     }
     let text: string;

@@ -279,11 +279,12 @@ export class SnapshotLoader {
     const data = r.latin1(o.maxDataBytes);
     if (!isValidPath(path, o.maxPathBytes)) throw new SnapshotError(`invalid node path ${JSON.stringify(path)}`);
     if (tree.nodes.has(path)) throw new SnapshotError(`node ${path} twice`);
-    if (this.seen.nodes === 0 ? path !== ROOT : !tree.nodes.has(parentPathOf(path))) throw new SnapshotError(`node ${path} before its parent`);
+    const parent = this.seen.nodes === 0 ? null : tree.nodes.get(parentPathOf(path));
+    if (this.seen.nodes === 0 ? path !== ROOT : parent === undefined) throw new SnapshotError(`node ${path} before its parent`);
     if (kind === NodeKind.Ephemeral && !tree.sessions.has(owner)) throw new SnapshotError(`node ${path}: owner session ${owner} missing`);
     const node = new Znode(data, tree.acls.retain(acl), czxid, mzxid, pzxid, ctime, mtime, version, cversion, aversion, owner, kind as NodeKind, ttlMs);
     node.childCreates = childCreates;
-    tree.restoreNode(path, node);
+    tree.restoreNode(path, node, parent ?? null);
     this.seen.nodes++;
   }
 

@@ -208,11 +208,10 @@ export class DataTree implements NodeView {
   }
 
   /** Used by the snapshot loader only: a node exactly as it was, parent before child. */
-  restoreNode(path: string, node: Znode): void {
-    if (this.nodes.has(path)) assert(false, `restoreNode ${path}: exists`);
+  restoreNode(path: string, node: Znode, parent: Znode | null): void {
+    // The loader has looked both up already (it must answer bad input with an error, not an assert).
     if (path !== ROOT) {
-      const parent = this.nodes.get(parentOf(path));
-      if (parent === undefined) assert(false, `restoreNode ${path}: parent missing (snapshot order is parent first)`);
+      if (parent === null) assert(false, `restoreNode ${path}: parent missing (snapshot order is parent first)`);
       parent.addChild(path);
     }
     this.nodes.set(path, node);
