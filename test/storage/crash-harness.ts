@@ -6,9 +6,9 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WriteAheadLog } from '../../src/storage/index.js';
+import { SnapshotStore, WriteAheadLog } from '../../src/storage/index.js';
 import { SeededRandom } from '../../src/util/random.js';
-import { CRASH_WAL_OPTIONS, entryData, withTempDir } from './support.js';
+import { CRASH_WAL_OPTIONS, entryData, snapshotChunks, withTempDir } from './support.js';
 
 const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
 
@@ -56,19 +56,23 @@ class Promises {
   }
 }
 
-interface ChildRun {
-  readonly acks: number;
+export interface ChildRun {
+  /** Lines the count function counted (acknowledgements). */
+  readonly counted: number;
   readonly stderr: string;
   readonly exitedOnItsOwn: boolean;
 }
 
-function runChild(dir: string, options: CrashRunOptions, seed: number, firstTerm: number, killAfterAcks: number, promises: Promises): Promise<ChildRun> {
+/**
+ * Runs `node --import tsx <script> ...args`, hands each complete stdout line to
+ * `onLine` (which says whether it counts), and kill -9s the child once `killAfter`
+ * lines counted (at once when 0). Resolves when the child is gone.
+ */
+export function runAndKill(script: string, args: readonly string[], killAfter: number, onLine: (line: string) => boolean): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, options.mode, String(options.writers), String(seed), String(firstTerm)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let pending = '';
-    let acks = 0;
+    let counted = 0;
     let stderr = '';
     let killed = false;
     const kill = (): void => {
@@ -77,23 +81,28 @@ function runChild(dir: string, options: CrashRunOptions, seed: number, firstTerm
         child.kill('SIGKILL');
       }
     };
-    if (killAfterAcks === 0) kill();
+    if (killAfter === 0) kill();
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
       pending += chunk;
       const end = pending.lastIndexOf('\n');
       if (end < 0) return;
-      for (const text of pending.slice(0, end).split('\n')) acks += promises.line(text);
+      for (const text of pending.slice(0, end).split('\n')) if (onLine(text)) counted++;
       pending = pending.slice(end + 1);
-      if (acks >= killAfterAcks) kill();
+      if (counted >= killAfter) kill();
     });
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {
       stderr += chunk;
     });
     child.on('error', reject);
-    child.on('close', () => resolve({ acks, stderr, exitedOnItsOwn: !killed }));
+    child.on('close', () => resolve({ counted, stderr, exitedOnItsOwn: !killed }));
   });
+}
+
+function runChild(dir: string, options: CrashRunOptions, seed: number, firstTerm: number, killAfterAcks: number, promises: Promises): Promise<ChildRun> {
+  const args = [dir, options.mode, String(options.writers), String(seed), String(firstTerm)];
+  return runAndKill(CHILD, args, killAfterAcks, (line) => promises.line(line) === 1);
 }
 
 function fail(message: string): never {
@@ -155,7 +164,7 @@ async function runLane(options: CrashRunOptions, lane: number, kills: number): P
       promises.history.push(`--- round ${round}, kill after ${killAfter} acks`);
       const run = await runChild(dir, options, rng.nextUint32(), promises.maxTerm + 1, killAfter, promises);
       if (run.exitedOnItsOwn) throw new Error(`crash child exited before it was killed (round ${round}):\n${run.stderr}`);
-      acks += run.acks;
+      acks += run.counted;
       try {
         lastIndex = await verify(dir, promises);
       } catch (error) {
@@ -180,4 +189,41 @@ export async function runCrashRounds(options: CrashRunOptions): Promise<{ kills:
 export function killsFromEnv(defaultKills: number): number {
   const fromEnv = process.env.ZOOK_CRASH_KILLS;
   return fromEnv === undefined ? defaultKills : Math.max(1, Math.ceil(Number(fromEnv) / 2));
+}
+
+const SNAPSHOT_CHILD = fileURLToPath(new URL('./snapshot-crash-child.ts', import.meta.url));
+
+/**
+ * Kills a process that saves snapshots in a loop, `kills` times at random points;
+ * after each kill the newest valid snapshot must be at least the last one
+ * acknowledged, hold exactly its content, and no snapshot file may be damaged.
+ */
+export async function runSnapshotCrashRounds(kills: number, seed: number): Promise<number> {
+  const rng = new SeededRandom(seed);
+  return withTempDir(async (dir) => {
+    let acknowledged = 0;
+    for (let round = 0; round < kills; round++) {
+      const run = await runAndKill(SNAPSHOT_CHILD, [dir], rng.int(4), (line) => {
+        if (!line.startsWith('S ')) return false;
+        acknowledged = Math.max(acknowledged, Number(line.slice(2)));
+        return true;
+      });
+      if (run.exitedOnItsOwn) throw new Error(`snapshot child exited before it was killed (round ${round}):\n${run.stderr}`);
+      const messages: string[] = [];
+      const store = await SnapshotStore.open(dir, { logger: (m) => messages.push(m) });
+      const newest = await store.newest();
+      if (messages.length > 0) throw new Error(`round ${round}: ${messages.join('; ')}`);
+      if (acknowledged > 0 && (newest === undefined || newest.index < acknowledged)) {
+        throw new Error(`round ${round}: snapshot ${acknowledged} was acknowledged, the newest valid one is ${newest?.index}`);
+      }
+      if (newest !== undefined) {
+        const parts: Uint8Array[] = [];
+        for await (const chunk of newest.chunks()) parts.push(chunk);
+        if (!Buffer.concat(parts).equals(Buffer.concat([...snapshotChunks(newest.index)]))) {
+          throw new Error(`round ${round}: snapshot ${newest.index} does not hold what was saved`);
+        }
+      }
+    }
+    return kills;
+  });
 }

@@ -1,13 +1,15 @@
 // Crash tests with real processes: a child appends from many concurrent writers and
 // prints each acknowledged index; it is kill -9'd at a random point (after a random
 // number of acknowledgements), the log is recovered and checked against what was
-// acknowledged. ZOOK_CRASH_KILLS sets the total number of kills (default 210).
+// acknowledged. ZOOK_CRASH_KILLS sets the total number of WAL kills (default 210);
+// a third test kills a process saving snapshots 20 times.
 // The two tests run concurrently: each kill waits mostly on process start-up.
 import { describe, expect, test } from 'vitest';
-import { killsFromEnv, runCrashRounds } from './crash-harness.js';
+import { killsFromEnv, runCrashRounds, runSnapshotCrashRounds } from './crash-harness.js';
 
 const APPEND_KILLS = killsFromEnv(110);
 const TRUNCATE_KILLS = killsFromEnv(100);
+const SNAPSHOT_KILLS = 20;
 
 describe.concurrent('WAL under kill -9', () => {
   test(`every acknowledged append survives kill -9 (${APPEND_KILLS} kills, 32 concurrent writers): in order, no duplicate, no garbage after it`, async () => {
@@ -20,5 +22,9 @@ describe.concurrent('WAL under kill -9', () => {
     const result = await runCrashRounds({ mode: 'truncate', kills: TRUNCATE_KILLS, lanes: 3, writers: 8, seed: 42, maxAcks: 300 });
     expect(result.kills).toBeGreaterThanOrEqual(TRUNCATE_KILLS);
     expect(result.acks).toBeGreaterThan(0);
+  }, 600_000);
+
+  test(`a snapshot save killed at any point (${SNAPSHOT_KILLS} kills) leaves the newest acknowledged snapshot, whole`, async () => {
+    expect(await runSnapshotCrashRounds(SNAPSHOT_KILLS, 43)).toBe(SNAPSHOT_KILLS);
   }, 600_000);
 });

@@ -47,3 +47,8 @@ export const CRASH_WAL_OPTIONS = {
   maxBatchBytes: 8 * 1024,
   logger: (): void => {},
 } as const;
+
+/** A snapshot's content for the snapshot crash test: ~100 KiB in 25 chunks, from its index. */
+export function* snapshotChunks(index: number): Generator<Uint8Array> {
+  for (let k = 0; k < 25; k++) yield entryData(index * 100 + k, 1, 8000);
+}
