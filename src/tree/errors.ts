@@ -41,12 +41,3 @@ const NAMES = new Map<number, string>(Object.entries(ErrorCode).map(([name, code
 export function errorName(code: number): string {
   return NAMES.get(code) ?? `Unknown(${code})`;
 }
-
-/** A failed operation: the one shape every read, prepare and apply uses for errors. */
-export interface Failure {
-  readonly error: FailureCode;
-}
-
-export function fail(error: FailureCode): Failure {
-  return { error };
-}

@@ -65,7 +65,3 @@ export function parentOf(path: string): string {
 export function nameOf(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
-
-export function childPath(parent: string, name: string): string {
-  return parent === ROOT ? ROOT + name : parent + '/' + name;
-}

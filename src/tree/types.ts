@@ -1,7 +1,7 @@
 // The shapes that cross the tree's boundary: Stat, requests (what a client asks),
 // txns (what prepare decided; what the log carries), results (what apply returns).
 import type { Acl, Id } from './acl.js';
-import type { FailureCode, ErrorCode } from './errors.js';
+import type { ErrorCode } from './errors.js';
 
 /**
  * Session ids are non-negative safe integers (numbers), not 64-bit bigints as in
@@ -249,10 +249,3 @@ export interface SessionResult {
   readonly sessionId: SessionId;
 }
 export type TxnResult = CreateResult | DeleteResult | SetDataResult | SetAclResult | CheckResult | MultiResult | SyncResult | SessionResult;
-
-/**
- * Result of an operation: the value, or a failure code. A failed multi is not a
- * Failure but a MultiResult whose results carry the per-op errors; its overall
- * `error` is the first failing op's code.
- */
-export type Outcome<T> = { readonly error: 0; readonly value: T } | { readonly error: FailureCode; readonly value?: T };
