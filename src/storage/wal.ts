@@ -123,6 +123,12 @@ export class WriteAheadLog implements BatchSink {
 
   /** Index of the last entry on disk behind a finished fdatasync. */
   private durable: number;
+  /**
+   * While truncations are queued but not yet done, entries from the lowest cut on
+   * are still on disk yet no longer part of the log: reads must stop before them.
+   */
+  private pendingCuts = 0;
+  private cutFloor = Number.POSITIVE_INFINITY;
 
   /**
    * Opens (creating if needed) the log in `dir` and recovers it: verifies every
@@ -142,7 +148,7 @@ export class WriteAheadLog implements BatchSink {
       logger: options.logger ?? defaultLogger,
     });
     const wal = new WriteAheadLog(dir, options, recovered.segments, recovered.nextSeq, recovered.firstIndex, recovered.lastIndex);
-    wal.spare = wal.prepareSpare();
+    wal.startSpare();
     return wal;
   }
 
@@ -158,7 +164,7 @@ export class WriteAheadLog implements BatchSink {
 
   /** Last entry whose fdatasync has returned (and not truncated since). */
   durableIndex(): number {
-    return Math.min(this.durable, this.last);
+    return Math.min(this.durable, this.last, this.cutFloor);
   }
 
   /** Term of a durable entry, or undefined outside [firstIndex, durableIndex]. */
@@ -206,7 +212,15 @@ export class WriteAheadLog implements BatchSink {
       return Promise.reject(new RangeError(`truncateSuffix(${fromIndex}) outside [${this.first}, ${this.last + 1}]`));
     }
     this.last = fromIndex - 1;
-    return this.queue.op(() => this.truncateNow(fromIndex));
+    this.pendingCuts++;
+    this.cutFloor = Math.min(this.cutFloor, fromIndex - 1);
+    return this.queue.op(async () => {
+      try {
+        await this.truncateNow(fromIndex);
+      } finally {
+        if (--this.pendingCuts === 0) this.cutFloor = Number.POSITIVE_INFINITY;
+      }
+    });
   }
 
   /**
@@ -329,6 +343,13 @@ export class WriteAheadLog implements BatchSink {
     this.durable = segment.lastIndex;
   }
 
+  private startSpare(): void {
+    this.spare = this.prepareSpare();
+    // A failure surfaces at the next rollover, which awaits this promise; until then
+    // nobody waits on it, so it must not count as an unhandled rejection.
+    this.spare.catch(() => undefined);
+  }
+
   private async prepareSpare(): Promise<FileHandle> {
     const handle = await open(join(this.dir, SPARE_FILE_NAME), 'w+');
     try {
@@ -351,9 +372,7 @@ export class WriteAheadLog implements BatchSink {
     await fsyncDirectory(this.dir);
     this.segments.push(segment);
     this.metrics.segmentsCreated++;
-    this.spare = this.prepareSpare();
-    // Its failure surfaces at the next rollover; until then nobody waits on it.
-    this.spare.catch(() => undefined);
+    this.startSpare();
     return segment;
   }
 

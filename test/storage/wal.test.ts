@@ -279,6 +279,21 @@ describe('WAL truncateSuffix', () => {
     });
   });
 
+  test('while a cut is queued, reads never return the entries it removes', async () => {
+    await withTempDir(async (dir) => {
+      await reopen(dir, SMALL, async (wal) => {
+        await wal.append(makeEntries(1, 10, 1));
+        const cut = wal.truncateSuffix(5);
+        const replaced = wal.append(makeEntries(5, 8, 2));
+        expect(wal.durableIndex()).toBe(4);
+        expect(await wal.entries(1, 5)).toEqual(makeEntries(1, 4, 1));
+        await Promise.all([cut, replaced]);
+        expect(wal.durableIndex()).toBe(12);
+        expect(await wal.entries(5, 13)).toEqual(makeEntries(5, 8, 2));
+      });
+    });
+  });
+
   test('truncating outside [firstIndex, lastIndex + 1] is rejected', async () => {
     await withTempDir(async (dir) => {
       await reopen(dir, SMALL, async (wal) => {
