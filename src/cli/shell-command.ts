@@ -20,7 +20,7 @@ function loadHistory(): string[] {
 }
 
 /** Completes a command name, or the last word as a path from the server's children. */
-async function complete(client: ZookClient, line: string): Promise<[string[], string]> {
+export async function complete(client: ZookClient, line: string): Promise<[string[], string]> {
   const words = line.split(/\s+/);
   const last = words[words.length - 1];
   if (words.length === 1) return [Object.keys(COMMANDS).filter((c) => c.startsWith(last)), last];

@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseAcl, permsToText } from '../../src/cli/acl-text.js';
+import { complete } from '../../src/cli/shell-command.js';
 import { splitWords } from '../../src/cli/shell.js';
+import { connect } from '../../src/client/index.js';
 import { type ServerProcess, startServerProcess } from '../server/support/server-process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -81,5 +83,27 @@ describe('shell parsing', () => {
     expect(parseAcl('digest:alice:abc=:rw')).toEqual([{ scheme: 'digest', id: 'alice:abc=', perms: 3 }]);
     expect(permsToText(31)).toBe('cdrwa');
     expect(() => parseAcl('world:anyone:z')).toThrow(/cdrwa/);
+  });
+});
+
+describe('shell completion', () => {
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = await startServerProcess();
+  });
+  afterAll(async () => {
+    await server.stop();
+    server.cleanup();
+  });
+
+  test('completes command names and paths from the server', async () => {
+    const zk = await connect(server.url);
+    await zk.create('/apps', '');
+    await zk.create('/apps/alpha', '');
+    await zk.create('/apps/beta', '');
+    expect(await complete(zk, 'del')).toEqual([['delete', 'deleteall'], 'del']);
+    expect(await complete(zk, 'get /apps/a')).toEqual([['/apps/alpha'], '/apps/a']);
+    expect(await complete(zk, 'ls /ap')).toEqual([['/apps'], '/ap']);
+    await zk.close();
   });
 });

@@ -16,7 +16,6 @@ export type Connected = Extract<ServerFrame, { kind: 'connected' }>;
 export class RawClient {
   /** Every frame received, in order. */
   readonly frames: ServerFrame[] = [];
-  private readonly waiters = new Map<number, (reply: Reply) => void>();
   private frameWaiters: (() => void)[] = [];
   private xid = 1;
   closeCode: number | null = null;
@@ -28,7 +27,6 @@ export class RawClient {
     ws.on('message', (data: Buffer) => {
       const frame = decodeServerFrame(new Uint8Array(data));
       this.frames.push(frame);
-      if (frame.kind === 'reply') this.waiters.get(frame.xid)?.(frame);
       const waiting = this.frameWaiters;
       this.frameWaiters = [];
       for (const w of waiting) w();
@@ -89,10 +87,10 @@ export class RawClient {
     return xid;
   }
 
-  reply(xid: number): Promise<Reply> {
-    const seen = this.frames.find((f): f is Reply => f.kind === 'reply' && f.xid === xid);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve) => this.waiters.set(xid, resolve));
+  /** The reply to `xid`; rejects if the connection closes first. */
+  async reply(xid: number): Promise<Reply> {
+    const frame = await this.nextFrame((f) => f.kind === 'reply' && f.xid === xid);
+    return frame as Reply;
   }
 
   call(request: ClientRequest): Promise<Reply> {
