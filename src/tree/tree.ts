@@ -89,7 +89,6 @@ export class DataTree implements NodeView {
     const parentPath = parentOf(path);
     const parent = this.nodes.get(parentPath);
     if (parent === undefined) assert(false, `addNode ${path}: parent missing`);
-    if (this.nodes.has(path)) assert(false, `addNode ${path}: exists`);
     if (this.snapshot !== null) this.preserve(parentPath, parent);
     const parentBefore = fieldsHash(parentPath, parent);
     parent.addChild(path);
@@ -97,7 +96,10 @@ export class DataTree implements NodeView {
     parent.childCreates++;
     parent.pzxid = zxid;
     const node = new Znode(storeData(data), this.acls.acquire(acl), zxid, zxid, zxid, timeMs, timeMs, 0, 0, 0, ephemeralOwner, kind, ttlMs);
+    const before = this.nodes.size;
     this.nodes.set(path, node);
+    // The path was free (checked by the caller): the map grew. Costs no extra lookup.
+    if (this.nodes.size !== before + 1) assert(false, `addNode ${path}: exists`);
     if (kind === NodeKind.Ephemeral) {
       const session = this.sessions.get(ephemeralOwner);
       if (session === undefined) assert(false, `addNode ${path}: owner session ${ephemeralOwner} missing`);
