@@ -20,6 +20,8 @@ const PROBE_MS = Math.max(300, Math.floor(CASE_MS / 2));
 interface ProbeResult {
   readonly fsyncsPerSecond: number;
   readonly p50Micros: number;
+  /** Where the next slice of the same file continues. */
+  readonly nextOffset: number;
 }
 
 function quantile(sorted: Float64Array, q: number): number {
@@ -43,13 +45,13 @@ function openProbeFile(dir: string, name: string, prepare: 'append' | 'ftruncate
 }
 
 /** `ms` of 4 KiB writes, each followed by fdatasync, at increasing offsets from `offset`. */
-function probeLoop(fd: number, ms: number, offset = 0): ProbeResult {
+function probeLoop(fd: number, ms: number, offset = 0, grow = false): ProbeResult {
   const block = new Uint8Array(PROBE_WRITE_BYTES).fill(0xab);
   const samples: number[] = [];
   const end = performance.now() + ms;
   let at = offset;
   while (performance.now() < end) {
-    if (at + PROBE_WRITE_BYTES > PROBE_FILE_BYTES) at = 0;
+    if (!grow && at + PROBE_WRITE_BYTES > PROBE_FILE_BYTES) at = 0;
     const start = performance.now();
     writeSync(fd, block, 0, block.length, at);
     fdatasyncSync(fd);
@@ -58,16 +60,41 @@ function probeLoop(fd: number, ms: number, offset = 0): ProbeResult {
   }
   const sorted = Float64Array.from(samples).sort();
   const total = samples.reduce((a, b) => a + b, 0);
-  return { fsyncsPerSecond: (samples.length / total) * 1e6, p50Micros: quantile(sorted, 0.5) };
+  return { fsyncsPerSecond: (samples.length / total) * 1e6, p50Micros: quantile(sorted, 0.5), nextOffset: at };
 }
 
-function probeOnce(dir: string, name: string, prepare: 'append' | 'ftruncate' | 'zeros'): ProbeResult {
-  const fd = openProbeFile(dir, name, prepare);
+const PREPARES = ['zeros', 'append', 'ftruncate'] as const;
+type Prepare = (typeof PREPARES)[number];
+
+/**
+ * The three ways to prepare a file, measured in alternating slices (so drift in a
+ * shared disk's latency hits all three alike). Appending writes past the end of a
+ * file that grows; the others overwrite within 64 MiB.
+ */
+function comparePreallocation(dir: string): Map<Prepare, ProbeResult> {
+  const rounds = 6;
+  const fds = new Map(PREPARES.map((p) => [p, openProbeFile(dir, `probe-${p}`, p)] as const));
+  const samples = new Map(PREPARES.map((p) => [p, [] as ProbeResult[]] as const));
+  const offsets = new Map<Prepare, number>(PREPARES.map((p) => [p, 0]));
   try {
-    return probeLoop(fd, CASE_MS);
+    for (let round = 0; round < rounds; round++) {
+      for (const p of PREPARES) {
+        const result = probeLoop(fds.get(p)!, CASE_MS / rounds, offsets.get(p)!, p === 'append');
+        offsets.set(p, result.nextOffset);
+        samples.get(p)!.push(result);
+      }
+    }
   } finally {
-    closeSync(fd);
+    for (const fd of fds.values()) closeSync(fd);
   }
+  const out = new Map<Prepare, ProbeResult>();
+  for (const p of PREPARES) {
+    const list = samples.get(p)!;
+    const rates = list.map((r) => r.fsyncsPerSecond).sort((a, b) => a - b);
+    const p50s = list.map((r) => r.p50Micros).sort((a, b) => a - b);
+    out.set(p, { fsyncsPerSecond: rates[rates.length >> 1], p50Micros: p50s[p50s.length >> 1], nextOffset: 0 });
+  }
+  return out;
 }
 
 interface WalCase {
@@ -128,10 +155,11 @@ async function main(): Promise<void> {
     console.log(`# zook WAL benchmark, ${new Date().toISOString().slice(0, 10)}`);
     console.log(`${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, ${CASE_MS} ms per case, files in ${tmpdir()}\n`);
 
-    const raw = probeOnce(dir, 'raw-probe', 'zeros');
-    const append = probeOnce(dir, 'probe-append', 'append');
-    const sparse = probeOnce(dir, 'probe-ftruncate', 'ftruncate');
-    console.log('## Raw disk: 4 KiB write + fdatasync in a loop\n');
+    const compared = comparePreallocation(dir);
+    const raw = compared.get('zeros')!;
+    const append = compared.get('append')!;
+    const sparse = compared.get('ftruncate')!;
+    console.log('## Raw disk: 4 KiB write + fdatasync in a loop (median of 6 alternating slices)\n');
     console.log(
       markdownTable(
         ['file prepared by', 'fsyncs/s', 'p50', 'vs zero-filled'],
