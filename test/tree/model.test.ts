@@ -130,9 +130,9 @@ function pipelinedPair(h: Harness, m: Model, workload: Workload, rng: SeededRand
 }
 
 describe('model-based: the tree agrees with the reference model', () => {
-  for (const seed of [1, 2, 3, 4, 5, 6]) {
-    test(`2,000 random writes, seed ${seed}`, () => {
-      seeded(seed, (rng) => runModel(rng, 2000));
+  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+    test(`2,500 random steps (writes, pipelined pairs, expiry sweeps), seed ${seed}`, () => {
+      seeded(seed, (rng) => runModel(rng, 2500));
     });
   }
 });
