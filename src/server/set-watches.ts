@@ -3,18 +3,12 @@
 // after that zxid fires at once (the client missed the change while away);
 // the others are registered again. Persistent watches are simply re-added.
 // (Tree semantics over the tree's read API; it belongs with src/tree's watch rules.)
+import type { ClientRequest } from '../protocol/index.js';
 import { AddWatchMode, EventType } from '../tree/index.js';
 import type { ZookNode } from './node.js';
 import { serverFrameBytes } from './frames.js';
 
-export interface WatchLists {
-  readonly relativeZxid: number;
-  readonly dataWatches: readonly string[];
-  readonly existWatches: readonly string[];
-  readonly childWatches: readonly string[];
-  readonly persistentWatches: readonly string[];
-  readonly persistentRecursiveWatches: readonly string[];
-}
+export type WatchLists = Omit<Extract<ClientRequest, { op: 'setWatches' }>, 'op'>;
 
 export function setWatches(node: ZookNode, sessionId: number, lists: WatchLists): void {
   const { tree, watches } = node;

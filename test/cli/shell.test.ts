@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { parseAcl, permsToText } from '../../src/cli/acl-text.js';
 import { complete } from '../../src/cli/shell-command.js';
 import { splitWords } from '../../src/cli/shell.js';
 import { connect } from '../../src/client/index.js';
-import { type ServerProcess, startServerProcess } from '../server/support/server-process.js';
+import { type ServerProcess, useServerProcess } from '../server/support/server-process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -18,14 +18,12 @@ function shell(server: ServerProcess, command: string): Promise<{ code: number |
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
 }
 
+const fixture = useServerProcess();
+
 describe('zook shell -c', () => {
   let server: ServerProcess;
-  beforeAll(async () => {
-    server = await startServerProcess();
-  });
-  afterAll(async () => {
-    await server.stop();
-    server.cleanup();
+  beforeAll(() => {
+    server = fixture.current;
   });
 
   test('create then get prints the data (the README walk-through)', async () => {
@@ -87,17 +85,8 @@ describe('shell parsing', () => {
 });
 
 describe('shell completion', () => {
-  let server: ServerProcess;
-  beforeAll(async () => {
-    server = await startServerProcess();
-  });
-  afterAll(async () => {
-    await server.stop();
-    server.cleanup();
-  });
-
   test('completes command names and paths from the server', async () => {
-    const zk = await connect(server.url);
+    const zk = await connect(fixture.current.url);
     await zk.create('/apps', '');
     await zk.create('/apps/alpha', '');
     await zk.create('/apps/beta', '');

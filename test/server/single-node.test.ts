@@ -1,17 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { ErrorCode } from '../../src/tree/errors.js';
 import { RawClient, bytes, create, text } from './support/raw-client.js';
-import { type ServerProcess, startServerProcess } from './support/server-process.js';
+import { type ServerProcess, useServerProcess } from './support/server-process.js';
 
+const fixture = useServerProcess();
 let server: ServerProcess;
-
-beforeAll(async () => {
-  server = await startServerProcess();
-});
-
-afterAll(async () => {
-  await server.stop();
-  server.cleanup();
+beforeAll(() => {
+  server = fixture.current;
 });
 
 describe('a single-node server over the client protocol', () => {

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = join(ROOT, 'src/cli/main.ts');
@@ -72,4 +73,20 @@ export async function startServerProcess(options: StartOptions = {}): Promise<Se
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One server process for the enclosing describe block (or file): started before its
+ * tests, stopped and its data removed after. Read `.current` inside tests.
+ */
+export function useServerProcess(options: StartOptions = {}): { readonly current: ServerProcess } {
+  const holder: { current: ServerProcess } = { current: undefined as unknown as ServerProcess };
+  beforeAll(async () => {
+    holder.current = await startServerProcess(options);
+  });
+  afterAll(async () => {
+    await holder.current.stop();
+    holder.current.cleanup();
+  });
+  return holder;
 }
