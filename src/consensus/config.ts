@@ -17,6 +17,8 @@ export const BROKEN_VARIANTS = [
   'read-without-heartbeat',
   /** Followers acknowledge entries (and the leader counts its own) before they are persisted. */
   'ack-before-persist',
+  /** A candidate asks for votes before its new term and self-vote are persisted. */
+  'campaign-before-persist',
 ] as const;
 export type BrokenVariant = (typeof BROKEN_VARIANTS)[number];
 

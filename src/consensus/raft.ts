@@ -541,9 +541,12 @@ export class RaftNode {
     this.becomeCandidate();
     // Our own vote counts once it is durable: it comes back to us after the next persist.
     this.msgsAfterPersist.push(message({ type: MessageType.VoteResponse, from: this.id, to: this.id, term: this.term }));
+    // The vote requests wait for that persist too: a candidate that won on the others' votes
+    // alone, crashed and came back with its older term could otherwise win the same term twice.
     for (const id of this.membership.voters) {
       if (id === this.id) continue;
-      this.send(
+      (this.variant === 'campaign-before-persist' ? this.send : this.sendAfterPersist).call(
+        this,
         message({
           type: MessageType.Vote,
           from: this.id,

@@ -92,6 +92,20 @@ describe('leader election', () => {
     expect(next.messages.some((m) => m.type === MessageType.VoteResponse && !m.reject)).toBe(true);
   });
 
+  it('a candidate sends its vote requests only after its new term and self-vote are persisted', () => {
+    const n = new RaftNode({ id: 1, random: new SeededRandom(1), electionTicks: 10, heartbeatTicks: 1, preVote: false }, bootstrapState([1, 2, 3]));
+    n.ready();
+    n.advance();
+    n.campaign();
+    const rd = n.ready();
+    expect(rd.hardState).toEqual({ term: 2, vote: 1, commit: 3 });
+    expect(rd.messages.filter((m) => m.type === MessageType.Vote)).toHaveLength(0);
+    n.advance();
+    const next = n.ready();
+    n.advance();
+    expect(next.messages.filter((m) => m.type === MessageType.Vote).map((m) => m.to)).toEqual([2, 3]);
+  });
+
   it('a candidate counts its own vote only once it is persisted', () => {
     const n = new RaftNode({ id: 1, random: new SeededRandom(1), electionTicks: 10, heartbeatTicks: 1, preVote: false }, bootstrapState([1]));
     n.ready();

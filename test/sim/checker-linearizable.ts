@@ -11,18 +11,27 @@ export interface CheckOp {
   readonly invoke: number;
   /** null: the outcome is unknown (a put that may or may not have happened). */
   readonly complete: number | null;
+  /** For reports only: who asked which server. */
+  readonly client?: number;
+  readonly node?: number;
+}
+
+function show(o: CheckOp): string {
+  const who = o.client === undefined ? '' : ` client ${o.client} via node ${o.node}`;
+  return `op ${o.id}${who}: ${o.kind} ${o.value} [${o.invoke}..${o.complete ?? '?'}]`;
 }
 
 export type CheckResult =
   | { readonly ok: true; readonly explored: number }
-  | { readonly ok: false; readonly explored: number; readonly reason: string }
+  | { readonly ok: false; readonly explored: number; readonly reason: string; readonly opId?: number }
   | { readonly ok: 'unknown'; readonly explored: number; readonly reason: string };
 
 /** Checks one register's history; initialValue is the register's value before any op. */
 export function checkRegister(ops: readonly CheckOp[], initialValue = 0, maxExplored = 2_000_000): CheckResult {
   const r = searchRegister(ops, initialValue, maxExplored);
   if (r.ok !== false) return r;
-  return { ok: false, explored: r.explored, reason: describeFailure(ops, initialValue) };
+  const why = describeFailure(ops, initialValue);
+  return { ok: false, explored: r.explored, reason: why.text, opId: why.opId };
 }
 
 function searchRegister(ops: readonly CheckOp[], initialValue: number, maxExplored: number): CheckResult {
@@ -80,7 +89,7 @@ function searchRegister(ops: readonly CheckOp[], initialValue: number, maxExplor
 }
 
 /** A short explanation: the longest prefix (by response time) that still linearizes, and the op after it. */
-function describeFailure(ops: readonly CheckOp[], initialValue: number): string {
+function describeFailure(ops: readonly CheckOp[], initialValue: number): { text: string; opId?: number } {
   const list = ops.filter((o) => o.kind === 'put' || o.complete !== null);
   const completed = list.filter((o) => o.complete !== null).sort((a, b) => (a.complete ?? 0) - (b.complete ?? 0));
   let lo = 0;
@@ -95,7 +104,16 @@ function describeFailure(ops: readonly CheckOp[], initialValue: number): string 
     else lo = mid + 1;
   }
   const bad = completed[Math.min(lo, completed.length - 1)];
-  return bad === undefined ? 'no linearization' : `no linearization once op ${bad.id} (${bad.kind} ${bad.value}, invoked ${bad.invoke}, completed ${bad.complete}) is included`;
+  if (bad === undefined) return { text: 'no linearization' };
+  // Context: what completed just before it was invoked, and what overlapped it.
+  const before = list.filter((o) => o.complete !== null && o.complete < bad.invoke).sort((a, b) => (a.complete ?? 0) - (b.complete ?? 0)).slice(-4);
+  const overlapping = list.filter((o) => o !== bad && o.invoke < (bad.complete ?? Infinity) && (o.complete === null || o.complete > bad.invoke));
+  const text = [
+    `no linearization once ${show(bad)} is included`,
+    `  completed just before it: ${before.map(show).join('; ') || 'none'}`,
+    `  concurrent with it (latest first): ${overlapping.sort((a, b) => b.invoke - a.invoke).slice(0, 6).map(show).join('; ') || 'none'}`,
+  ].join('\n');
+  return { text, opId: bad.id };
 }
 
 export interface HistoryCheck {
@@ -105,6 +123,8 @@ export interface HistoryCheck {
   readonly explored: number;
   readonly unknownKeys: number;
   readonly failure: string | null;
+  /** The operation that cannot be linearized, when one was found. */
+  readonly failingOp: number | null;
 }
 
 /** Checks a whole client history, key by key. */
@@ -115,14 +135,14 @@ export function checkHistory(history: readonly HistoryOp[]): HistoryCheck {
     if (op.status === 'failed' || op.status === 'pending') continue; // pending: treat as unknown below
     const list = byKey.get(op.key) ?? [];
     byKey.set(op.key, list);
-    list.push({ id: op.id, kind: op.kind, value: op.value, invoke: op.invoke, complete: op.status === 'ok' ? op.complete : null });
+    list.push({ id: op.id, kind: op.kind, value: op.value, invoke: op.invoke, complete: op.status === 'ok' ? op.complete : null, client: op.client, node: op.node });
     count++;
   }
   for (const op of history) {
     if (op.status !== 'pending' || op.kind !== 'put') continue;
     const list = byKey.get(op.key) ?? [];
     byKey.set(op.key, list);
-    list.push({ id: op.id, kind: op.kind, value: op.value, invoke: op.invoke, complete: null });
+    list.push({ id: op.id, kind: op.kind, value: op.value, invoke: op.invoke, complete: null, client: op.client, node: op.node });
     count++;
   }
   let explored = 0;
@@ -130,8 +150,8 @@ export function checkHistory(history: readonly HistoryOp[]): HistoryCheck {
   for (const key of [...byKey.keys()].sort((a, b) => a - b)) {
     const r = checkRegister(byKey.get(key) ?? []);
     explored += r.explored;
-    if (r.ok === false) return { ok: false, keys: byKey.size, ops: count, explored, unknownKeys, failure: `key ${key}: ${r.reason}` };
+    if (r.ok === false) return { ok: false, keys: byKey.size, ops: count, explored, unknownKeys, failure: `key ${key}: ${r.reason}`, failingOp: r.opId ?? null };
     if (r.ok === 'unknown') unknownKeys++;
   }
-  return { ok: true, keys: byKey.size, ops: count, explored, unknownKeys, failure: null };
+  return { ok: true, keys: byKey.size, ops: count, explored, unknownKeys, failure: null, failingOp: null };
 }

@@ -30,11 +30,15 @@ import { Trace } from './trace.js';
 /** Simulated time units per Raft tick. */
 export const TICK = 10;
 const ELECTION_TICKS = 10;
-const CLIENT_TIMEOUT_TICKS = 40;
-/** Once faults stop: a leader (with a commit in its term) within this many ticks... */
+const CLIENT_TIMEOUT_TICKS = 20;
+/** Once faults stop: a leader within this many ticks... */
 export const LIVENESS_LEADER_TICKS = 150;
-/** ...and every client finishes fresh operations and all members converge within this many. */
-export const LIVENESS_DONE_TICKS = 500;
+/**
+ * ...and within this many, every pending operation resolves, every client completes fresh
+ * operations and all members apply the same log. (Generous: some seeds replicate one entry
+ * per message with one message in flight and slow disks, and a restarted node may be far behind.)
+ */
+export const LIVENESS_DONE_TICKS = 1000;
 /** Fresh operations each client must complete once a leader is back. */
 const QUIET_OPS_PER_CLIENT = 3;
 
@@ -46,6 +50,8 @@ export interface SimOptions {
   readonly variant?: BrokenVariant;
   /** Record every message in the trace (slower; used when replaying a failure). */
   readonly verbose?: boolean;
+  /** Record the trace only within this window of ticks [from, to]. */
+  readonly traceTicks?: readonly [number, number];
   readonly clients?: number;
   readonly keys?: number;
 }
@@ -57,7 +63,13 @@ export interface SimResult {
   readonly seed: number;
   readonly nodes: number;
   readonly variant: BrokenVariant | null;
-  readonly failure: { readonly kind: FailureKind; readonly message: string; readonly atTick: number } | null;
+  readonly failure: {
+    readonly kind: FailureKind;
+    readonly message: string;
+    readonly atTick: number;
+    /** The ticks worth tracing to see the cause (around the offending operation for linearizability). */
+    readonly window: readonly [number, number] | null;
+  } | null;
   readonly steps: number;
   readonly ticks: number;
   readonly stats: SimStats;
@@ -115,6 +127,8 @@ class SimNode {
   pausedUntil = 0;
   /** Time units between this node's ticks: a skewed clock runs slow. */
   tickInterval = TICK;
+  /** Multiplies this node's disk latency (a degraded disk). */
+  diskFactor = 1;
   constructor(
     readonly id: number,
     readonly storage: MemoryStorage,
@@ -134,6 +148,7 @@ class Failure extends Error {
   constructor(
     readonly kind: FailureKind,
     message: string,
+    readonly window: readonly [number, number] | null = null,
   ) {
     super(message);
   }
@@ -159,6 +174,7 @@ export class Simulation {
   private now = 0;
   private partitionGeneration = 0;
   private readonly rafts: RaftNode[] = [];
+  private readonly incarnationOf = (id: number): number => this.node(id).inc;
   private steps = 0;
   private nextNodeId: number;
   private phase: 'faults' | 'quiet' = 'faults';
@@ -185,7 +201,8 @@ export class Simulation {
   constructor(readonly options: SimOptions) {
     this.rng = new SeededRandom(options.seed);
     const r = this.rng;
-    this.trace = new Trace(options.verbose === true ? 400 : 200, options.verbose === true);
+    const w = options.traceTicks;
+    this.trace = new Trace(options.verbose === true ? (w === undefined ? 400 : 3000) : 200, options.verbose === true, w === undefined ? null : [w[0] * TICK, w[1] * TICK]);
     this.net = new Network(new SeededRandom(r.nextUint32()), {
       dropRate: r.pick([0, 0.02, 0.05, 0.1]),
       duplicateRate: r.pick([0, 0.02, 0.05]),
@@ -237,7 +254,7 @@ export class Simulation {
       const kind: FailureKind =
         error instanceof Failure ? error.kind : error instanceof SafetyViolation ? 'safety' : error instanceof AssertionError ? 'assertion' : 'assertion';
       const message = error instanceof Error ? `${error.message}${error instanceof Failure || error instanceof SafetyViolation ? '' : `\n${error.stack ?? ''}`}` : String(error);
-      failure = { kind, message, atTick: Math.floor(this.now / TICK) };
+      failure = { kind, message, atTick: Math.floor(this.now / TICK), window: error instanceof Failure ? error.window : null };
       this.trace.add(this.now, `FAILURE (${kind}): ${message.split('\n')[0]}`);
     }
     this.stats.leaders = this.safety.leadersSeen;
@@ -257,7 +274,7 @@ export class Simulation {
       steps: this.steps,
       ticks: Math.floor(this.now / TICK),
       stats: this.stats,
-      trace: this.trace.tail(this.options.verbose === true ? 400 : 60),
+      trace: this.trace.tail(this.options.verbose === true ? (this.options.traceTicks === undefined ? 400 : 3000) : 60),
     };
   }
 
@@ -356,7 +373,7 @@ export class Simulation {
         }
       }
     }
-    this.safety.afterStep(rafts);
+    this.safety.afterStep(rafts, this.incarnationOf);
   }
 
   private node(id: number): SimNode {
@@ -410,13 +427,19 @@ export class Simulation {
 
   /** The host loop: take a Ready, send its messages, start the disk write. */
   private pump(node: SimNode): void {
-    const raft = node.raft;
-    if (raft === null || node.disk !== null || !raft.hasReady()) return;
-    const rd = raft.ready();
-    this.safety.onAppend(raft, rd.entries);
-    for (const m of rd.messages) this.send(m);
-    node.disk = rd;
-    this.queue.push(this.now + this.rng.between(0, this.diskMax), { k: 'disk', node: node.id, inc: node.inc });
+    for (;;) {
+      const raft = node.raft;
+      if (raft === null || node.disk !== null || !raft.hasReady()) return;
+      const rd = raft.ready();
+      this.safety.onAppend(raft, rd.entries);
+      for (const m of rd.messages) this.send(m);
+      node.disk = rd;
+      if (rd.entries.length > 0 || rd.hardState !== null || rd.snapshot !== null) {
+        this.queue.push(this.now + this.rng.between(0, this.diskMax * node.diskFactor), { k: 'disk', node: node.id, inc: node.inc });
+        return;
+      }
+      this.complete(node, raft, rd); // nothing to persist: apply and advance at once
+    }
   }
 
   private diskDone(id: number, inc: number): void {
@@ -424,6 +447,13 @@ export class Simulation {
     const raft = node.raft;
     const rd = node.disk;
     if (raft === null || rd === null || inc !== node.inc) return;
+    this.complete(node, raft, rd);
+    this.pump(node);
+  }
+
+  /** The Ready is durable: apply it and advance. */
+  private complete(node: SimNode, raft: RaftNode, rd: Ready): void {
+    const id = node.id;
     if (rd.snapshot !== null) node.storage.installSnapshot(rd.snapshot);
     node.storage.append(rd.entries);
     if (rd.hardState !== null) node.storage.setHardState(rd.hardState);
@@ -456,7 +486,6 @@ export class Simulation {
       node.storage.saveOwnSnapshot({ meta, data: node.kv.serialize() });
       this.stats.snapshotsTaken++;
     }
-    this.pump(node);
   }
 
   private applyEntry(node: SimNode, e: Entry): void {
@@ -528,7 +557,7 @@ export class Simulation {
     const ids = [...this.nodes.keys()];
     let target = c.leaderGuess;
     if (!this.nodes.has(target) || this.node(target).raft === null || (kind === 'get' && this.rng.next() < 0.5)) target = this.rng.pick(ids);
-    const op = this.history.invoke(c.id, key, kind, 0, target);
+    const op = this.history.invoke(c.id, key, kind, 0, target, this.now);
     c.op = op;
     this.queue.push(this.now + CLIENT_TIMEOUT_TICKS * TICK, { k: 'timeout', op });
     this.queue.push(this.now + this.rng.between(1, 3), { k: 'request', op });
@@ -569,12 +598,14 @@ export class Simulation {
 
   private clientTimeout(op: HistoryOp): void {
     if (op.status !== 'pending') return;
+    const c = this.clients[op.client - 1];
+    if (c.op === op) c.leaderGuess = this.rng.pick([...this.nodes.keys()]); // try another server next
     this.finish(op, op.kind === 'put' ? 'unknown' : 'failed');
   }
 
   private finish(op: HistoryOp, outcome: 'ok' | 'failed' | 'unknown', value?: number): void {
     if (op.status !== 'pending') return;
-    if (outcome === 'ok') this.history.ok(op, value);
+    if (outcome === 'ok') this.history.ok(op, value, this.now);
     else if (outcome === 'failed') this.history.fail(op);
     else this.history.unknown(op);
     if (this.trace.verbose || outcome === 'ok') {
@@ -613,6 +644,11 @@ export class Simulation {
       if (down.length > 0) this.restart(this.node(this.rng.pick(down)));
     } else if (roll < 0.62) {
       this.membershipChange(leader);
+    } else if (roll < 0.67) {
+      // a degraded disk: this node's writes take much longer (acknowledgements wait for them)
+      const x = this.rng.pick(ids);
+      this.node(x).diskFactor = this.rng.pick([1, 1, 5, 20]);
+      this.trace.add(this.now, `DISK node ${x} writes ${this.node(x).diskFactor}x slower`);
     } else if (roll < 0.72) {
       // clock drift: a node (often the leader) ticks slower, so its timeouts stretch
       const x = this.rng.next() < 0.5 && leader !== 0 ? leader : this.rng.pick(ids);
@@ -655,8 +691,12 @@ export class Simulation {
     const roll = this.rng.next();
     if (roll < 0.1) {
       this.powerCut();
-    } else if (roll < 0.4) {
+    } else if (roll < 0.25) {
       this.crash(node);
+    } else if (roll < 0.4) {
+      // bounce: the process dies and its supervisor restarts it at once
+      this.crash(node);
+      this.queue.push(this.now + this.rng.between(1, 2 * TICK), { k: 'restart', node: id, inc: node.inc });
     } else if (roll < 0.8) {
       this.net.heal();
       const generation = ++this.partitionGeneration;
@@ -683,6 +723,11 @@ export class Simulation {
     } else if (shape === 1) {
       const x = leader !== 0 ? leader : this.rng.pick(ids);
       this.net.separate([x], ids);
+      if (this.rng.next() < 0.5) {
+        // ...while its clock runs slow: it keeps believing it leads well past the others' election
+        this.node(x).tickInterval = TICK * this.rng.between(3, 5);
+        this.trace.add(this.now, `CLOCK node ${x} ticks every ${this.node(x).tickInterval} units`);
+      }
     } else if (shape === 2) {
       const k = this.rng.between(1, Math.floor(ids.length / 2));
       this.net.separate(shuffled.slice(0, k), shuffled.slice(k));
@@ -736,6 +781,7 @@ export class Simulation {
     for (const n of this.nodes.values()) {
       n.pausedUntil = 0;
       n.tickInterval = TICK;
+      n.diskFactor = 1;
       if (n.raft === null) this.start(n);
     }
     this.trace.add(this.now, 'QUIET: faults stop, network healed, every node restarted');
@@ -755,7 +801,7 @@ export class Simulation {
     if (this.quietLeaderAt < 0) {
       const leader = this.leaderId();
       const raft = leader === 0 ? null : this.node(leader).raft;
-      if (raft !== null && raft.termAt(raft.commitIndex) === raft.currentTerm) {
+      if (raft !== null) {
         this.quietLeaderAt = this.history.now();
         this.stats.livenessLeaderTicks = Math.ceil(elapsedTicks);
         this.trace.add(this.now, `QUIET: leader ${leader} of term ${raft.currentTerm} after ${Math.ceil(elapsedTicks)} ticks`);
@@ -773,7 +819,7 @@ export class Simulation {
     if (members.length === 0) return false;
     const leader = this.node(this.leaderId()).raft;
     if (leader === null) return false;
-    return members.every((n) => n.raft !== null && n.disk === null && !n.raft.hasReady() && n.kv.applied === leader.commitIndex);
+    return members.every((n) => n.raft !== null && n.kv.applied === leader.commitIndex);
   }
 
   private finalChecks(): void {
@@ -785,7 +831,12 @@ export class Simulation {
     const check = checkHistory(this.history.ops);
     this.stats.checkedOps = check.ops;
     this.stats.checkerStates = check.explored;
-    if (!check.ok) throw new Failure('linearizability', `client history is not linearizable: ${check.failure ?? ''}`);
+    if (!check.ok) {
+      const op = check.failingOp === null ? undefined : this.history.ops[check.failingOp - 1];
+      const window: [number, number] | null =
+        op === undefined ? null : [Math.floor(op.invokedAt / TICK) - 30, Math.ceil((op.completedAt ?? op.invokedAt) / TICK) + 2];
+      throw new Failure('linearizability', `client history is not linearizable: ${check.failure ?? ''}`, window);
+    }
   }
 }
 

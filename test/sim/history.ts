@@ -15,6 +15,9 @@ export interface HistoryOp {
   complete: number | null;
   status: 'pending' | 'ok' | 'failed' | 'unknown';
   node: number;
+  /** Simulated time of the invocation and of the response (for traces). */
+  readonly invokedAt: number;
+  completedAt: number | null;
 }
 
 export class History {
@@ -25,14 +28,15 @@ export class History {
     return ++this.clock;
   }
 
-  invoke(client: number, key: number, kind: OpKind, value: number, node: number): HistoryOp {
-    const op: HistoryOp = { id: this.ops.length + 1, client, key, kind, value, invoke: this.now(), complete: null, status: 'pending', node };
+  invoke(client: number, key: number, kind: OpKind, value: number, node: number, simTime = 0): HistoryOp {
+    const op: HistoryOp = { id: this.ops.length + 1, client, key, kind, value, invoke: this.now(), complete: null, status: 'pending', node, invokedAt: simTime, completedAt: null };
     this.ops.push(op);
     return op;
   }
 
-  ok(op: HistoryOp, value?: number): void {
+  ok(op: HistoryOp, value?: number, simTime = 0): void {
     if (op.status !== 'pending') return;
+    op.completedAt = simTime;
     op.status = 'ok';
     if (value !== undefined) op.value = value;
     op.complete = this.now();

@@ -13,8 +13,9 @@ interface Committed {
 }
 
 export class SafetyChecker {
-  /** Election safety: term -> the one leader of that term. */
+  /** Election safety: term -> the one leader of that term, and the incarnation (process lifetime) it led in. */
   private readonly leaders = new Map<number, number>();
+  private readonly leaderIncarnation = new Map<number, number>();
   /** Log matching: "index:term" -> the entry and the term of the entry before it. */
   private readonly logEntries = new Map<string, { entry: Entry; prevTerm: number }>();
   /** State-machine safety: index -> the entry applied there (by anyone). */
@@ -27,18 +28,22 @@ export class SafetyChecker {
   leadersSeen = 0;
 
   /** After every simulator step: leaders, their commit progress, leader completeness. */
-  afterStep(nodes: readonly RaftNode[]): void {
+  afterStep(nodes: readonly RaftNode[], incarnationOf: (id: number) => number): void {
     this.checks++;
     for (const n of nodes) {
       if (n.currentRole !== Role.Leader) continue;
       const term = n.currentTerm;
       const known = this.leaders.get(term);
+      const inc = incarnationOf(n.id);
       if (known === undefined) {
         this.leaders.set(term, n.id);
+        this.leaderIncarnation.set(term, inc);
         this.leadersSeen++;
         this.checkLeaderCompleteness(n);
       } else if (known !== n.id) {
         throw new SafetyViolation(`election safety: nodes ${known} and ${n.id} are both leader of term ${term}`);
+      } else if (this.leaderIncarnation.get(term) !== inc) {
+        throw new SafetyViolation(`election safety: node ${n.id} won term ${term} twice (before and after a restart)`);
       }
       const commit = n.commitIndex;
       const prev = this.leaderCommit.get(term) ?? 0;

@@ -13,12 +13,13 @@ interface Args {
   variant: BrokenVariant | undefined;
   verbose: boolean;
   stopOnFailure: boolean;
+  traceTicks: [number, number] | undefined;
 }
 
 export const DEFAULT_STEPS = 20_000;
 
 function parse(argv: readonly string[]): Args {
-  const args: Args = { seed: null, seeds: 20, from: 1, nodes: null, steps: DEFAULT_STEPS, variant: undefined, verbose: false, stopOnFailure: true };
+  const args: Args = { seed: null, seeds: 20, from: 1, nodes: null, steps: DEFAULT_STEPS, variant: undefined, verbose: false, stopOnFailure: true, traceTicks: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -44,9 +45,15 @@ function parse(argv: readonly string[]): Args {
       if (!(BROKEN_VARIANTS as readonly string[]).includes(v)) throw new Error(`unknown variant ${v}; one of ${BROKEN_VARIANTS.join(', ')}`);
       args.variant = v as BrokenVariant;
     } else if (a === '--verbose') args.verbose = true;
+    else if (a === '--trace-ticks') {
+      const [from, to] = value().split(':').map((x) => Number.parseInt(x, 10));
+      if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw new Error('--trace-ticks wants FROM:TO');
+      args.traceTicks = [from, to];
+      args.verbose = true;
+    }
     else if (a === '--keep-going') args.stopOnFailure = false;
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run sim -- [--seed N | --seeds N [--from N]] [--nodes 3|5] [--steps N] [--variant name] [--verbose] [--keep-going]');
+      console.log('usage: npm run sim -- [--seed N | --seeds N [--from N]] [--nodes 3|5] [--steps N] [--variant name] [--verbose] [--trace-ticks FROM:TO] [--keep-going]');
       console.log(`variants (deliberately broken, test only): ${BROKEN_VARIANTS.join(', ')}`);
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
@@ -63,7 +70,8 @@ export function replayCommand(r: SimResult, steps: number): string {
   const parts = [`npm run sim -- --seed ${r.seed} --nodes ${r.nodes}`];
   if (steps !== DEFAULT_STEPS) parts.push(`--steps ${steps}`);
   if (r.variant !== null) parts.push(`--variant ${r.variant}`);
-  return `${parts.join(' ')} --verbose`;
+  const w = r.failure?.window;
+  return `${parts.join(' ')} ${w === null || w === undefined ? '--verbose' : `--trace-ticks ${w[0]}:${w[1]}`}`;
 }
 
 function summary(r: SimResult): string {
@@ -86,7 +94,7 @@ function main(): void {
   let lastSeed = seeds[0];
   for (const seed of seeds) {
     lastSeed = seed;
-    const options = { seed, nodes: nodesForSeed(seed, args.nodes), steps: args.steps, variant: args.variant, verbose: args.verbose };
+    const options = { seed, nodes: nodesForSeed(seed, args.nodes), steps: args.steps, variant: args.variant, verbose: args.verbose, traceTicks: args.traceTicks };
     const r = runSimulation(options);
     steps += r.steps;
     ticks += r.ticks;
@@ -95,9 +103,12 @@ function main(): void {
       failed++;
       const failure = r.failure;
       console.log(`\n${failure?.kind} failure at tick ${failure?.atTick}: ${failure?.message}`);
-      // Replay with the verbose trace (same seed, same run) for the tail.
-      const detail = args.verbose ? r : runSimulation({ ...options, verbose: true });
-      console.log(`\ntrace tail:\n${detail.trace.join('\n')}`);
+      // Replay with the verbose trace (same seed, same run): around the offending operation, or the tail.
+      const w = failure?.window ?? undefined;
+      const detail = args.verbose ? r : runSimulation({ ...options, verbose: true, traceTicks: w === null ? undefined : w });
+      const lines = detail.trace.length > 200 ? detail.trace.filter((l) => !/ Heartbeat(Response)? /.test(l)) : detail.trace;
+      const window = w === undefined || w === null ? 'tail' : `ticks ${w[0]}..${w[1]} (heartbeats left out)`;
+      console.log(`\ntrace ${window}:\n${lines.slice(-250).join('\n')}`);
       console.log(`\nseed ${seed} failed; replay with:\n  ${replayCommand(r, args.steps)}\n`);
       if (args.stopOnFailure) break;
     } else if (seeds.length > 1 && (seed - args.from + 1) % 100 === 0) {

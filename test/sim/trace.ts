@@ -9,9 +9,12 @@ export class Trace {
     private readonly capacity: number,
     /** Also record every message and disk write (used when replaying a failure). */
     readonly verbose: boolean,
+    /** Only record lines in this window of simulated time (to show the moments around a failure). */
+    private readonly window: readonly [number, number] | null = null,
   ) {}
 
   add(time: number, text: string): void {
+    if (this.window !== null && (time < this.window[0] || time > this.window[1]) && !text.startsWith('FAILURE')) return;
     const line = `t=${(time / 10).toFixed(1).padStart(7)} ${text}`;
     if (this.lines.length < this.capacity) this.lines.push(line);
     else {
