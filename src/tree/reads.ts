@@ -12,7 +12,7 @@ import { isValidPath } from './paths.js';
 import type { DataTree } from './tree.js';
 import type { RequestSession, SessionId, Stat } from './types.js';
 import type { WatchRegistry, WatcherId } from './watches.js';
-import { loadData, statOf, upperBound, type Znode } from './znode.js';
+import { loadData, statOf, type Znode } from './znode.js';
 
 /** Where to register a watch the read asks for. */
 export interface WatchTarget {
@@ -80,15 +80,15 @@ export function getChildren(
   if (node === undefined) return NO_NODE;
   if (!canRead(tree, node, session, Perm.Read)) return NO_AUTH;
   watch?.registry.addChildWatch(path, watch.watcher);
-  const all = node.children ?? [];
   // Children are stored as full paths; every one starts with this prefix.
-  const prefixLength = path === '/' ? 1 : path.length + 1;
-  if (page === undefined) return { error: 0, children: namesOf(all, 0, all.length, prefixLength), stat: statOf(node) };
-  const limit = page.limit ?? maxPage;
-  const start = page.after === undefined ? 0 : upperBound(all, (path === '/' ? '/' : path + '/') + page.after);
-  const end = Math.min(all.length, start + limit);
-  const children = namesOf(all, start, end, prefixLength);
-  return end < all.length ? { error: 0, children, stat: statOf(node), next: children[children.length - 1] } : { error: 0, children, stat: statOf(node) };
+  const prefix = path === '/' ? '/' : path + '/';
+  if (page === undefined) {
+    const all = node.childPaths();
+    return { error: 0, children: namesOf(all, 0, all.length, prefix.length), stat: statOf(node) };
+  }
+  const { paths, more } = node.childPage(page.after === undefined ? undefined : prefix + page.after, page.limit ?? maxPage);
+  const children = namesOf(paths, 0, paths.length, prefix.length);
+  return more ? { error: 0, children, stat: statOf(node), next: children[children.length - 1] } : { error: 0, children, stat: statOf(node) };
 }
 
 function namesOf(paths: readonly string[], start: number, end: number, prefixLength: number): string[] {
@@ -109,8 +109,9 @@ export function getAllChildrenNumber(tree: DataTree, path: string, session: Requ
   const stack: string[] = [path];
   while (stack.length > 0) {
     const p = stack.pop()!;
-    const children = tree.nodes.get(p)?.children;
-    if (children === null || children === undefined) continue;
+    const node = tree.nodes.get(p);
+    if (node === undefined || node.children === null) continue;
+    const children = node.childPaths();
     count += children.length;
     for (const child of children) stack.push(child);
   }

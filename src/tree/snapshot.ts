@@ -156,8 +156,10 @@ function* snapshotBody(tree: DataTree, start: SnapshotStart, maxChunkBytes: numb
     w.uvar(node.data.length);
     w.latin1(node.data);
     written++;
-    const children = node.children;
-    if (children !== null) for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+    if (node.children !== null) {
+      const children = node.childPaths();
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+    }
     // Chunks are cut only between frames: a frame's start must not move while it is open.
     if (w.length - frameStart >= nodesFrameBytes) {
       end();

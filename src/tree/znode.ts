@@ -8,10 +8,14 @@
 //     (so callers can never mutate the tree's copy).
 //   - children are the children's full paths, the very string objects that key
 //     the tree's Map, in a sorted array: 8 bytes a child and no name strings. All
-//     children share the "parent/" prefix, so path order is name order.
+//     children share the "parent/" prefix, so path order is name order. Past
+//     SMALL_CHILDREN_MAX children the array becomes a chunked ChildList, so random
+//     names stay cheap to insert.
 //   - a leaf has `children === null`, not an empty array.
 //   - the ephemeral owner and the TTL share one field (a node is never both).
 import type { AclEntry, Acl } from './acl.js';
+import { ChildList, SMALL_CHILDREN_MAX } from './children.js';
+import { lowerBound, upperBound } from './sorted.js';
 import { NodeKind, type SessionId, type Stat, type Zxid } from './types.js';
 
 /** Node data as stored: a string whose char codes are the bytes (0..255). */
@@ -29,8 +33,8 @@ export function loadData(data: StoredData): Uint8Array {
 }
 
 export class Znode {
-  /** Children's full paths, ascending; null for a leaf. */
-  children: string[] | null = null;
+  /** Children's full paths, ascending: a sorted array, a ChildList when large (children.ts), null for a leaf. */
+  children: string[] | ChildList | null = null;
   /** Children ever created under this node: the next sequential suffix (ZOOKEEPER-NOTES 1). */
   childCreates = 0;
   /** ephemeralOwner for an Ephemeral, ttlMs for a Ttl node, else 0. */
@@ -57,7 +61,8 @@ export class Znode {
   /** An independent copy (the child list too), for a snapshot view. */
   copy(): Znode {
     const c = new Znode(this.data, this.aclEntry, this.czxid, this.mzxid, this.pzxid, this.ctime, this.mtime, this.version, this.cversion, this.aversion, this.ephemeralOwner, this.kind, this.ttlMs);
-    c.children = this.children === null ? null : this.children.slice();
+    const children = this.children;
+    c.children = children === null ? null : children instanceof ChildList ? children.copy() : children.slice();
     c.childCreates = this.childCreates;
     return c;
   }
@@ -71,7 +76,8 @@ export class Znode {
   }
 
   get numChildren(): number {
-    return this.children === null ? 0 : this.children.length;
+    const children = this.children;
+    return children === null ? 0 : children instanceof ChildList ? children.size : children.length;
   }
 
   get acl(): readonly Acl[] {
@@ -83,50 +89,51 @@ export class Znode {
     const children = this.children;
     if (children === null) {
       this.children = [path];
-      return;
+    } else if (children instanceof ChildList) {
+      children.add(path);
+    } else {
+      if (children[children.length - 1] < path) children.push(path);
+      else children.splice(lowerBound(children, path), 0, path);
+      if (children.length > SMALL_CHILDREN_MAX) this.children = new ChildList(children);
     }
-    if (children[children.length - 1] < path) {
-      children.push(path);
-      return;
-    }
-    children.splice(lowerBound(children, path), 0, path);
   }
 
   /** Removes a present child path. */
   removeChild(path: string): boolean {
     const children = this.children;
     if (children === null) return false;
+    if (children instanceof ChildList) {
+      if (!children.remove(path)) return false;
+      // Back to a plain array well below the threshold (hysteresis: no flapping).
+      if (children.size <= SMALL_CHILDREN_MAX / 2) this.children = children.toArray();
+      return true;
+    }
     const at = lowerBound(children, path);
     if (at >= children.length || children[at] !== path) return false;
     if (children.length === 1) this.children = null;
     else children.splice(at, 1);
     return true;
   }
+
+  /** All child paths, ascending. The node's own array when it has one: do not mutate it. */
+  childPaths(): readonly string[] {
+    const children = this.children;
+    if (children === null) return EMPTY_PATHS;
+    return children instanceof ChildList ? children.toArray() : children;
+  }
+
+  /** Up to `limit` child paths after `afterPath` (from the first if undefined), and whether more follow. */
+  childPage(afterPath: string | undefined, limit: number): { paths: string[]; more: boolean } {
+    const children = this.children;
+    if (children === null) return { paths: [], more: false };
+    if (children instanceof ChildList) return children.page(afterPath, limit);
+    const start = afterPath === undefined ? 0 : upperBound(children, afterPath);
+    const end = Math.min(children.length, start + limit);
+    return { paths: children.slice(start, end), more: end < children.length };
+  }
 }
 
-/** First index whose value is >= `key`. */
-export function lowerBound(sorted: readonly string[], key: string): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** First index whose value is > `key`. */
-export function upperBound(sorted: readonly string[], key: string): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] <= key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+const EMPTY_PATHS: readonly string[] = Object.freeze([]);
 
 export function statOf(node: Znode): Stat {
   return {
@@ -140,6 +147,6 @@ export function statOf(node: Znode): Stat {
     aversion: node.aversion,
     ephemeralOwner: node.ephemeralOwner,
     dataLength: node.data.length,
-    numChildren: node.children === null ? 0 : node.children.length,
+    numChildren: node.numChildren,
   };
 }
