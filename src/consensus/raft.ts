@@ -263,7 +263,9 @@ export class RaftNode {
       this.snapshotForHost !== null ||
       this.log.hasNextCommitted() ||
       this.readStates.length > 0 ||
-      !sameHardState(this.hardState(), this.persistedHardState)
+      this.term !== this.persistedHardState.term ||
+      this.vote !== this.persistedHardState.vote ||
+      this.log.committed !== this.persistedHardState.commit
     );
   }
 

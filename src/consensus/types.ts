@@ -167,19 +167,23 @@ export function entryBytes(entry: Entry): number {
 const EMPTY_ENTRIES: readonly Entry[] = Object.freeze([]) as readonly Entry[];
 
 /** A message with every field not given at its zero value. */
-export function message(fields: Pick<Message, 'type' | 'from' | 'to' | 'term'> & Partial<Message>): Message {
+export function message(f: Pick<Message, 'type' | 'from' | 'to' | 'term'> & Partial<Message>): Message {
+  // Every field spelled out, in one order: all messages share one hidden class.
   return {
-    logTerm: 0,
-    index: 0,
-    entries: EMPTY_ENTRIES,
-    commit: 0,
-    reject: false,
-    rejectHint: 0,
-    context: null,
-    transfer: false,
-    snapshot: null,
-    offset: 0,
-    ...fields,
+    type: f.type,
+    from: f.from,
+    to: f.to,
+    term: f.term,
+    logTerm: f.logTerm ?? 0,
+    index: f.index ?? 0,
+    entries: f.entries ?? EMPTY_ENTRIES,
+    commit: f.commit ?? 0,
+    reject: f.reject ?? false,
+    rejectHint: f.rejectHint ?? 0,
+    context: f.context ?? null,
+    transfer: f.transfer ?? false,
+    snapshot: f.snapshot ?? null,
+    offset: f.offset ?? 0,
   };
 }
 

@@ -175,6 +175,38 @@ describe('log replication', () => {
     }
   });
 
+  it('duplicated and reordered Appends leave the follower log unchanged', () => {
+    const h = new Harness([1, 2, 3], { limits: { maxEntriesPerMsg: 1 } });
+    h.elect(1);
+    const mark = h.sent.length;
+    for (let i = 0; i < 4; i++) h.node(1).propose(bytes(`e${i}`));
+    h.settle();
+    h.tickAll(1);
+    const before = h.node(2).lastIndex;
+    const appends = h.sentSince(mark, (m) => m.type === MessageType.Append && m.to === 2 && m.entries.length > 0);
+    for (const m of [...appends].reverse()) h.node(2).step(m);
+    h.settle();
+    expect(h.node(2).lastIndex).toBe(before);
+    expect(h.appliedData(2)).toEqual(['e0', 'e1', 'e2', 'e3']);
+  });
+
+  it('a deposed leader learns the newer term from a follower reply and steps down', () => {
+    const h = new Harness([1, 2, 3]);
+    h.elect(1);
+    h.isolate(1);
+    for (let i = 0; i < 40 && h.leaders().length < 2; i++) {
+      h.node(2).tick(); // node 1 does not tick: it never notices on its own
+      h.node(3).tick();
+      h.settle();
+    }
+    expect(h.leaders()).toHaveLength(2);
+    expect(h.node(1).currentRole).toBe(Role.Leader);
+    h.heal();
+    h.tick(1, 1); // its heartbeat is answered with the newer term
+    expect(h.node(1).currentRole).toBe(Role.Follower);
+    expect(h.leaders()).toHaveLength(1);
+  });
+
   it('a restarted follower loses unpersisted entries but keeps what it acknowledged', () => {
     const h = new Harness([1, 2, 3]);
     h.elect(1);
