@@ -254,6 +254,10 @@ export class WriteAheadLog implements BatchSink {
     let gathered = 0;
     let index = fromIndex;
     while (index < toIndex && (out.length === 0 || gathered < maxBytes)) {
+      // A compaction or cut that ran while this read awaited may have taken the rest.
+      if (index < this.first || index > this.durableIndex()) {
+        throw new RangeError(`entries(${fromIndex}, ${toIndex}): entry ${index} was compacted or cut while reading`);
+      }
       const segment = this.segmentFor(index);
       let last = Math.min(toIndex - 1, segment.lastIndex);
       const start = segment.offsetOf(index);
