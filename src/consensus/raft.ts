@@ -137,7 +137,8 @@ export class RaftNode {
     const snapTerm = state.snapshot?.meta.term ?? 0;
     const entries = state.entries.filter((e) => e.index > snapIndex);
     const applied = Math.max(config.applied ?? snapIndex, snapIndex);
-    this.log = new RaftLog(snapIndex, snapTerm, entries, hs.commit, Math.min(applied, hs.commit));
+    const commit = Math.max(hs.commit, snapIndex); // a snapshot holds only committed entries
+    this.log = new RaftLog(snapIndex, snapTerm, entries, commit, Math.min(applied, commit));
     this.membership = state.snapshot?.meta.membership ?? { voters: [], learners: [] };
     this.membershipIndex = snapIndex;
     for (const e of this.log.between(snapIndex, this.log.applied)) this.applyConfEntry(e);
