@@ -42,7 +42,7 @@ export class Lease extends TypedEmitter<HoldEvents> {
 export class Semaphore {
   readonly path: string;
   private readonly leasesPath: string;
-  private readonly lock: Lock;
+  private readonly locksPath: string;
 
   constructor(
     private readonly zk: ZookClient,
@@ -53,13 +53,14 @@ export class Semaphore {
     if (!Number.isInteger(maxLeases) || maxLeases < 1) throw new RangeError(`maxLeases must be a positive integer, got ${maxLeases}`);
     this.path = checkPath(path);
     this.leasesPath = joinPath(path, 'leases');
-    this.lock = new Lock(zk, joinPath(path, 'locks'));
+    this.locksPath = joinPath(path, 'locks');
   }
 
-  /** A lease, or null if none came within `timeoutMs`. Several acquire() calls on one object run one after another. */
+  /** A lease, or null if none came within `timeoutMs`. Rejects with the signal's reason on abort, leaving no node behind. */
   async acquire(options: WaitOptions = {}): Promise<Lease | null> {
     const deadlineMs = deadlineOf(options);
-    const lock = new Lock(this.zk, this.lock.path);
+    // A Lock object per call: concurrent acquire() calls on one Semaphore queue like separate clients.
+    const lock = new Lock(this.zk, this.locksPath);
     const remainingMs = (): number | undefined => (Number.isFinite(deadlineMs) ? Math.max(0, deadlineMs - Date.now()) : undefined);
     const timeoutMs = remainingMs();
     if (!(await lock.acquire({ ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(options.signal ? { signal: options.signal } : {}) }))) return null;

@@ -3,7 +3,7 @@
 // Curator's protected create after a ConnectionLoss.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Lock, ZookError, type ZookClient } from '../../src/index.js';
-import { clientState, LONG, nextCall, startTestServer, type TestServer } from './support.js';
+import { clientState, LONG, text, nextCall, startTestServer, waitForChildren, type TestServer } from './support.js';
 
 describe('Lock', () => {
   let t: TestServer;
@@ -17,6 +17,7 @@ describe('Lock', () => {
   test(`mutual exclusion holds for 16 contending clients over ${LONG ? 10_000 : 1_000} acquisitions`, async () => {
     const total = LONG ? 10_000 : 1_000;
     const clients = await Promise.all(Array.from({ length: 16 }, () => t.connect()));
+    await zk.create('/mutex-count', '0');
     let holders = 0;
     let maxHolders = 0;
     let done = 0;
@@ -27,8 +28,9 @@ describe('Lock', () => {
           expect(await lock.acquire()).toBe(true);
           holders++;
           maxHolders = Math.max(maxHolders, holders);
-          // Give the others a chance to break in (a turn of the event loop) while we hold.
-          await new Promise<void>((r) => setImmediate(r));
+          // An unguarded read-modify-write on the server: two holders at once would lose an increment.
+          const { data } = await c.getData('/mutex-count');
+          await c.setData('/mutex-count', String(Number(text(data)) + 1));
           done++;
           holders--;
           await lock.release();
@@ -37,6 +39,7 @@ describe('Lock', () => {
     );
     expect(maxHolders).toBe(1);
     expect(done).toBeGreaterThanOrEqual(total);
+    expect(Number(text((await zk.getData('/mutex-count')).data))).toBe(done);
     expect(await zk.getChildren('/mutex')).toEqual([]);
   });
 
@@ -138,7 +141,7 @@ describe('Lock', () => {
     const controller = new AbortController();
     const pending = waiter.acquire({ signal: controller.signal });
     // Abort once the waiter is queued (its node is visible).
-    while ((await zk.getChildren('/abort')).length < 2) await new Promise<void>((r) => setImmediate(r));
+    await waitForChildren(zk, '/abort', (c) => c.length === 2);
     controller.abort(new Error('give up'));
     await expect(pending).rejects.toThrow('give up');
     expect(await zk.getChildren('/abort')).toHaveLength(1);
@@ -160,7 +163,7 @@ describe('Lock', () => {
         }),
       );
       // Queue strictly one after another.
-      while ((await zk.getChildren('/fair')).length < i + 2) await new Promise<void>((r) => setImmediate(r));
+      await waitForChildren(zk, '/fair', (c) => c.length === i + 2);
     }
     await holder.release();
     await Promise.all(runs);

@@ -1,7 +1,7 @@
 // Shared helpers for the recipe tests: a real server process with short ticks (so
 // session expiry takes well under a second), clients direct or through a cuttable
 // TCP proxy, and event waiting without fixed sleeps.
-import { connect, type ConnectOptions, type ZookClient } from '../../src/index.js';
+import { connect, isZookError, type ConnectOptions, type ZookClient } from '../../src/index.js';
 import { type ServerProcess, startServerProcess } from '../server/support/server-process.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
@@ -68,3 +68,22 @@ export function clientState(zk: ZookClient, state: 'connected' | 'disconnected' 
 
 export const LONG = process.env.ZOOK_LONG === '1';
 export const text = (data: Uint8Array | undefined | null): string => (data == null ? '' : new TextDecoder().decode(data));
+
+/** Resolves with the children of `path` once `ok` accepts them, re-checking on each child watch event. */
+export async function waitForChildren(zk: ZookClient, path: string, ok: (children: string[]) => boolean): Promise<string[]> {
+  for (;;) {
+    let wake!: () => void;
+    const fired = new Promise<void>((r) => (wake = r));
+    let children: string[];
+    try {
+      children = await zk.getChildren(path, { watch: () => wake() });
+    } catch (error) {
+      if (!isZookError(error, 'NoNode')) throw error;
+      // Not there yet: exists() on a missing node watches for its creation.
+      if ((await zk.exists(path, { watch: () => wake() })) === null) await fired;
+      continue;
+    }
+    if (ok(children)) return children;
+    await fired;
+  }
+}

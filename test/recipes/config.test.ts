@@ -1,0 +1,85 @@
+// The configuration watcher against a real server: it never hands out a mix of two
+// versions while a writer changes several keys per multi; writes are version-checked.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ConfigWatcher, isZookError, type ConfigSnapshot, type ZookClient } from '../../src/index.js';
+import { nextCall, startTestServer, type TestServer } from './support.js';
+
+describe('ConfigWatcher', () => {
+  let t: TestServer;
+  let zk: ZookClient;
+  beforeAll(async () => {
+    t = await startTestServer();
+    zk = await t.connect();
+  });
+  afterAll(async () => t.stop());
+
+  test('readers only ever see whole multis: every snapshot has all keys at one version', async () => {
+    const writes = 150;
+    const writer = new ConfigWatcher(await t.connect(), '/cfg');
+    await writer.start();
+    await writer.write({ 'db/host': '0', 'db/port': '0', 'cache/size': '0', flag: '0' });
+    const readers = await Promise.all(Array.from({ length: 3 }, async () => new ConfigWatcher(await t.connect(), '/cfg')));
+    const seen: ConfigSnapshot[][] = readers.map(() => []);
+    const finished = readers.map(
+      (r, i) =>
+        new Promise<void>((resolve) => {
+          r.on('change', (s) => {
+            seen[i].push(s);
+            if (s.text('flag') === String(writes)) resolve();
+          });
+        }),
+    );
+    await Promise.all(readers.map((r) => r.start()));
+    for (let v = 1; v <= writes; v++) {
+      await writer.update(() => ({ 'db/host': String(v), 'db/port': String(v), 'cache/size': String(v), flag: String(v) }));
+    }
+    await Promise.all(finished);
+    for (const snapshots of seen) {
+      expect(snapshots.length).toBeGreaterThan(1);
+      let lastZxid = 0;
+      let lastValue = -1;
+      for (const s of snapshots) {
+        const values = ['db/host', 'db/port', 'cache/size', 'flag'].map((k) => s.text(k));
+        expect(new Set(values).size, `mixed snapshot at zxid ${s.zxid}: ${values.join(',')}`).toBe(1);
+        expect(s.zxid).toBeGreaterThan(lastZxid);
+        expect(Number(values[0])).toBeGreaterThanOrEqual(lastValue);
+        lastZxid = s.zxid;
+        lastValue = Number(values[0]);
+      }
+    }
+    await Promise.all([...readers, writer].map((r) => r.close()));
+  });
+
+  test('keys added and removed in one multi appear and disappear together', async () => {
+    const w = new ConfigWatcher(zk, '/shape');
+    await w.start();
+    const reader = new ConfigWatcher(await t.connect(), '/shape');
+    await reader.start();
+    let change = nextCall<[ConfigSnapshot]>();
+    reader.on('change', (s) => change.listener(s));
+    await w.update(() => ({ 'a/x': '1', 'a/y': '1', 'b/z': '1' }));
+    let snap = (await change.called)[0];
+    expect(snap.keys()).toEqual(['a', 'a/x', 'a/y', 'b', 'b/z']);
+    change = nextCall<[ConfigSnapshot]>();
+    await w.update(() => ({ 'a/x': null, 'a/y': null, 'b/z': '2' }));
+    snap = (await change.called)[0];
+    expect(snap.keys()).toEqual(['a', 'b', 'b/z']);
+    expect(snap.text('b/z')).toBe('2');
+    await Promise.all([w.close(), reader.close()]);
+  });
+
+  test('a write based on a stale snapshot fails with BadVersion; update() retries and wins', async () => {
+    const a = new ConfigWatcher(zk, '/cas');
+    const b = new ConfigWatcher(await t.connect(), '/cas');
+    await a.start();
+    await a.write({ n: '0' });
+    const stale = await b.start();
+    await a.update((s) => ({ n: String(Number(s.text('n')) + 1) }));
+    const error = await b.write({ n: 'lost update' }, { basedOn: stale }).catch((e: unknown) => e);
+    expect(isZookError(error, 'BadVersion') || isZookError(error, 'NodeExists')).toBe(true);
+    // Concurrent increments through update() all land.
+    await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).update((s) => ({ n: String(Number(s.text('n')) + 1) }))));
+    expect((await a.readConsistent()).text('n')).toBe('11');
+    await Promise.all([a.close(), b.close()]);
+  });
+});

@@ -1,0 +1,66 @@
+// The queue and the counter against a real server: each item delivered exactly once
+// across competing consumers, FIFO order, waiting takes; increments never lost.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { AtomicCounter, DistributedQueue, type ZookClient } from '../../src/index.js';
+import { startTestServer, text, type TestServer } from './support.js';
+
+describe('DistributedQueue and AtomicCounter', () => {
+  let t: TestServer;
+  let zk: ZookClient;
+  beforeAll(async () => {
+    t = await startTestServer();
+    zk = await t.connect();
+  });
+  afterAll(async () => t.stop());
+
+  test('each item is delivered exactly once across competing consumers', async () => {
+    const items = 300;
+    const consumers = await Promise.all(Array.from({ length: 5 }, () => t.connect()));
+    const producer = new DistributedQueue(zk, '/q/work');
+    const taken: string[][] = consumers.map(() => []);
+    let remaining = items;
+    const consuming = consumers.map(async (c, i) => {
+      const queue = new DistributedQueue(c, '/q/work');
+      while (remaining > 0) {
+        const item = await queue.take({ timeoutMs: 200 });
+        if (item === null) continue;
+        taken[i].push(text(item));
+        remaining--;
+      }
+    });
+    for (let i = 0; i < items; i++) await producer.put(`item-${i}`);
+    await Promise.all(consuming);
+    const all = taken.flat();
+    expect(all).toHaveLength(items);
+    expect(new Set(all).size).toBe(items);
+    expect(await producer.size()).toBe(0);
+  });
+
+  test('a single consumer gets the items in the order they were put (FIFO)', async () => {
+    const queue = new DistributedQueue(zk, '/q/fifo');
+    for (let i = 0; i < 20; i++) await queue.put(String(i));
+    const got: string[] = [];
+    for (let item = await queue.poll(); item !== null; item = await queue.poll()) got.push(text(item));
+    expect(got).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
+  });
+
+  test('take waits for an item to arrive', async () => {
+    const queue = new DistributedQueue(await t.connect(), '/q/wait');
+    const pending = queue.take({ timeoutMs: 10_000 });
+    await new DistributedQueue(zk, '/q/wait').put('late');
+    expect(text(await pending)).toBe('late');
+    expect(await queue.take({ timeoutMs: 50 })).toBeNull();
+  });
+
+  test('concurrent increments from several clients are never lost', async () => {
+    const clients = await Promise.all(Array.from({ length: 6 }, () => t.connect()));
+    await Promise.all(
+      clients.map(async (c) => {
+        const counter = new AtomicCounter(c, '/counters/hits');
+        for (let i = 0; i < 20; i++) await counter.increment();
+      }),
+    );
+    expect(await new AtomicCounter(zk, '/counters/hits').get()).toBe(120);
+    expect(await new AtomicCounter(zk, '/counters/hits').add(-20)).toBe(100);
+  });
+});
