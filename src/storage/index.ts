@@ -20,3 +20,6 @@ export { WalMetrics, Log2Histogram } from './metrics.js';
 export { segmentFileName, parseSegmentFileName } from './segment.js';
 export { StorageCorruptionError, EMPTY_HARD_STATE } from './types.js';
 export type { LogEntry, HardState, SnapshotMeta, StorageLogger } from './types.js';
+// For `zook wal verify|repair` once the CLI exists (src/storage/wal-tool.ts runs standalone until then).
+export { verifyWal, repairTruncateAfter, main as walToolMain } from './wal-tool.js';
+export type { WalReport, SegmentReport, RepairReport } from './wal-tool.js';

@@ -1,6 +1,7 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { WriteAheadLog, parseSegmentFileName, type LogEntry, type WalOpenOptions } from '../../src/storage/index.js';
+import { WriteAheadLog, parseSegmentFileName, segmentFileName, type LogEntry, type WalOpenOptions } from '../../src/storage/index.js';
 import { collectingLogger, entryData, makeEntries, makeEntry, withTempDir } from './support.js';
 
 const SMALL: WalOpenOptions = { segmentBytes: 4096, maxBatchBytes: 4096, logger: () => {} };
@@ -349,6 +350,24 @@ describe('WAL compaction', () => {
       await reopen(dir, { ...SMALL, snapshotIndex: 500, snapshotTerm: 3 }, async (wal) => {
         expect(await readAll(wal)).toEqual(makeEntries(501, 3, 4));
       });
+    });
+  });
+
+  test('a reset cut short by a crash (new segment written, old ones not yet deleted) is finished at start-up', async () => {
+    await withTempDir(async (dir) => {
+      await reopen(dir, SMALL, async (wal) => {
+        for (const e of makeEntries(1, 100)) await wal.append([e]);
+      });
+      const old = (await readdir(dir)).filter((n) => n.endsWith('.wal'));
+      const lastSeq = Math.max(...old.map((n) => parseSegmentFileName(n)!.seq));
+      // What resetNow leaves after its new segment is durable and before the old ones go.
+      await writeFile(join(dir, segmentFileName(lastSeq + 1, 501)), new Uint8Array(SMALL.segmentBytes!));
+      await reopen(dir, { ...SMALL, snapshotIndex: 500, snapshotTerm: 1 }, async (wal) => {
+        expect([wal.firstIndex(), wal.lastIndex()]).toEqual([501, 500]);
+        await wal.append(makeEntries(501, 2, 2));
+      });
+      expect((await readdir(dir)).filter((n) => n.endsWith('.wal')).length).toBeLessThanOrEqual(2);
+      await expect(WriteAheadLog.open(dir, { ...SMALL, snapshotIndex: 0 })).rejects.toThrow(/missing/);
     });
   });
 
