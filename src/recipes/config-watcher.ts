@@ -90,8 +90,16 @@ export class ConfigWatcher extends TypedEmitter<ConfigWatcherEvents> {
     // Watch first, then read: a change between the two is both seen and read.
     await withLossRetry(() => this.zk.addWatch(this.root, this.onEvent, { mode: 'PERSISTENT_RECURSIVE' }));
     this.zk.on('state', this.onState);
-    const first = await this.readConsistent();
-    this.publish(first);
+    // Under the refresh guard: an event meanwhile queues one more read after this one.
+    this.refreshing = true;
+    let first: ConfigSnapshot;
+    try {
+      first = await this.readConsistent();
+      this.publish(first);
+    } finally {
+      this.refreshing = false;
+    }
+    if (this.refreshAgain) this.refresh();
     return first;
   }
 

@@ -7,7 +7,7 @@
 import type { ClientState, ZookClient } from '../client/index.js';
 import { isZookError } from '../client/index.js';
 import { TypedEmitter } from './emitter.js';
-import { checkPath, deleteIfPresent, ensurePath, joinPath, nameOf, sortBySequence, withLossRetry } from './paths.js';
+import { checkPath, deleteIfPresent, ensurePath, isRetryable, joinPath, nameOf, sortBySequence, withLossRetry } from './paths.js';
 import { createProtected } from './protected-create.js';
 import { deadlineOf, Wake, type WaitOptions } from './wake.js';
 
@@ -143,8 +143,13 @@ export class LeaderLatch extends TypedEmitter<LeaderLatchEvents> {
       try {
         await this.checkOnce();
       } catch (error) {
-        // Connection problems: the 'connected' state re-runs the check. Expiry arrives as a state.
-        if (!isZookError(error, 'ConnectionLoss') && !isZookError(error, 'OperationTimeout') && !isZookError(error, 'SessionExpired')) this.emit('error', error);
+        if (isRetryable(error)) {
+          // Disconnected: the 'connected' state re-runs the check. Still connected (a
+          // slow reply timed out): run it again now rather than stall in line.
+          if (this.zk.state === 'connected') this.checkAgain = true;
+        } else if (!isZookError(error, 'SessionExpired')) {
+          this.emit('error', error); // expiry arrives as a state
+        }
       }
     } while (this.checkAgain && this.stateNow === 'started');
   }

@@ -97,7 +97,15 @@ export class ServiceRing extends TypedEmitter<ServiceRingEvents> {
     await ensurePath(this.zk, this.dir);
     await withLossRetry(() => this.zk.addWatch(this.dir, this.onEvent, { mode: 'PERSISTENT_RECURSIVE' }));
     this.zk.on('state', this.onState);
-    await this.load();
+    // Through the refresh guard, so an event during the first load queues a second
+    // load instead of racing it (an older read must never overwrite a newer one).
+    this.refreshing = true;
+    try {
+      await this.load();
+    } finally {
+      this.refreshing = false;
+    }
+    if (this.refreshAgain) this.refresh();
   }
 
   /** Reads the instance list and their data, and applies the difference to the ring. */

@@ -65,6 +65,12 @@ describe('ConfigWatcher', () => {
     snap = (await change.called)[0];
     expect(snap.keys()).toEqual(['a', 'b', 'b/z']);
     expect(snap.text('b/z')).toBe('2');
+    // A delete alone is a new version too (the parent's pzxid moves).
+    change = nextCall<[ConfigSnapshot]>();
+    await w.update(() => ({ 'b/z': null }));
+    const afterDelete = (await change.called)[0];
+    expect(afterDelete.keys()).toEqual(['a', 'b']);
+    expect(afterDelete.zxid).toBeGreaterThan(snap.zxid);
     await Promise.all([w.close(), reader.close()]);
   });
 

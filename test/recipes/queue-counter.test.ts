@@ -1,7 +1,7 @@
 // The queue and the counter against a real server: each item delivered exactly once
 // across competing consumers, FIFO order, waiting takes; increments never lost.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { AtomicCounter, DistributedQueue, type ZookClient } from '../../src/index.js';
+import { AtomicCounter, DistributedQueue, ZookError, type ZookClient } from '../../src/index.js';
 import { startTestServer, text, type TestServer } from './support.js';
 
 describe('DistributedQueue and AtomicCounter', () => {
@@ -42,6 +42,32 @@ describe('DistributedQueue and AtomicCounter', () => {
     const got: string[] = [];
     for (let item = await queue.poll(); item !== null; item = await queue.poll()) got.push(text(item));
     expect(got).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
+  });
+
+  test('a take whose reply is lost (ConnectionLoss after the claim was applied) still delivers the item, once', async () => {
+    const c = await t.connect();
+    let lostReplies = 0;
+    const flaky = new Proxy(c, {
+      get(target, prop, receiver) {
+        if (prop === 'multi') {
+          return async (...args: Parameters<ZookClient['multi']>) => {
+            const result = await target.multi(...args);
+            if (lostReplies++ === 0) throw new ZookError(-4, 'simulated: reply lost');
+            return result;
+          };
+        }
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const producer = new DistributedQueue(zk, '/q/lossy');
+    await producer.put('a');
+    await producer.put('b');
+    const consumer = new DistributedQueue(flaky, '/q/lossy');
+    expect(text(await consumer.poll())).toBe('a');
+    expect(text(await consumer.poll())).toBe('b');
+    expect(await consumer.poll()).toBeNull();
+    expect(lostReplies).toBe(2);
   });
 
   test('take waits for an item to arrive', async () => {
