@@ -3,12 +3,16 @@
 // that belongs in the modules they call.
 import { SERVER_USAGE, serverCommand } from './server-command.js';
 import { SHELL_USAGE, shellCommand } from './shell-command.js';
+import { main as walTool } from '../storage/wal-tool.js';
 
 const USAGE = `usage: zook <command> [options]
 
 commands:
   server     run a server node
   shell      a zkCli-style shell against a server
+  wal        inspect or repair a stopped server's log:
+               zook wal verify <data-dir>
+               zook wal repair <data-dir> --truncate-after <index>
   help       this text
 
 ${SERVER_USAGE}
@@ -23,6 +27,9 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'shell':
       await shellCommand(rest);
+      return;
+    case 'wal':
+      process.exitCode = await walTool(rest);
       return;
     case undefined:
     case 'help':

@@ -31,6 +31,8 @@ export interface ServerConfig {
   readonly allowSlowWebSockets: boolean;
   /** How often expired containers and TTL nodes are looked for. */
   readonly expirySweepMs: number;
+  /** A tree snapshot is written (and the WAL compacted below it) after this many entries. */
+  readonly snapshotEveryEntries: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -52,6 +54,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   superDigest: null,
   allowSlowWebSockets: false,
   expirySweepMs: 5000,
+  snapshotEveryEntries: 100_000,
 };
 
 const ENV_KEYS: Record<string, keyof ServerConfig> = {
@@ -99,6 +102,7 @@ export function resolveConfig(overrides: Partial<Record<keyof ServerConfig, unkn
     'maxConnections',
     'maxSessions',
     'expirySweepMs',
+    'snapshotEveryEntries',
   ];
   for (const key of positive) {
     const v = config[key] as number;

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WriteAheadLog } from '../storage/index.js';
+import { NodeStorage, type WriteAheadLog } from '../storage/index.js';
 import {
   DataTree,
   WatchRegistry,
@@ -13,7 +13,9 @@ import {
   decodeTxn,
   encodeTxn,
   findExpired,
+  loadSnapshotAsync,
   prepare,
+  writeSnapshot,
   ErrorCode,
   type Applied,
   type FailureCode,
@@ -44,11 +46,10 @@ export interface NodeCounters {
   txnsApplied: number;
   sessionsExpired: number;
   eventsSent: number;
+  snapshots: number;
 }
 
-const WAL_DIR = 'wal';
 const SECRET_FILE = 'secret';
-const REPLAY_CHUNK_BYTES = 64 * 1024 * 1024;
 /** The term a single node writes in. The replicated cluster hands its Raft term instead. */
 const SINGLE_NODE_TERM = 1;
 
@@ -65,7 +66,7 @@ export class ZookNode {
   readonly tree: DataTree;
   readonly watches = new WatchRegistry();
   readonly sessions: SessionTable;
-  readonly counters: NodeCounters = { txnsApplied: 0, sessionsExpired: 0, eventsSent: 0 };
+  readonly counters: NodeCounters = { txnsApplied: 0, sessionsExpired: 0, eventsSent: 0, snapshots: 0 };
   private appliedIndex: number;
   /** Committed entries that arrived ahead of a gap, by index. */
   private readonly committedAhead = new Map<number, Uint8Array>();
@@ -75,16 +76,20 @@ export class ZookNode {
   private appliedListeners: { index: number; resolve: () => void }[] = [];
   private sweepTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Index of the newest snapshot on disk (the WAL holds nothing needed before it). */
+  private snapshotIndex: number;
+  private snapshotting: Promise<void> | null = null;
 
   private constructor(
     readonly config: ServerConfig,
-    private readonly wal: WriteAheadLog,
+    private readonly storage: NodeStorage,
     readonly log: CommitLog,
     tree: DataTree,
     secret: Uint8Array,
   ) {
     this.tree = tree;
     this.appliedIndex = tree.lastZxid;
+    this.snapshotIndex = storage.recovered.snapshot?.index ?? 0;
     this.sessions = new SessionTable(config.serverId, secret, Date.now(), config.maxSessions);
     // Sessions recovered from the log get a fresh timeout, as ZooKeeper's new leader does:
     // nobody could ping while the server was down.
@@ -92,29 +97,27 @@ export class ZookNode {
     for (const [id, state] of tree.sessions) this.sessions.add(id, state.timeoutMs, now);
   }
 
-  /** Opens the data dir, recovers the tree from the log, and starts the session clock. */
+  /** Opens the data dir, recovers the tree (newest snapshot, then the log after it), and starts the session clock. */
   static async open(config: ServerConfig): Promise<ZookNode> {
     mkdirSync(config.dataDir, { recursive: true });
     const secret = loadSecret(config.dataDir);
-    const wal = await WriteAheadLog.open(join(config.dataDir, WAL_DIR));
-    const tree = new DataTree({ maxDataBytes: config.maxDataBytes, maxPathBytes: config.maxPathBytes, superDigest: config.superDigest });
+    const storage = await NodeStorage.open(config.dataDir);
+    const options = { maxDataBytes: config.maxDataBytes, maxPathBytes: config.maxPathBytes, superDigest: config.superDigest };
+    const snapshot = storage.recovered.snapshot;
+    const tree = snapshot === undefined ? new DataTree(options) : await loadSnapshotAsync(snapshot.chunks(), options);
+    assert(snapshot === undefined || tree.lastZxid === snapshot.index, () => `recovery: snapshot ${snapshot?.file} holds zxid ${tree.lastZxid}, not ${snapshot?.index}`);
     // Replay: every entry in the WAL was committed (a single node commits on fsync).
-    for (let from = wal.firstIndex(); from <= wal.lastIndex(); ) {
-      const entries = await wal.entries(from, wal.lastIndex() + 1, REPLAY_CHUNK_BYTES);
-      assert(entries.length > 0, `recovery: no entries from index ${from}`);
-      for (const entry of entries) {
-        if (entry.index > tree.lastZxid) apply(tree, decodeTxn(entry.data, tree.options), entry.index);
-      }
-      from = entries[entries.length - 1].index + 1;
+    for await (const entry of storage.replay(Math.max(storage.log.firstIndex(), tree.lastZxid + 1))) {
+      if (entry.index > tree.lastZxid) apply(tree, decodeTxn(entry.data, tree.options), entry.index);
     }
-    const node = new ZookNode(config, wal, new LocalCommitLog(wal, SINGLE_NODE_TERM), tree, secret);
+    const node = new ZookNode(config, storage, new LocalCommitLog(storage.log, SINGLE_NODE_TERM), tree, secret);
     node.startSweeps();
     return node;
   }
 
   /** The WAL's own counters (fsync latency, batch sizes, queue depth), for /metrics. */
   get walMetrics(): WriteAheadLog['metrics'] {
-    return this.wal.metrics;
+    return this.storage.log.metrics;
   }
 
   get lastApplied(): number {
@@ -192,6 +195,35 @@ export class ZookNode {
       this.applyWaiters.delete(index);
       waiter(applied);
     }
+    if (index - this.snapshotIndex >= this.config.snapshotEveryEntries) this.snapshot();
+  }
+
+  /**
+   * Writes a snapshot of the tree as it is now and compacts the WAL below it, so
+   * restarts replay a bounded log and the disk does not fill. The tree keeps
+   * applying while the chunks are written (it copies nodes changed meanwhile).
+   */
+  snapshot(): Promise<void> {
+    if (this.snapshotting !== null) return this.snapshotting;
+    const index = this.appliedIndex;
+    const meta = { index, term: this.log.term(), meta: new Uint8Array(0) };
+    this.snapshotting = this.storage
+      .saveSnapshot(meta, writeSnapshot(this.tree))
+      .then(
+        () => {
+          this.snapshotIndex = index;
+          this.counters.snapshots++;
+        },
+        (error: unknown) => {
+          // Not fatal: every entry is still in the WAL. Say so loudly; the next trigger retries.
+          console.error(`zook: snapshot at index ${index} failed: ${String(error)}`);
+          this.snapshotIndex = index;
+        },
+      )
+      .finally(() => {
+        this.snapshotting = null;
+      });
+    return this.snapshotting;
   }
 
   private deliverEvents(events: readonly WatchEvent[]): void {
@@ -251,6 +283,7 @@ export class ZookNode {
     this.closed = true;
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
     await this.waitApplied(this.log.proposedIndex());
-    await this.wal.close();
+    if (this.snapshotting !== null) await this.snapshotting;
+    await this.storage.close();
   }
 }

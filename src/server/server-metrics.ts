@@ -36,6 +36,7 @@ export function serverMetrics(node: ZookNode, connections: () => number): Server
   registry.add(new Gauge('zook_last_applied_zxid', 'Index of the last applied log entry.', () => node.lastApplied));
   registry.add(new Gauge('zook_txns_applied_total', 'Log entries applied since start.', () => node.counters.txnsApplied));
   registry.add(new Gauge('zook_sessions_expired_total', 'Sessions closed by expiry since start.', () => node.counters.sessionsExpired));
+  registry.add(new Gauge('zook_snapshots_total', 'Tree snapshots written since start.', () => node.counters.snapshots));
   registry.add(new Gauge('zook_watch_events_sent_total', 'Watch events sent since start.', () => node.counters.eventsSent));
   registry.add(
     new RawMetrics(() => {
