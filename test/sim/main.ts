@@ -1,6 +1,9 @@
-// `npm run sim -- [--seed N | --seeds N] [--nodes 3|5] [--steps N] [--variant name] [--from N] [--verbose]`
-// Runs the deterministic whole-cluster simulation. On failure it prints the seed,
-// the command that replays it, and the tail of a readable trace.
+// `npm run sim -- [--seed N | --seeds N [--from S]] [--nodes 3|5] [--steps N] [--variant name]
+//                 [--verbose] [--trace-ticks FROM:TO] [--keep-going]`
+// Runs the deterministic whole-cluster simulation (seeds alternate 3 and 5 nodes unless
+// --nodes pins one). Prints a one-line summary; on failure the seed, the check that failed,
+// a readable trace (around the offending operation for linearizability failures) and the
+// command that replays it.
 import { BROKEN_VARIANTS, type BrokenVariant } from '../../src/consensus/index.js';
 import { type SimResult, runSimulation } from './cluster.js';
 
