@@ -175,6 +175,7 @@ async function main(): Promise<void> {
     // with a raw probe run right before it, on a zero-filled file.
     const probeFd = openProbeFile(dir, 'adjacent-probe', 'zeros');
     const rows: string[][] = [];
+    const aims: string[] = [];
     for (const recordBytes of [100, 1024]) {
       for (const appenders of [1, 16, 256, 1024]) {
         const near = probeLoop(probeFd, PROBE_MS);
@@ -191,6 +192,14 @@ async function main(): Promise<void> {
           `${(r.appendsPerSecond / near.fsyncsPerSecond).toFixed(1)}x`,
           `${(r.p50Micros / near.p50Micros).toFixed(2)}x`,
         ]);
+        if (recordBytes === 1024 && appenders === 1024) {
+          const ratio = r.appendsPerSecond / near.fsyncsPerSecond;
+          aims.push(`1,024 appenders of 1 KiB: ${ratio.toFixed(0)}x the raw fsync rate (aim: at least 50x)`);
+        }
+        if (appenders === 1) {
+          const ratio = r.p50Micros / near.p50Micros;
+          aims.push(`1 appender, ${recordBytes} B: p50 ${ratio.toFixed(2)}x one raw fsync (aim: within 1.5x)`);
+        }
       }
     }
     closeSync(probeFd);
@@ -201,7 +210,8 @@ async function main(): Promise<void> {
         rows,
       ),
     );
-    console.log('\nWritten = framed bytes (32-byte header + payload) per second. Ratios are against the raw probe run just before each case.');
+    console.log('\nWritten = framed bytes (32-byte header + payload) per second. Ratios are against the raw probe run just before each case.\n');
+    for (const aim of aims) console.log(`- ${aim}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
