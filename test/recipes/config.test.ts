@@ -2,7 +2,7 @@
 // versions while a writer changes several keys per multi; writes are version-checked.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigWatcher, isZookError, type ConfigSnapshot, type ZookClient } from '../../src/index.js';
-import { nextCall, startTestServer, type TestServer } from './support.js';
+import { clientState, nextCall, startTestServer, type TestServer } from './support.js';
 
 describe('ConfigWatcher', () => {
   let t: TestServer;
@@ -72,6 +72,25 @@ describe('ConfigWatcher', () => {
     expect(afterDelete.keys()).toEqual(['a', 'b']);
     expect(afterDelete.zxid).toBeGreaterThan(snap.zxid);
     await Promise.all([w.close(), reader.close()]);
+  });
+
+  test('a watcher whose link drops catches up on reconnect with the changes made meanwhile', async () => {
+    const writer = new ConfigWatcher(zk, '/away');
+    await writer.start();
+    await writer.write({ k: '1' });
+    const { zk: c, proxy } = await t.connectCuttable({ sessionTimeoutMs: 2000 });
+    const reader = new ConfigWatcher(c, '/away');
+    expect((await reader.start()).text('k')).toBe('1');
+    const disconnected = clientState(c, 'disconnected');
+    proxy.cutLinks();
+    await disconnected;
+    await writer.update(() => ({ k: '2', extra: 'x' }));
+    const change = nextCall<[ConfigSnapshot]>();
+    reader.on('change', change.listener);
+    proxy.heal();
+    const snap = (await change.called)[0];
+    expect([snap.text('k'), snap.text('extra')]).toEqual(['2', 'x']);
+    await Promise.all([writer.close(), reader.close()]);
   });
 
   test('a write based on a stale snapshot fails with BadVersion; update() retries and wins', async () => {

@@ -191,6 +191,24 @@ describe('Lock', () => {
     expect(await zk.getChildren('/brief')).toHaveLength(0);
   });
 
+  test('a waiter whose link drops while it waits still gets the lock that was released meanwhile', async () => {
+    const holder = new Lock(zk, '/waiter-cut');
+    await holder.acquire();
+    const { zk: c, proxy } = await t.connectCuttable({ sessionTimeoutMs: 2000 });
+    const waiter = new Lock(c, '/waiter-cut');
+    const acquiring = waiter.acquire({ timeoutMs: 20_000 });
+    await waitForChildren(zk, '/waiter-cut', (children) => children.length === 2);
+    const disconnected = clientState(c, 'disconnected');
+    proxy.cutLinks();
+    await disconnected;
+    await holder.release(); // the deletion happens while the waiter cannot hear of it
+    proxy.heal();
+    // The client re-registers the predecessor watch on reconnect; the server fires it for the missed delete.
+    expect(await acquiring).toBe(true);
+    expect(waiter.isHeld()).toBe(true);
+    await waiter.release();
+  });
+
   test('a create that fails with ConnectionLoss after it was applied is found again by its GUID (no orphan, no second node)', async () => {
     const c = await t.connect();
     let failed = 0;

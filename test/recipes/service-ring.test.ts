@@ -113,6 +113,25 @@ describe('ServiceRing', () => {
     await ring.close();
   });
 
+  test('a ring whose own link drops catches up on reconnect and keeps following (its watch is re-registered)', async () => {
+    const { zk: c, proxy } = await t.connectCuttable({ sessionTimeoutMs: 2000 });
+    const ring = await ServiceRing.start(c, 'reconnecting');
+    const disconnected = nextCall<[]>();
+    c.on('state', (s) => s === 'disconnected' && disconnected.listener());
+    proxy.cutLinks();
+    await disconnected.called;
+    let change = nextCall<[RingChange]>();
+    ring.on('change', (ch) => change.listener(ch));
+    await registerService(await t.connect(), 'reconnecting', { id: 'while-away', address: 'w:1' });
+    proxy.heal();
+    expect((await change.called)[0].added.map((m) => m.id)).toEqual(['while-away']);
+    change = nextCall<[RingChange]>();
+    await registerService(await t.connect(), 'reconnecting', { id: 'after', address: 'a:1' });
+    expect((await change.called)[0].added.map((m) => m.id)).toEqual(['after']);
+    expect(ring.members().map((m) => m.id)).toEqual(['after', 'while-away']);
+    await ring.close();
+  });
+
   test('an instance whose session expires leaves the ring, and its registration reports it lost', async () => {
     const ring = await ServiceRing.start(zk, 'expiring');
     const { zk: member, proxy } = await t.connectCuttable();
