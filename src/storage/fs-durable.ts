@@ -30,8 +30,8 @@ let zeroChunk: Uint8Array | undefined;
 /**
  * Writes zeros over [from, to) of an open file. Used to preallocate segments: on
  * ext4/xfs overwriting blocks that already exist needs no allocation metadata in
- * the later fdatasync, which is what makes preallocated appends fast (an ftruncate
- * only makes a sparse hole, which is as slow to fill as appending: bench/wal.ts).
+ * the later fdatasync (an ftruncate only makes a sparse hole, which must be
+ * allocated as it fills). bench/wal.ts measures the three ways; see README.md.
  */
 export async function writeZeros(handle: FileHandle, from: number, to: number): Promise<void> {
   zeroChunk ??= new Uint8Array(ZERO_CHUNK_BYTES);
