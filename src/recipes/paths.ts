@@ -21,9 +21,13 @@ export function sequenceOf(name: string): number {
   return match === null ? -1 : Number(match[1]);
 }
 
-/** Sorts by sequence number, not by name: protected names start with a random GUID. */
+/**
+ * The sequential names among `names`, sorted by sequence number, not by name
+ * (protected names start with a random GUID). Anything else in the directory is
+ * ignored, so a stray node cannot block a line for ever.
+ */
 export function sortBySequence(names: readonly string[]): string[] {
-  return [...names].sort((a, b) => sequenceOf(a) - sequenceOf(b) || (a < b ? -1 : a > b ? 1 : 0));
+  return names.filter((n) => sequenceOf(n) >= 0).sort((a, b) => sequenceOf(a) - sequenceOf(b) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** Creates `path` and any missing parents as persistent nodes (mkdir -p); existing ones are fine. */

@@ -235,6 +235,14 @@ describe('Lock', () => {
     await lock.release();
   });
 
+  test('a stray non-sequential node in the lock directory does not block the line', async () => {
+    await zk.create('/stray', '');
+    await zk.create('/stray/not-a-lock', '');
+    const lock = new Lock(zk, '/stray');
+    expect(await lock.acquire({ timeoutMs: 5000 })).toBe(true);
+    await lock.release();
+  });
+
   test('acquiring twice on one Lock object is refused (it is not re-entrant)', async () => {
     const lock = new Lock(zk, '/twice');
     await lock.acquire();
