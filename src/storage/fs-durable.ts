@@ -2,8 +2,8 @@
 // or unlink (otherwise the name change itself can be lost), publish a file
 // atomically (temp, fsync, rename, fsync dir), and write zeros to preallocate.
 import { closeSync, fsyncSync, openSync, constants } from 'node:fs';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 
 /** fsyncs a directory so that creations, renames and unlinks in it survive a power cut. */
 export async function fsyncDirectory(dir: string): Promise<void> {
@@ -64,5 +64,20 @@ export async function unlinkIfExists(path: string): Promise<void> {
     await unlink(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
+/**
+ * mkdir -p that makes the new directories themselves durable: each one's entry
+ * lives in its parent, which is fsynced (a fresh node's wal/ must survive a power
+ * cut along with the first records in it).
+ */
+export async function ensureDirectory(dir: string): Promise<void> {
+  const firstCreated = await mkdir(dir, { recursive: true });
+  if (firstCreated === undefined) return;
+  const target = resolve(dir);
+  for (let created = resolve(firstCreated); ; created = join(created, relative(created, target).split(sep)[0])) {
+    await fsyncDirectory(dirname(created));
+    if (created === target) break;
   }
 }

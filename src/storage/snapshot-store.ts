@@ -2,10 +2,10 @@
 // into place and the directory fsynced, so a crash leaves the previous snapshots
 // untouched. The newest N are kept. Loading verifies a whole file before handing
 // out any of it, and falls back to an older snapshot when the newest is damaged.
-import { mkdir, open, readdir, rename } from 'node:fs/promises';
+import { open, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert } from '../util/assert.js';
-import { fsyncDirectory, unlinkIfExists } from './fs-durable.js';
+import { ensureDirectory, fsyncDirectory, unlinkIfExists } from './fs-durable.js';
 import { SnapshotFormatError, SnapshotWriter, snapshotFrames, verifySnapshotFile, type SnapshotFileHeader } from './snapshot-file.js';
 import { defaultLogger, type SnapshotMeta, type StorageLogger } from './types.js';
 
@@ -56,7 +56,7 @@ export class SnapshotStore {
 
   /** Opens the store, removing temp files left by a save that a crash interrupted. */
   static async open(dir: string, options: SnapshotStoreOptions = {}): Promise<SnapshotStore> {
-    await mkdir(dir, { recursive: true });
+    await ensureDirectory(dir);
     for (const name of await readdir(dir)) if (name.endsWith('.tmp')) await unlinkIfExists(join(dir, name));
     return new SnapshotStore(dir, options);
   }

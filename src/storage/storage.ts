@@ -4,8 +4,8 @@
 //   <dir>/wal/          the log segments (wal.ts)
 // Start-up order: hard state, newest valid snapshot, then the WAL, whose recovery
 // needs the snapshot index (entries up to it may already be compacted away).
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ensureDirectory } from './fs-durable.js';
 import { HardStateStore } from './hard-state.js';
 import { SnapshotStore, type StoredSnapshot } from './snapshot-store.js';
 import { defaultLogger, type HardState, type LogEntry, type SnapshotMeta, type StorageLogger } from './types.js';
@@ -40,7 +40,7 @@ export class NodeStorage {
    */
   static async open(dir: string, options: StorageOptions = {}): Promise<NodeStorage> {
     const logger: StorageLogger = options.logger ?? defaultLogger;
-    await mkdir(dir, { recursive: true });
+    await ensureDirectory(dir);
     const hardState = new HardStateStore(dir);
     const state = await hardState.load();
     const snapshots = await SnapshotStore.open(join(dir, 'snapshots'), { keepSnapshots: options.keepSnapshots, logger });

@@ -8,7 +8,7 @@
 // fdatasync; `entries()` and `term()` serve durable entries only (a Raft core keeps
 // its own not-yet-persisted entries).
 import { writeSync } from 'node:fs';
-import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
+import { open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -19,7 +19,7 @@ import {
   scanRecords,
 } from '../core/index.js';
 import { assert } from '../util/assert.js';
-import { fsyncDirectory, unlinkIfExists, writeZeros } from './fs-durable.js';
+import { ensureDirectory, fsyncDirectory, unlinkIfExists, writeZeros } from './fs-durable.js';
 import { GroupCommitQueue, type BatchPart, type BatchSink, type GroupCommitLimits } from './group-commit.js';
 import { WalMetrics } from './metrics.js';
 import { recoverSegments } from './recovery.js';
@@ -139,7 +139,7 @@ export class WriteAheadLog implements BatchSink {
     const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     const snapshotIndex = options.snapshotIndex ?? 0;
     checkIndex('snapshotIndex', snapshotIndex);
-    await mkdir(dir, { recursive: true });
+    await ensureDirectory(dir);
     const recovered = await recoverSegments(dir, {
       segmentBytes,
       maxRecordPayloadBytes: Math.max(DEFAULT_MAX_RECORD_PAYLOAD_BYTES, segmentBytes),
