@@ -4,7 +4,7 @@
 // ('follower') as soon as the connection is lost, because the session may be
 // expiring unseen and another participant may take over; it comes back on
 // reconnect with the same session if our node is still first.
-import type { ClientState, ZookClient } from '../client/index.js';
+import type { ClientState, WatchEvent, ZookClient } from '../client/index.js';
 import { isZookError } from '../client/index.js';
 import { TypedEmitter } from './emitter.js';
 import { checkPath, deleteIfPresent, ensurePath, isRetryable, joinPath, nameOf, sortBySequence, withLossRetry } from './paths.js';
@@ -169,7 +169,15 @@ export class LeaderLatch extends TypedEmitter<LeaderLatchEvents> {
         return;
       }
       if (index === 0) {
-        this.setLeader(this.zk.state === 'connected');
+        // The leader watches its own node: if an operator deletes it, the next in
+        // line takes over, and this one must step down rather than lead alongside.
+        try {
+          await this.zk.getData(ourPath, { watch: this.onOwnNode });
+        } catch (error) {
+          if (isZookError(error, 'NoNode')) continue; // gone already: the list shows it
+          throw error;
+        }
+        if (this.ourPath === ourPath) this.setLeader(this.zk.state === 'connected');
         return;
       }
       this.setLeader(false);
@@ -182,6 +190,12 @@ export class LeaderLatch extends TypedEmitter<LeaderLatchEvents> {
       }
     }
   }
+
+  private readonly onOwnNode = (event: WatchEvent): void => {
+    if (event.type === 'None') return; // the session's end arrives as a state
+    if (event.type === 'NodeDeleted' && event.path === this.ourPath) this.setLeader(false);
+    this.check();
+  };
 
   private readonly onState = (state: ClientState): void => {
     if (this.stateNow !== 'started') return;

@@ -80,6 +80,26 @@ describe('LeaderLatch', () => {
     await b.close();
   });
 
+  test('a leader whose node an operator deletes steps down and rejoins at the back; the next in line leads', async () => {
+    const a = new LeaderLatch(await t.connect(), '/deleted', { id: 'a' });
+    const b = new LeaderLatch(await t.connect(), '/deleted', { id: 'b' });
+    await a.start();
+    expect(await a.waitForLeadership({ timeoutMs: 5000 })).toBe(true);
+    await b.start();
+    const aFollows = nextCall<[]>();
+    a.once('follower', aFollows.listener);
+    const observer = await t.connect();
+    // The leader's node is the one with the lowest sequence number (the last 10 digits).
+    const [leaderNode] = (await observer.getChildren('/deleted')).sort((x, y) => Number(x.slice(-10)) - Number(y.slice(-10)));
+    await observer.delete(`/deleted/${leaderNode}`);
+    await aFollows.called;
+    expect(await b.waitForLeadership({ timeoutMs: 5000 })).toBe(true);
+    expect(a.isLeader()).toBe(false);
+    await waitForChildren(observer, '/deleted', (c) => c.length === 2); // a rejoined
+    expect((await b.participants()).map((p) => p.id)).toEqual(['b', 'a']);
+    await Promise.all([a.close(), b.close()]);
+  });
+
   test('a leader drops leadership as soon as its link drops, and regains it on reconnect with the same session', async () => {
     const { zk, proxy } = await t.connectCuttable({ sessionTimeoutMs: 2000 });
     const latch = new LeaderLatch(zk, '/brief-leader');
