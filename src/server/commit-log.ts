@@ -36,7 +36,7 @@ export class LocalCommitLog implements CommitLog {
     const index = this.nextIndex++;
     const entry: LogEntry = { term: this.currentTerm, index, type: ENTRY_TXN, data: txn };
     await this.wal.append([entry]);
-    assert(this.wal.durableIndex() >= index, `commit-log: append resolved before index ${index} was durable`);
+    assert(this.wal.durableIndex() >= index, () => `commit-log: append resolved before index ${index} was durable`);
     return { index, term: this.currentTerm };
   }
 

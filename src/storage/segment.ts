@@ -76,32 +76,32 @@ export class Segment {
   }
 
   noteRecord(index: number, term: number, offset: number): void {
-    assert(index === this.lastIndex + 1, `segment ${this.fileName}: record ${index} after ${this.lastIndex}`);
+    assert(index === this.lastIndex + 1, () => `segment ${this.fileName}: record ${index} after ${this.lastIndex}`);
     assert(this.offsets.length === 0 || offset > this.offsets[this.offsets.length - 1], 'record offsets increase');
     this.offsets.push(offset);
     this.terms.push(term);
   }
 
   termAt(index: number): number {
-    assert(this.contains(index), `segment ${this.fileName} does not hold ${index}`);
+    assert(this.contains(index), () => `segment ${this.fileName} does not hold ${index}`);
     return this.terms[index - this.firstIndex];
   }
 
   offsetOf(index: number): number {
-    assert(this.contains(index), `segment ${this.fileName} does not hold ${index}`);
+    assert(this.contains(index), () => `segment ${this.fileName} does not hold ${index}`);
     return this.offsets[index - this.firstIndex];
   }
 
   /** Byte offset just past the record at `index`. */
   endOffsetOf(index: number): number {
-    assert(this.contains(index), `segment ${this.fileName} does not hold ${index}`);
+    assert(this.contains(index), () => `segment ${this.fileName} does not hold ${index}`);
     const k = index - this.firstIndex + 1;
     return k < this.offsets.length ? this.offsets[k] : this.writeOffset;
   }
 
   /** Forgets records from `index` on (the file itself is cut by the caller). */
   dropFrom(index: number): void {
-    assert(index >= this.firstIndex && index <= this.lastIndex + 1, `segment ${this.fileName}: cannot drop from ${index}`);
+    assert(index >= this.firstIndex && index <= this.lastIndex + 1, () => `segment ${this.fileName}: cannot drop from ${index}`);
     const keep = index - this.firstIndex;
     this.writeOffset = keep < this.offsets.length ? this.offsets[keep] : this.writeOffset;
     this.offsets.length = keep;
@@ -110,7 +110,7 @@ export class Segment {
 
   /** Marks a read of this segment's file as started; pair with release(). */
   acquire(): void {
-    assert(!this.retired, `segment ${this.fileName} read after removal`);
+    assert(!this.retired, () => `segment ${this.fileName} read after removal`);
     this.readers++;
   }
 

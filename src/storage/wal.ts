@@ -278,7 +278,7 @@ export class WriteAheadLog implements BatchSink {
         throw new StorageCorruptionError(segment.path, start + scan.validBytes, 'record damaged since start-up (CRC mismatch on read)');
       }
       for (const record of readRecords(bytes, scan.validBytes)) {
-        assert(record.index === index, `read index ${record.index}, expected ${index}`);
+        assert(record.index === index, () => `read index ${record.index}, expected ${index}`);
         out.push({ term: record.term, index: record.index, type: record.type, data: record.payload });
         gathered += record.payload.length;
         index++;
@@ -326,7 +326,7 @@ export class WriteAheadLog implements BatchSink {
     if (segment === undefined || segment.sealed || segment.writeOffset + bytes > this.segmentBytes) {
       segment = await this.rollover(firstIndex);
     }
-    assert(segment.lastIndex + 1 === firstIndex, `batch starts at ${firstIndex}, segment ends at ${segment.lastIndex}`);
+    assert(segment.lastIndex + 1 === firstIndex, () => `batch starts at ${firstIndex}, segment ends at ${segment.lastIndex}`);
     const base = segment.writeOffset;
     const encoder = this.encoder;
     encoder.reset();
@@ -393,7 +393,7 @@ export class WriteAheadLog implements BatchSink {
     // Several segments may share a first index only when all but the last are empty.
     while (lo > 0 && !segments[lo].contains(index) && segments[lo - 1].contains(index)) lo--;
     const segment = segments[lo];
-    assert(segment !== undefined && segment.contains(index), `no segment holds index ${index}`);
+    assert(segment !== undefined && segment.contains(index), () => `no segment holds index ${index}`);
     return segment;
   }
 

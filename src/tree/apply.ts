@@ -24,7 +24,7 @@ export type Applied =
 const NO_EVENTS: readonly WatchEvent[] = Object.freeze([]);
 
 export function apply(tree: DataTree, txn: Txn, zxid: Zxid, watches?: WatchRegistry): Applied {
-  if (!(Number.isSafeInteger(zxid) && zxid > tree.lastZxid)) assert(false, `apply: zxid ${zxid} is not above the tree's ${tree.lastZxid}`);
+  if (!(Number.isSafeInteger(zxid) && zxid > tree.lastZxid)) assert(false, () => `apply: zxid ${zxid} is not above the tree's ${tree.lastZxid}`);
   tree.lastZxid = zxid;
   const events: WatchEvent[] = [];
   const time = txn.timeMs;
@@ -77,7 +77,7 @@ export function apply(tree: DataTree, txn: Txn, zxid: Zxid, watches?: WatchRegis
             break;
           case 'setData': {
             const node = tree.nodes.get(path);
-            if (node === undefined) assert(false, `multi setData ${path}: checked but missing`);
+            if (node === undefined) assert(false, () => `multi setData ${path}: checked but missing`);
             tree.setNodeData(path, node, op.data, zxid, time);
             watches?.dataChanged(path, zxid, events);
             results.push({ type: 'setData', stat: statOf(node) });

@@ -99,7 +99,7 @@ export class ByteWriter {
       this.length = at;
       return;
     }
-    if (!(Number.isSafeInteger(value) && value >= 0)) assert(false, `uvar: ${value} is not a non-negative safe integer`);
+    if (!(Number.isSafeInteger(value) && value >= 0)) assert(false, () => `uvar: ${value} is not a non-negative safe integer`);
     while (v >= TWO_POW_32) {
       this.buffer[this.length++] = (v % 128) | 0x80;
       v = Math.floor(v / 128);
@@ -113,7 +113,7 @@ export class ByteWriter {
 
   /** Signed safe integer, zigzag-encoded (versions can be -1). */
   svar(value: number): void {
-    if (!Number.isSafeInteger(value)) assert(false, `svar: ${value} is not a safe integer`);
+    if (!Number.isSafeInteger(value)) assert(false, () => `svar: ${value} is not a safe integer`);
     this.uvar(value >= 0 ? value * 2 : -value * 2 - 1);
   }
 

@@ -140,7 +140,7 @@ class Overlay implements NodeView {
     if (facts === undefined || facts === null) {
       const base = this.base.lookup(path);
       // Only parents of checked creates/deletes and checked setData targets get here.
-      if (base === undefined) assert(false, `overlay: ${path} missing`);
+      if (base === undefined) assert(false, () => `overlay: ${path} missing`);
       facts = copyFacts(base);
       this.changed.set(path, facts);
     }

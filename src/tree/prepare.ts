@@ -32,7 +32,7 @@ export type Prepared =
   | { readonly error: FailureCode; readonly multi?: MultiResult };
 
 export function prepare(tree: DataTree, request: WriteRequest, session: RequestSession, nowMs: number): Prepared {
-  if (!Number.isSafeInteger(nowMs) || nowMs < 0) assert(false, `prepare: nowMs ${nowMs} is not a non-negative safe integer`);
+  if (!Number.isSafeInteger(nowMs) || nowMs < 0) assert(false, () => `prepare: nowMs ${nowMs} is not a non-negative safe integer`);
   const timeMs = nowMs;
   if (request.type === 'createSession') {
     const { sessionId, timeoutMs } = request;

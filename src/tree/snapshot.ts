@@ -134,7 +134,7 @@ function* snapshotBody(tree: DataTree, start: SnapshotStart, maxChunkBytes: numb
     assert(tree.isCurrentSnapshot(view), 'a newer snapshot of this tree was started while this one was being written');
     const path = stack.pop()!;
     const node = tree.nodeForSnapshot(view, path);
-    if (node === undefined) assert(false, `snapshot: ${path} listed as a child but missing`);
+    if (node === undefined) assert(false, () => `snapshot: ${path} listed as a child but missing`);
     if (!frameOpen) {
       begin(FRAME.nodes);
       frameOpen = true;
@@ -168,7 +168,7 @@ function* snapshotBody(tree: DataTree, start: SnapshotStart, maxChunkBytes: numb
     }
   }
   if (frameOpen) end();
-  if (written !== start.nodeCount) assert(false, `snapshot wrote ${written} nodes of ${start.nodeCount}`);
+  if (written !== start.nodeCount) assert(false, () => `snapshot wrote ${written} nodes of ${start.nodeCount}`);
   begin(FRAME.end);
   w.u64(start.digest);
   w.uvar(written);
