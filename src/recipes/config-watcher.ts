@@ -38,7 +38,6 @@ export class ConfigSnapshot {
 }
 
 export interface ConfigWatcherEvents {
-  [event: string]: readonly unknown[];
   /** A new consistent version (its zxid is higher than the previous one's). */
   change: [snapshot: ConfigSnapshot];
   /** The session ended: no more changes will come; the last snapshot stays readable. */

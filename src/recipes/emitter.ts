@@ -1,9 +1,10 @@
 // A small typed event emitter: recipes report state changes (lock lost, leader
 // gained, membership changed) as events whose payloads the compiler checks.
-export type EventMap = Record<string, readonly unknown[]>;
+/** Event name -> listener arguments. Interfaces qualify without an index signature, so a misspelt event name does not compile. */
+export type EventMap<E> = { [K in keyof E]: readonly unknown[] };
 type Listener<A extends readonly unknown[]> = (...args: A) => void;
 
-export class TypedEmitter<E extends EventMap> {
+export class TypedEmitter<E extends EventMap<E>> {
   private readonly listeners = new Map<keyof E, Set<Listener<readonly unknown[]>>>();
 
   on<K extends keyof E>(event: K, listener: Listener<E[K]>): this {

@@ -14,7 +14,6 @@ export type HoldState = 'held' | 'suspended' | 'lost' | 'released';
 export type LossReason = 'expired' | 'closed' | 'deleted';
 
 export interface HoldEvents {
-  [event: string]: readonly unknown[];
   /** The connection dropped: until 'reconnected', act as if not holding (the session may be expiring). */
   suspended: [];
   /** The same session is back and the node is still there: held again. */

@@ -14,7 +14,6 @@ import { deadlineOf, Wake, type WaitOptions } from './wake.js';
 export type LatchState = 'latent' | 'started' | 'closed';
 
 export interface LeaderLatchEvents {
-  [event: string]: readonly unknown[];
   leader: [];
   follower: [];
   /** The session ended (expired or closed): the latch is closed; a new client and latch are needed. */

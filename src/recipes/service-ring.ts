@@ -22,7 +22,6 @@ export interface RingChange {
 }
 
 export interface ServiceRingEvents {
-  [event: string]: readonly unknown[];
   /** Membership (or an instance's data) changed; the ring already reflects it. */
   change: [change: RingChange];
   /** The session ended: membership is frozen at its last known state. */

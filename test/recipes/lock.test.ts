@@ -14,7 +14,7 @@ describe('Lock', () => {
   });
   afterAll(async () => t.stop());
 
-  test(`mutual exclusion holds for 16 contending clients over ${LONG ? 10_000 : 1_000} acquisitions`, async () => {
+  test(`mutual exclusion holds for 16 contending clients over ${LONG ? 10_000 : 1_000} acquisitions`, { timeout: LONG ? 600_000 : 60_000 }, async () => {
     const total = LONG ? 10_000 : 1_000;
     const clients = await Promise.all(Array.from({ length: 16 }, () => t.connect()));
     await zk.create('/mutex-count', '0');
