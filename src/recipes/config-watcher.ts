@@ -63,6 +63,7 @@ export class ConfigWatcher extends TypedEmitter<ConfigWatcherEvents> {
   private running = false;
   private refreshing = false;
   private refreshAgain = false;
+  private lastEventZxid = 0;
 
   constructor(
     private readonly zk: ZookClient,
@@ -200,7 +201,13 @@ export class ConfigWatcher extends TypedEmitter<ConfigWatcherEvents> {
         zxid = Math.max(zxid, node.stat.mzxid, node.stat.pzxid);
         for (const child of node.children) stack.push(joinPath(path, child));
       }
-      if (missing.length === 0) return new ConfigSnapshot(zxid, entries);
+      if (missing.length === 0) {
+        // No root: the subtree was deleted. Its zxid is no node's; the deletion's
+        // watch event reached us before this read's reply did, so the latest event
+        // zxid is a zxid at which the subtree is gone.
+        if (!read.has(this.root)) zxid = Math.max(this.lastEventZxid, this.snapshot?.zxid ?? 0);
+        return new ConfigSnapshot(zxid, entries);
+      }
       wanted = reached;
     }
     throw new Error(`config subtree ${this.root} kept changing shape for ${this.maxReadRounds} reads`);
@@ -222,6 +229,7 @@ export class ConfigWatcher extends TypedEmitter<ConfigWatcherEvents> {
   }
 
   private readonly onEvent = (event: WatchEvent): void => {
+    this.lastEventZxid = Math.max(this.lastEventZxid, event.zxid);
     if (event.type === 'None') {
       if (event.state === 'expired' || event.state === 'closed') this.stop(event.state);
       return;

@@ -15,7 +15,8 @@ describe('ConfigWatcher', () => {
 
   test('readers only ever see whole multis: every snapshot has all keys at one version', async () => {
     const writes = 150;
-    const writer = new ConfigWatcher(await t.connect(), '/cfg');
+    const writerClient = await t.connect();
+    const writer = new ConfigWatcher(writerClient, '/cfg');
     await writer.start();
     await writer.write({ 'db/host': '0', 'db/port': '0', 'cache/size': '0', flag: '0' });
     const readers = await Promise.all(Array.from({ length: 3 }, async () => new ConfigWatcher(await t.connect(), '/cfg')));
@@ -30,9 +31,11 @@ describe('ConfigWatcher', () => {
         }),
     );
     await Promise.all(readers.map((r) => r.start()));
-    for (let v = 1; v <= writes; v++) {
-      await writer.update(() => ({ 'db/host': String(v), 'db/port': String(v), 'cache/size': String(v), flag: String(v) }));
-    }
+    // Pipelined multis (in order, per session), so many land between two reads of a reader.
+    const keys = ['db/host', 'db/port', 'cache/size', 'flag'];
+    await Promise.all(
+      Array.from({ length: writes }, (_, i) => writerClient.multi(keys.map((k) => ({ op: 'setData' as const, path: `/cfg/${k}`, data: String(i + 1) })))),
+    );
     await Promise.all(finished);
     for (const snapshots of seen) {
       expect(snapshots.length).toBeGreaterThan(1);
@@ -72,6 +75,22 @@ describe('ConfigWatcher', () => {
     expect(afterDelete.keys()).toEqual(['a', 'b']);
     expect(afterDelete.zxid).toBeGreaterThan(snap.zxid);
     await Promise.all([w.close(), reader.close()]);
+  });
+
+  test('deleting the whole subtree is published as an empty snapshot with a newer zxid', async () => {
+    const w = new ConfigWatcher(zk, '/doomed');
+    const first = await w.start();
+    await w.write({ a: '1' });
+    const change = nextCall<[ConfigSnapshot]>();
+    w.on('change', (s) => s.entries.size === 0 && change.listener(s));
+    await zk.multi([
+      { op: 'delete', path: '/doomed/a' },
+      { op: 'delete', path: '/doomed' },
+    ]);
+    const gone = (await change.called)[0];
+    expect(gone.zxid).toBeGreaterThan(first.zxid);
+    expect(gone.keys()).toEqual([]);
+    await w.close();
   });
 
   test('a watcher whose link drops catches up on reconnect with the changes made meanwhile', async () => {
