@@ -716,7 +716,11 @@ export class Simulation {
     this.queue.push(this.now + this.rng.between(10, 80) * TICK, { k: 'heal', generation });
     this.stats.partitions++;
     const shape = this.rng.int(5);
-    const shuffled = ids.slice().sort(() => this.rng.next() - 0.5);
+    const shuffled = ids.slice();
+    for (let i = shuffled.length - 1; i > 0; i--) {
+      const j = this.rng.int(i + 1); // Fisher-Yates: the same order on every engine
+      [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
+    }
     if (shape === 0) {
       const x = this.rng.pick(ids);
       this.net.separate([x], ids);
