@@ -8,7 +8,7 @@ import { TcpProxy } from '../support/tcp-proxy.js';
 /** Session timeout for clients that must not expire while the machine is busy (the server's max at tickMs 100). */
 export const STABLE_SESSION_MS = 2000;
 /** Session timeout for clients a test cuts off to make their session expire. */
-export const SHORT_SESSION_MS = 600;
+export const SHORT_SESSION_MS = 1000;
 
 export interface TestServer {
   readonly server: ServerProcess;
