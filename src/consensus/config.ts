@@ -19,6 +19,8 @@ export const BROKEN_VARIANTS = [
   'ack-before-persist',
   /** A candidate asks for votes before its new term and self-vote are persisted. */
   'campaign-before-persist',
+  /** Liveness bug: a probe lost on the network is never retried (heartbeat replies do not unpause it). */
+  'stuck-probe',
 ] as const;
 export type BrokenVariant = (typeof BROKEN_VARIANTS)[number];
 

@@ -913,7 +913,7 @@ export class RaftNode {
     const pr = this.prs.get(m.from);
     if (pr === undefined) return;
     pr.recentActive = true;
-    pr.probeSent = false;
+    if (this.variant !== 'stuck-probe') pr.probeSent = false;
     if (pr.state === ProgressState.Replicate && pr.inflights.full()) pr.inflights.freeFirstOne();
     if (pr.state === ProgressState.Snapshot) this.sendSnapshotChunk(m.from, pr);
     else if (pr.match < this.log.lastIndex()) this.sendAppend(m.from, true);

@@ -5,14 +5,16 @@ import { BROKEN_VARIANTS, type BrokenVariant } from '../../src/consensus/index.j
 import { runSimulation } from './cluster.js';
 import { CI_STEPS, VARIANT_MAX_SEEDS as MAX_SEEDS } from './ci.js';
 
-function firstCatch(variant: BrokenVariant): { seed: number; steps: number; ticks: number; kind: string; message: string } | null {
+function firstCatch(variant: BrokenVariant): { seed: number; steps: number; ticks: number; atTick: number; kind: string; message: string } | null {
   let steps = 0;
   let ticks = 0;
   for (let seed = 1; seed <= MAX_SEEDS; seed++) {
     const r = runSimulation({ seed, nodes: 3, steps: CI_STEPS, variant });
     steps += r.steps;
     ticks += r.ticks;
-    if (!r.ok && r.failure !== null) return { seed, steps, ticks, kind: r.failure.kind, message: r.failure.message.split('\n')[0] };
+    if (!r.ok && r.failure !== null) {
+      return { seed, steps, ticks, atTick: r.failure.atTick, kind: r.failure.kind, message: r.failure.message.split('\n')[0] };
+    }
   }
   return null;
 }
@@ -25,7 +27,9 @@ describe('broken variants are caught by the simulation', () => {
       // caught by the simulator's own checks, not by an assertion inside the core
       expect(caught?.kind).not.toBe('assertion');
       if (caught !== null) {
-        console.log(`variant ${variant}: caught at seed ${caught.seed} after ${caught.steps} steps / ${caught.ticks} ticks (${caught.kind}: ${caught.message})`);
+        console.log(
+          `variant ${variant}: caught at seed ${caught.seed} (tick ${caught.atTick} of that run; ${caught.steps} steps / ${caught.ticks} ticks over all seeds tried) by ${caught.kind}: ${caught.message}`,
+        );
       }
     });
   }
