@@ -91,6 +91,8 @@ export interface SimStats {
   snapshotsTaken: number;
   checkedOps: number;
   checkerStates: number;
+  /** Keys whose history the checker gave up on (search budget exhausted): not proven either way. */
+  checkerGaveUp: number;
   livenessLeaderTicks: number;
 }
 
@@ -195,6 +197,7 @@ export class Simulation {
     snapshotsTaken: 0,
     checkedOps: 0,
     checkerStates: 0,
+    checkerGaveUp: 0,
     livenessLeaderTicks: -1,
   };
 
@@ -835,6 +838,7 @@ export class Simulation {
     const check = checkHistory(this.history.ops);
     this.stats.checkedOps = check.ops;
     this.stats.checkerStates = check.explored;
+    this.stats.checkerGaveUp = check.unknownKeys;
     if (!check.ok) {
       const op = check.failingOp === null ? undefined : this.history.ops[check.failingOp - 1];
       const window: [number, number] | null =

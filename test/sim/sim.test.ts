@@ -23,6 +23,7 @@ for (const nodes of [3, 5] as const) {
           if (!r.ok) expect.fail(explain(r));
           steps += r.steps;
           expect(r.stats.livenessLeaderTicks).toBeGreaterThanOrEqual(0);
+          expect(r.stats.checkerGaveUp, `seed ${seed}: linearizability search gave up`).toBe(0);
         }
         expect(steps).toBeGreaterThanOrEqual((to - from + 1) * CI_STEPS);
       });
