@@ -7,7 +7,7 @@
 import type { ClientState, WatchEvent, ZookClient } from '../client/index.js';
 import { isZookError } from '../client/index.js';
 import { TypedEmitter } from './emitter.js';
-import { checkPath, deleteIfPresent, ensurePath, isRetryable, joinPath, nameOf, sortBySequence, withLossRetry } from './paths.js';
+import { checkPath, deleteIfPresent, isRetryable, joinPath, nameOf, sortBySequence, withLossRetry } from './paths.js';
 import { createProtected } from './protected-create.js';
 import { deadlineOf, Wake, type WaitOptions } from './wake.js';
 
@@ -116,7 +116,6 @@ export class LeaderLatch extends TypedEmitter<LeaderLatchEvents> {
   }
 
   private async join(): Promise<void> {
-    await ensurePath(this.zk, this.path);
     const node = await createProtected(this.zk, this.path, 'latch-', this.id, 'EPHEMERAL_SEQUENTIAL');
     if (this.stateNow !== 'started') {
       await deleteIfPresent(this.zk, node.path);

@@ -5,7 +5,7 @@ import { type Data, type ZookClient } from '../client/index.js';
 import { TypedEmitter } from './emitter.js';
 import { HeldNode, type HoldEvents, type LossReason } from './held-node.js';
 import { firstInLine, waitForTurn, type TurnPolicy } from './ordered-wait.js';
-import { checkPath, deleteIfPresent, ensurePath } from './paths.js';
+import { checkPath, deleteIfPresent } from './paths.js';
 import { createProtected } from './protected-create.js';
 import { deadlineOf, type WaitOptions } from './wake.js';
 
@@ -65,7 +65,6 @@ export class OrderedLock extends TypedEmitter<LockEvents> {
     this.acquiring = true;
     let nodePath: string | undefined;
     try {
-      await ensurePath(this.zk, this.path);
       const node = await createProtected(this.zk, this.path, this.prefix, this.options.data ?? '', 'EPHEMERAL_SEQUENTIAL');
       nodePath = node.path;
       const through = await waitForTurn(this.zk, this.path, node.name, this.policy, deadlineMs, options.signal);

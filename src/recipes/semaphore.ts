@@ -7,7 +7,7 @@ import type { Data, ZookClient } from '../client/index.js';
 import { TypedEmitter } from './emitter.js';
 import { HeldNode, type HoldEvents, type HoldState } from './held-node.js';
 import { Lock } from './lock.js';
-import { checkPath, deleteIfPresent, ensurePath, joinPath, withLossRetry } from './paths.js';
+import { checkPath, deleteIfPresent, joinPath, withLossRetry } from './paths.js';
 import { createProtected } from './protected-create.js';
 import { deadlineOf, Wake, type WaitOptions } from './wake.js';
 
@@ -66,7 +66,6 @@ export class Semaphore {
     if (!(await lock.acquire({ ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(options.signal ? { signal: options.signal } : {}) }))) return null;
     let leasePath: string | undefined;
     try {
-      await ensurePath(this.zk, this.leasesPath);
       const node = await createProtected(this.zk, this.leasesPath, 'lease-', this.options.data ?? '', 'EPHEMERAL_SEQUENTIAL');
       leasePath = node.path;
       for (;;) {
