@@ -1,5 +1,6 @@
 // A FIFO distributed queue (ZooKeeper's queue recipe, Curator's
-// SimpleDistributedQueue): put() adds a persistent sequential node; take() reads
+// SimpleDistributedQueue): put() adds a persistent sequential node (ordered by its
+// sequence number; the name starts with a GUID, see put()); take() reads
 // the head and claims it with a versioned delete. Only one consumer's delete can
 // succeed, and that consumer owns the item; the others move on to the next one.
 //
@@ -9,6 +10,7 @@
 // claim?" instead of guessing. Items are delivered exactly once while sessions live.
 import { isZookError, type Data, type ZookClient } from '../client/index.js';
 import { checkPath, deleteIfPresent, ensurePath, isRetryable, joinPath, MAX_LOSS_RETRIES, sortBySequence, withLossRetry } from './paths.js';
+import { createProtected } from './protected-create.js';
 import { deadlineOf, Wake, type WaitOptions } from './wake.js';
 
 const ITEM_PREFIX = 'qn-';
@@ -28,12 +30,13 @@ export class DistributedQueue {
   }
 
   /**
-   * Adds an item at the tail; resolves with its node path. A ConnectionLoss is
-   * passed on: the item may or may not have been added.
+   * Adds an item at the tail; resolves with its node path. The node's name carries
+   * a GUID (a protected create), so a put whose reply is lost is found again rather
+   * than added twice or left in doubt.
    */
   async put(data: Data): Promise<string> {
     await this.prepare();
-    return this.zk.create(joinPath(this.path, ITEM_PREFIX), data, { mode: 'PERSISTENT_SEQUENTIAL' });
+    return (await createProtected(this.zk, this.path, ITEM_PREFIX, data, 'PERSISTENT_SEQUENTIAL')).path;
   }
 
   /** Items waiting. */
@@ -69,7 +72,7 @@ export class DistributedQueue {
 
   private async list(wake?: Wake): Promise<string[]> {
     const names = await withLossRetry(() => this.zk.getChildren(this.path, wake === undefined ? {} : { watch: wake.watcher }));
-    return sortBySequence(names.filter((n) => n.startsWith(ITEM_PREFIX)));
+    return sortBySequence(names.filter((n) => n.includes(ITEM_PREFIX)));
   }
 
   /** Tries the items in order; the first one we manage to claim is ours. */

@@ -70,6 +70,30 @@ describe('DistributedQueue and AtomicCounter', () => {
     expect(lostReplies).toBe(2);
   });
 
+  test('a put whose reply is lost is found again by its GUID: the item is queued exactly once', async () => {
+    const c = await t.connect();
+    let lostReplies = 0;
+    const flaky = new Proxy(c, {
+      get(target, prop, receiver) {
+        if (prop === 'create') {
+          return async (...args: Parameters<ZookClient['create']>) => {
+            const result = await target.create(...args);
+            if (args[2]?.mode === 'PERSISTENT_SEQUENTIAL' && lostReplies++ === 0) throw new ZookError(-4, 'simulated: reply lost');
+            return result;
+          };
+        }
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const queue = new DistributedQueue(flaky, '/q/lossy-put');
+    await queue.put('only once');
+    expect(lostReplies).toBe(1);
+    expect(await queue.size()).toBe(1);
+    expect(text(await queue.poll())).toBe('only once');
+    expect(await queue.poll()).toBeNull();
+  });
+
   test('take waits for an item to arrive', async () => {
     const queue = new DistributedQueue(await t.connect(), '/q/wait');
     const pending = queue.take({ timeoutMs: 10_000 });
