@@ -79,24 +79,42 @@ export class DoubleBarrier {
 
   /**
    * Leaves and waits until every participant has left. Resolves true then (the
-   * last one out removes 'ready', so the barrier can be used again), false at the timeout.
+   * last one out removes 'ready', so the path can be used for another round),
+   * false at the timeout. ZooKeeper's recipe, without a herd: the lowest
+   * participant waits for the highest to go, every other one leaves at once and
+   * waits only for the lowest, which leaves last.
    */
   async leave(options: WaitOptions = {}): Promise<boolean> {
     const deadlineMs = deadlineOf(options);
-    await deleteIfPresent(this.zk, this.ourPath);
     for (;;) {
       options.signal?.throwIfAborted();
-      const wake = new Wake();
       let present: string[];
       try {
-        present = (await withLossRetry(() => this.zk.getChildren(this.path, { watch: wake.watcher }))).filter((n) => n !== READY);
+        present = (await withLossRetry(() => this.zk.getChildren(this.path))).filter((n) => n !== READY).sort();
       } catch (error) {
         if (isZookError(error, 'NoNode')) return true;
         throw error;
       }
-      if (present.length === 0) {
+      const ourIndex = present.indexOf(this.id);
+      if (present.length === 0 || (present.length === 1 && ourIndex === 0)) {
+        await deleteIfPresent(this.zk, this.ourPath);
         await deleteIfPresent(this.zk, this.readyPath);
         return true;
+      }
+      let watched: string;
+      if (ourIndex === 0) {
+        watched = present[present.length - 1];
+      } else {
+        if (ourIndex > 0) await deleteIfPresent(this.zk, this.ourPath);
+        watched = present[0];
+      }
+      const wake = new Wake();
+      try {
+        // getData, not exists: on a node that is already gone it leaves no watch behind.
+        await withLossRetry(() => this.zk.getData(joinPath(this.path, watched), { watch: wake.watcher }));
+      } catch (error) {
+        if (isZookError(error, 'NoNode')) continue;
+        throw error;
       }
       if ((await wake.wait(deadlineMs, options.signal)) === 'timeout') return false;
     }

@@ -63,10 +63,12 @@ describe('Barrier and DoubleBarrier', () => {
         return ok;
       }),
     );
-    await waitForChildren(zk, '/double', (c) => c.filter((x) => x !== 'ready').length === 1);
+    // p1..p3 are out; p0 (the lowest) stays until the highest, p4, leaves.
+    await waitForChildren(zk, '/double', (c) => c.filter((x) => x !== 'ready').sort().join() === 'p0,p4');
     lastLeft = true;
     expect(await barriers[n - 1].leave()).toBe(true);
     expect(await Promise.all(leaves)).toEqual([true, true, true, true]);
+    expect(await zk.getChildren('/double')).toEqual([]); // 'ready' removed: ready for another round
   });
 
   test('enter with a timeout resolves false when too few arrive, and removes its node', async () => {
