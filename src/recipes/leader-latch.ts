@@ -132,24 +132,30 @@ export class LeaderLatch extends TypedEmitter<LeaderLatchEvents> {
       return;
     }
     this.checking = true;
-    void this.checkLoop().finally(() => (this.checking = false));
+    void this.checkLoop();
   }
 
   private async checkLoop(): Promise<void> {
-    do {
-      this.checkAgain = false;
-      try {
-        await this.checkOnce();
-      } catch (error) {
-        if (isRetryable(error)) {
-          // Disconnected: the 'connected' state re-runs the check. Still connected (a
-          // slow reply timed out): run it again now rather than stall in line.
-          if (this.zk.state === 'connected') this.checkAgain = true;
-        } else if (!isZookError(error, 'SessionExpired')) {
-          this.emit('error', error); // expiry arrives as a state
+    // The flag is cleared in this same function, right after the loop's last test
+    // (no await in between), so a check() asked for meanwhile is never lost.
+    try {
+      do {
+        this.checkAgain = false;
+        try {
+          await this.checkOnce();
+        } catch (error) {
+          if (isRetryable(error)) {
+            // Disconnected: the 'connected' state re-runs the check. Still connected (a
+            // slow reply timed out): run it again now rather than stall in line.
+            if (this.zk.state === 'connected') this.checkAgain = true;
+          } else if (!isZookError(error, 'SessionExpired')) {
+            this.emit('error', error); // expiry arrives as a state
+          }
         }
-      }
-    } while (this.checkAgain && this.stateNow === 'started');
+      } while (this.checkAgain && this.stateNow === 'started');
+    } finally {
+      this.checking = false;
+    }
   }
 
   private async checkOnce(): Promise<void> {
