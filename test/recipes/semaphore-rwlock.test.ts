@@ -1,7 +1,7 @@
 // The semaphore and the read/write lock against a real server.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ReadWriteLock, Semaphore, type ZookClient } from '../../src/index.js';
-import { startTestServer, waitForChildren, type TestServer } from './support.js';
+import { nextCall, startTestServer, waitForChildren, type TestServer } from './support.js';
 
 describe('Semaphore and ReadWriteLock', () => {
   let t: TestServer;
@@ -56,6 +56,43 @@ describe('Semaphore and ReadWriteLock', () => {
     const again = await new Semaphore(await t.connect(), '/sem-full', 1).acquire({ timeoutMs: 5000 });
     expect(again?.isHeld()).toBe(true);
     await again!.release();
+  });
+
+  test('a lease holder that is cut off is suspended at once; its lease passes on only after its session expired', async () => {
+    const { zk: victim, proxy } = await t.connectCuttable();
+    const lease = await new Semaphore(victim, '/sem-cut', 1).acquire();
+    const suspended = nextCall<[]>();
+    const lost = nextCall<[string]>();
+    lease!.on('suspended', suspended.listener);
+    lease!.on('lost', lost.listener);
+    const next = new Semaphore(await t.connect(), '/sem-cut', 1).acquire();
+    proxy.cutLinks();
+    await suspended.called;
+    expect(lease!.isHeld()).toBe(false);
+    const taken = await next;
+    expect(taken?.isHeld()).toBe(true);
+    proxy.heal();
+    expect(await lost.called).toEqual(['expired']);
+    await taken!.release();
+  });
+
+  test('two writers never hold the write lock together', async () => {
+    const clients = await Promise.all(Array.from({ length: 4 }, () => t.connect()));
+    let writers = 0;
+    let maxWriters = 0;
+    await Promise.all(
+      clients.map(async (c) => {
+        const lock = new ReadWriteLock(c, '/rw-writers').writeLock;
+        for (let i = 0; i < 10; i++) {
+          await lock.acquire();
+          maxWriters = Math.max(maxWriters, ++writers);
+          await c.getData('/');
+          writers--;
+          await lock.release();
+        }
+      }),
+    );
+    expect(maxWriters).toBe(1);
   });
 
   test('readers share the lock; a writer waits for them and excludes later readers until it is done', async () => {
