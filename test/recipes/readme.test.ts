@@ -1,4 +1,4 @@
-// Every ```ts example in src/recipes/README.md runs as written against a real
+// Every ```ts example in the README's Recipes section runs as written against a real
 // server (only the import and the server address are rewritten).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestServer, type TestServer } from './support.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const README = readFileSync(join(ROOT, 'src/recipes/README.md'), 'utf8');
-const EXAMPLES = [...README.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const RECIPES = README.slice(README.indexOf('\n## Recipes\n'), README.indexOf('\n## ', README.indexOf('\n## Recipes\n') + 1));
+const EXAMPLES = [...RECIPES.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
 
 function run(file: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
@@ -22,7 +23,7 @@ function run(file: string): Promise<{ code: number | null; output: string }> {
   });
 }
 
-describe('src/recipes/README.md', () => {
+describe('README recipes', () => {
   let t: TestServer;
   let dir: string;
   beforeAll(async () => {
