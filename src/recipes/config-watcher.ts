@@ -4,9 +4,10 @@
 // answers from a single state of its tree, so a snapshot is never a mix of two
 // versions. If that read shows nodes it did not ask for (created since), it reads
 // again with the larger set, until one read covers the whole subtree.
-import { isZookError, type Data, type MultiOp, type MultiReadOp, type Stat, type WatchEvent, type ZookClient } from '../client/index.js';
+import { isZookError, type Data, type MultiOp, type MultiReadOp, type Stat, type ZookClient } from '../client/index.js';
 import { TypedEmitter } from './emitter.js';
-import { checkPath, ensurePath, isRetryable, joinPath, withLossRetry } from './paths.js';
+import { checkPath, joinPath, withLossRetry } from './paths.js';
+import { SubtreeFollower } from './subtree-follower.js';
 
 export interface ConfigEntry {
   readonly data: Uint8Array;
@@ -60,9 +61,7 @@ export class ConfigWatcher extends TypedEmitter<ConfigWatcherEvents> {
   private readonly maxNodes: number;
   private readonly maxReadRounds: number;
   private snapshot: ConfigSnapshot | undefined;
-  private running = false;
-  private refreshing = false;
-  private refreshAgain = false;
+  private readonly follower: SubtreeFollower;
   private lastEventZxid = 0;
 
   constructor(
@@ -75,6 +74,14 @@ export class ConfigWatcher extends TypedEmitter<ConfigWatcherEvents> {
     this.maxNodes = options.maxNodes ?? 500;
     this.maxReadRounds = options.maxReadRounds ?? 50;
     if (!Number.isInteger(this.maxNodes) || this.maxNodes < 1 || this.maxNodes > 500) throw new RangeError('maxNodes must be an integer in [1, 500]');
+    this.follower = new SubtreeFollower(zk, this.root, {
+      load: async () => this.publish(await this.readConsistent()),
+      event: (event) => {
+        this.lastEventZxid = Math.max(this.lastEventZxid, event.zxid);
+      },
+      stopped: (reason) => this.emit('stopped', reason),
+      error: (error) => this.emit('error', error),
+    });
   }
 
   /** The latest consistent snapshot (undefined before start() resolved). */
@@ -84,34 +91,13 @@ export class ConfigWatcher extends TypedEmitter<ConfigWatcherEvents> {
 
   /** Creates the root if missing, starts watching, and resolves with the first snapshot. */
   async start(): Promise<ConfigSnapshot> {
-    if (this.running) throw new Error('ConfigWatcher already started');
-    this.running = true;
-    await ensurePath(this.zk, this.root);
-    // Watch first, then read: a change between the two is both seen and read.
-    await withLossRetry(() => this.zk.addWatch(this.root, this.onEvent, { mode: 'PERSISTENT_RECURSIVE' }));
-    this.zk.on('state', this.onState);
-    // Under the refresh guard: an event meanwhile queues one more read after this one.
-    this.refreshing = true;
-    let first: ConfigSnapshot;
-    try {
-      first = await this.readConsistent();
-      this.publish(first);
-    } finally {
-      this.refreshing = false;
-    }
-    if (this.refreshAgain) this.refresh();
-    return first;
+    await this.follower.start();
+    return this.snapshot!;
   }
 
   /** Stops watching. */
   async close(): Promise<void> {
-    if (!this.running) return;
-    this.stop('stopped');
-    try {
-      await this.zk.removeWatches(this.root, { watcher: this.onEvent, type: 'any' });
-    } catch {
-      // The session may be gone already; the watch went with it.
-    }
+    await this.follower.close();
   }
 
   /**
@@ -226,52 +212,5 @@ export class ConfigWatcher extends TypedEmitter<ConfigWatcherEvents> {
     if (previous !== undefined && snapshot.zxid <= previous.zxid) return;
     this.snapshot = snapshot;
     this.emit('change', snapshot);
-  }
-
-  private readonly onEvent = (event: WatchEvent): void => {
-    this.lastEventZxid = Math.max(this.lastEventZxid, event.zxid);
-    if (event.type === 'None') {
-      if (event.state === 'expired' || event.state === 'closed') this.stop(event.state);
-      return;
-    }
-    this.refresh();
-  };
-
-  private readonly onState = (state: string): void => {
-    // Persistent watches are re-registered on reconnect, but changes made while we
-    // were away fire nothing: read again.
-    if (state === 'connected') this.refresh();
-    else if (state === 'expired' || state === 'closed') this.stop(state);
-  };
-
-  private stop(reason: 'expired' | 'closed' | 'stopped'): void {
-    if (!this.running) return;
-    this.running = false;
-    this.zk.off('state', this.onState);
-    this.emit('stopped', reason);
-  }
-
-  /** Coalesces events: one read at a time, one more if anything arrived meanwhile. */
-  private refresh(): void {
-    if (!this.running) return;
-    if (this.refreshing) {
-      this.refreshAgain = true;
-      return;
-    }
-    this.refreshing = true;
-    void (async () => {
-      try {
-        do {
-          this.refreshAgain = false;
-          try {
-            this.publish(await this.readConsistent());
-          } catch (error) {
-            if (!isRetryable(error) && !isZookError(error, 'SessionExpired')) this.emit('error', error);
-          }
-        } while (this.refreshAgain && this.running);
-      } finally {
-        this.refreshing = false;
-      }
-    })();
   }
 }

@@ -3,12 +3,12 @@
 // leaves and weight changes), and maps keys to instances with the WASM core's
 // weighted rendezvous MemberRing, so a join or leave moves only the keys that
 // instance gains or loses (about 1/N of them).
-import type { ClientState, MultiReadOp, WatchEvent, ZookClient } from '../client/index.js';
-import { isZookError } from '../client/index.js';
+import type { MultiReadOp, ZookClient } from '../client/index.js';
 import { MemberRing, MAX_PICK_N } from '../core/index.js';
 import { TypedEmitter } from './emitter.js';
-import { checkPath, ensurePath, isRetryable, joinPath, withLossRetry } from './paths.js';
+import { checkPath, joinPath, withLossRetry } from './paths.js';
 import { checkServiceName, decodeInstance, DEFAULT_SERVICES_ROOT, type ServiceInstance } from './service-instance.js';
+import { SubtreeFollower } from './subtree-follower.js';
 
 /** Most instances read in one multiRead round trip. */
 const READ_BATCH = 500;
@@ -39,9 +39,7 @@ export class ServiceRing extends TypedEmitter<ServiceRingEvents> {
   readonly dir: string;
   private readonly ring = new MemberRing();
   private readonly instances = new Map<string, ServiceInstance>();
-  private running = false;
-  private refreshing = false;
-  private refreshAgain = false;
+  private readonly follower: SubtreeFollower;
 
   private constructor(
     private readonly zk: ZookClient,
@@ -50,12 +48,17 @@ export class ServiceRing extends TypedEmitter<ServiceRingEvents> {
   ) {
     super();
     this.dir = joinPath(checkPath(options.root ?? DEFAULT_SERVICES_ROOT), checkServiceName(service));
+    this.follower = new SubtreeFollower(zk, this.dir, {
+      load: () => this.load(),
+      stopped: (reason) => this.emit('stopped', reason),
+      error: (error) => this.emit('error', error),
+    });
   }
 
   /** Starts following /services/<service>; resolves once the first membership is loaded. */
   static async start(zk: ZookClient, service: string, options: ServiceRingOptions = {}): Promise<ServiceRing> {
     const ring = new ServiceRing(zk, service, options);
-    await ring.begin();
+    await ring.follower.start();
     return ring;
   }
 
@@ -80,31 +83,10 @@ export class ServiceRing extends TypedEmitter<ServiceRingEvents> {
 
   /** Stops following and frees the ring's WASM memory. */
   async close(): Promise<void> {
-    if (!this.running) return;
-    this.stop('stopped');
+    if (!this.follower.isRunning) return;
+    await this.follower.close();
     this.ring.dispose();
     this.instances.clear();
-    try {
-      await this.zk.removeWatches(this.dir, { watcher: this.onEvent, type: 'any' });
-    } catch {
-      // The session may be gone already.
-    }
-  }
-
-  private async begin(): Promise<void> {
-    this.running = true;
-    await ensurePath(this.zk, this.dir);
-    await withLossRetry(() => this.zk.addWatch(this.dir, this.onEvent, { mode: 'PERSISTENT_RECURSIVE' }));
-    this.zk.on('state', this.onState);
-    // Through the refresh guard, so an event during the first load queues a second
-    // load instead of racing it (an older read must never overwrite a newer one).
-    this.refreshing = true;
-    try {
-      await this.load();
-    } finally {
-      this.refreshing = false;
-    }
-    if (this.refreshAgain) this.refresh();
   }
 
   /** Reads the instance list and their data, and applies the difference to the ring. */
@@ -125,7 +107,7 @@ export class ServiceRing extends TypedEmitter<ServiceRingEvents> {
         }
       });
     }
-    if (!this.running) return;
+    if (!this.follower.isRunning) return;
     const added: ServiceInstance[] = [];
     const removed: ServiceInstance[] = [];
     const updated: ServiceInstance[] = [];
@@ -145,49 +127,5 @@ export class ServiceRing extends TypedEmitter<ServiceRingEvents> {
       this.ring.set(id, instance.weight);
     }
     if (added.length + removed.length + updated.length > 0) this.emit('change', { added, removed, updated, members: this.members() });
-  }
-
-  private readonly onEvent = (event: WatchEvent): void => {
-    if (event.type === 'None') {
-      if (event.state === 'expired' || event.state === 'closed') this.stop(event.state);
-      return;
-    }
-    this.refresh();
-  };
-
-  private readonly onState = (state: ClientState): void => {
-    // Changes while disconnected fire nothing on reconnect: read again.
-    if (state === 'connected') this.refresh();
-    else if (state === 'expired' || state === 'closed') this.stop(state);
-  };
-
-  private stop(reason: 'expired' | 'closed' | 'stopped'): void {
-    if (!this.running) return;
-    this.running = false;
-    this.zk.off('state', this.onState);
-    this.emit('stopped', reason);
-  }
-
-  private refresh(): void {
-    if (!this.running) return;
-    if (this.refreshing) {
-      this.refreshAgain = true;
-      return;
-    }
-    this.refreshing = true;
-    void (async () => {
-      try {
-        do {
-          this.refreshAgain = false;
-          try {
-            await this.load();
-          } catch (error) {
-            if (!isRetryable(error) && !isZookError(error, 'SessionExpired')) this.emit('error', error);
-          }
-        } while (this.refreshAgain && this.running);
-      } finally {
-        this.refreshing = false;
-      }
-    })();
   }
 }
