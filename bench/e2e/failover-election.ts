@@ -7,15 +7,12 @@
 //   crash   - the leader's link is cut (a dead process): the server must first
 //             expire its session, so this is about the session timeout.
 // It reports a Markdown table; it never asserts.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { connect, LeaderLatch, type ZookClient } from '../../src/index.js';
 import { TcpProxy } from '../../test/support/tcp-proxy.js';
 import { markdownTable } from '../support.js';
+import { type LocalServer, startLocalServer } from './local-server.js';
 
 const { values } = parseArgs({
   options: {
@@ -29,33 +26,8 @@ const rounds = Number(values.rounds);
 const sessionMs = Number(values['session-ms']);
 type Way = 'resign' | 'close' | 'crash';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-const compiled = import.meta.url.endsWith('.js');
-
-async function startServer(): Promise<{ port: number; stop: () => Promise<void> }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'zook-failover-'));
-  const main = join(here, compiled ? '../../src/cli/main.js' : '../../src/cli/main.ts');
-  // 100 ms ticks so a session timeout down to 200 ms can be granted.
-  const args = [...(compiled ? [] : ['--import', 'tsx']), main, 'server', '--port', '0', '--data-dir', dataDir, '--tick-ms', '100'];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening on ws:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  return {
-    port,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.on('exit', resolve));
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
+/** 100 ms ticks so a session timeout down to 200 ms can be granted. */
+const startServer = (): Promise<LocalServer> => startLocalServer(['--tick-ms', '100']);
 
 interface Participant {
   zk: ZookClient;

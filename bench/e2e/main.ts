@@ -2,14 +2,14 @@
 // server (or targets --servers), then drives W1-W4 from several client processes
 // and prints ops/s, p50 and p99 per workload as a Markdown table and as JSON.
 // It reports; it never asserts.
-import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { fork } from 'node:child_process';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { markdownTable } from '../support.js';
 import { LatencyHistogram } from './histogram.js';
+import { CHILD_EXEC_ARGV, COMPILED, startLocalServer } from './local-server.js';
 import type { WorkerResult, WorkerTask } from './worker.js';
 import { DESCRIPTIONS, WORKLOADS, type WorkloadName } from './workloads.js';
 
@@ -25,32 +25,8 @@ const { values } = parseArgs({
 });
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const compiled = import.meta.url.endsWith('.js');
-const ext = compiled ? 'js' : 'ts';
-const execArgv = compiled ? [] : ['--import', 'tsx'];
-
-async function startLocalServer(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'zook-bench-'));
-  const main = compiled ? join(here, '../../src/cli/main.js') : join(here, '../../src/cli/main.ts');
-  const child: ChildProcess = spawn(process.execPath, [...execArgv, main, 'server', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening on ws:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  return {
-    url: `ws://127.0.0.1:${port}`,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.on('exit', resolve));
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
+const ext = COMPILED ? 'js' : 'ts';
+const execArgv = [...CHILD_EXEC_ARGV];
 
 function runWorker(task: WorkerTask): Promise<WorkerResult> {
   const child = fork(join(here, `worker.${ext}`), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
