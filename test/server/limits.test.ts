@@ -40,3 +40,7 @@ test('a client that keeps sending far past the limit is disconnected with Thrott
   await server.stop();
   server.cleanup();
 });
+
+test('the server refuses to start on the slow JS fallback of uWebSockets.js, saying why', async () => {
+  await expect(startServerProcess({ env: { UWS_USE_FALLBACK: '1' } })).rejects.toThrow(/refuses to run that way/);
+});
