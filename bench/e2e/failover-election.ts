@@ -8,23 +8,20 @@
 //             expire its session, so this is about the session timeout.
 // It reports a Markdown table; it never asserts.
 import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connect, LeaderLatch, type ZookClient } from '../../src/index.js';
 import { TcpProxy } from '../../test/support/tcp-proxy.js';
 import { markdownTable } from '../support.js';
 import { type LocalServer, startLocalServer } from './local-server.js';
 
-const { values } = parseArgs({
-  options: {
-    participants: { type: 'string', default: '5' },
-    rounds: { type: 'string', default: '5' },
-    'session-ms': { type: 'string', default: '2000' },
-  },
-});
-const participantCount = Number(values.participants);
-const rounds = Number(values.rounds);
-const sessionMs = Number(values['session-ms']);
 type Way = 'resign' | 'close' | 'crash';
+
+export interface FailoverOptions {
+  readonly participants: number;
+  readonly rounds: number;
+  readonly sessionMs: number;
+}
 
 /** 100 ms ticks so a session timeout down to 200 ms can be granted. */
 const startServer = (): Promise<LocalServer> => startLocalServer(['--tick-ms', '100']);
@@ -35,7 +32,7 @@ interface Participant {
   latch: LeaderLatch;
 }
 
-async function joinElection(port: number, id: number): Promise<Participant> {
+async function joinElection(port: number, id: number, sessionMs: number): Promise<Participant> {
   const proxy = await TcpProxy.start(port);
   const zk = await connect(`ws://127.0.0.1:${proxy.port}`, { sessionTimeoutMs: sessionMs, reconnectBaseDelayMs: 20, reconnectMaxDelayMs: 100 });
   const latch = new LeaderLatch(zk, '/bench/election', { id: `p${id}` });
@@ -71,18 +68,19 @@ function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
-async function main(): Promise<void> {
+/** Runs every way a leader can go `rounds` times; returns Markdown table rows. */
+export async function measureFailover({ participants, rounds, sessionMs }: FailoverOptions): Promise<string[][]> {
   const server = await startServer();
   let nextId = 0;
   const pool: Participant[] = [];
   const rows: string[][] = [];
   try {
-    for (let i = 0; i < participantCount; i++) pool.push(await joinElection(server.port, nextId++));
+    for (let i = 0; i < participants; i++) pool.push(await joinElection(server.port, nextId++, sessionMs));
     for (const way of ['resign', 'close', 'crash'] as const) {
       const times: number[] = [];
       for (let r = 0; r < rounds; r++) {
         times.push(await failover(pool, way));
-        while (pool.length < participantCount) pool.push(await joinElection(server.port, nextId++));
+        while (pool.length < participants) pool.push(await joinElection(server.port, nextId++, sessionMs));
       }
       times.sort((a, b) => a - b);
       rows.push([way, String(rounds), quantile(times, 0.5).toFixed(1), times[times.length - 1].toFixed(1)]);
@@ -95,12 +93,29 @@ async function main(): Promise<void> {
     }
     await server.stop();
   }
-  console.log(`# leader election failover, ${new Date().toISOString().slice(0, 10)}`);
-  console.log(`${cpus()[0]?.model ?? 'CPU'}, ${cpus().length} cores; local single-node server; ${participantCount} participants; session timeout ${sessionMs} ms\n`);
-  console.log(markdownTable(['leader goes by', 'rounds', 'p50 ms', 'max ms'], rows));
+  return rows;
 }
 
-main().catch((error: unknown) => {
-  console.error(`failover-election: ${error instanceof Error ? error.stack : String(error)}`);
-  process.exit(1);
-});
+export const FAILOVER_HEADER = ['leader goes by', 'rounds', 'p50 ms', 'max ms'];
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      participants: { type: 'string', default: '5' },
+      rounds: { type: 'string', default: '5' },
+      'session-ms': { type: 'string', default: '2000' },
+    },
+  });
+  const options = { participants: Number(values.participants), rounds: Number(values.rounds), sessionMs: Number(values['session-ms']) };
+  const rows = await measureFailover(options);
+  console.log(`# leader election failover, ${new Date().toISOString().slice(0, 10)}`);
+  console.log(`${cpus()[0]?.model ?? 'CPU'}, ${cpus().length} cores; local single-node server; ${options.participants} participants; session timeout ${options.sessionMs} ms\n`);
+  console.log(markdownTable(FAILOVER_HEADER, rows));
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((error: unknown) => {
+    console.error(`failover-election: ${error instanceof Error ? error.stack : String(error)}`);
+    process.exit(1);
+  });
+}

@@ -1,6 +1,7 @@
 // `npm run bench:e2e [-- options]`: the end-to-end load generator. Starts a local
 // server (or targets --servers), then drives W1-W4 from several client processes
-// and prints ops/s, p50 and p99 per workload as a Markdown table and as JSON.
+// and prints ops/s, p50 and p99 per workload as a Markdown table and as JSON,
+// then the LeaderLatch failover time (--failover-rounds N, 0 to skip).
 // It reports; it never asserts.
 import { fork } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -9,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { markdownTable } from '../support.js';
 import { LatencyHistogram } from './histogram.js';
+import { FAILOVER_HEADER, measureFailover } from './failover-election.js';
 import { CHILD_EXEC_ARGV, COMPILED, startLocalServer } from './local-server.js';
 import type { WorkerResult, WorkerTask } from './worker.js';
 import { DESCRIPTIONS, WORKLOADS, type WorkloadName } from './workloads.js';
@@ -21,6 +23,7 @@ const { values } = parseArgs({
     'lock-sessions': { type: 'string', default: '16' },
     workers: { type: 'string', default: '4' },
     workloads: { type: 'string', default: WORKLOADS.join(',') },
+    'failover-rounds': { type: 'string', default: '3' },
   },
 });
 
@@ -78,7 +81,15 @@ async function main(): Promise<void> {
       rows.map((r) => [`${r.workload} ${DESCRIPTIONS[r.workload]}`, String(r.sessions), Math.round(r.opsPerSecond).toLocaleString('en-US'), r.p50Ms.toFixed(2), r.p99Ms.toFixed(2)]),
     ),
   );
-  console.log(`\n${JSON.stringify({ date: new Date().toISOString(), servers: local ? 'local' : servers, durationMs, results: rows })}`);
+  const failoverRounds = Number(values['failover-rounds']);
+  let failover: string[][] = [];
+  if (failoverRounds > 0) {
+    // The LeaderLatch recipe on its own local server (5 participants, 2 s sessions).
+    failover = await measureFailover({ participants: 5, rounds: failoverRounds, sessionMs: 2000 });
+    console.log('\nLeader-election failover (LeaderLatch, 5 participants, 2 s sessions)\n');
+    console.log(markdownTable(FAILOVER_HEADER, failover));
+  }
+  console.log(`\n${JSON.stringify({ date: new Date().toISOString(), servers: local ? 'local' : servers, durationMs, results: rows, failover })}`);
 }
 
 main().catch((error: unknown) => {
