@@ -3,7 +3,7 @@
 // reply into a value or a ZookError. Watches are registered in the reply's
 // synchronous hook, so an event that follows the reply on the wire finds them.
 import { AddWatchMode as AddWatchModeNumbers, WatcherType, type Acl, type ClientRequest, type ClientResponse, type Id, type Stat } from '../protocol/types.js';
-import { ErrorCode } from '../tree/errors.js';
+import { ErrorCode } from '../protocol/error-codes.js';
 import { ZookError } from './errors.js';
 import { createOp, expectResponse, expectStat, multiReadResults, multiResults, replyError, toBytes, writeOp } from './ops.js';
 import { resolveConfig } from './options.js';

@@ -2,7 +2,7 @@
 // name (`code`) and number (`errno`) so code written against ZooKeeper's
 // KeeperException codes reads the same; client-side conditions (ConnectionLoss,
 // SessionExpired, OperationTimeout) use ZooKeeper's own names too.
-import { ErrorCode, errorName } from '../tree/errors.js';
+import { ErrorCode, errorName } from '../protocol/error-codes.js';
 
 /** ZooKeeper's error names ('NoNode', 'BadVersion', ...), or `Unknown(n)` for a number this client does not know. */
 export type ZookErrorCode = Exclude<keyof typeof ErrorCode, 'Ok'> | `Unknown(${number})`;

@@ -1,7 +1,7 @@
 // The mapping between the promise API's arguments and the protocol's requests and
 // replies: pure functions, no I/O.
 import { CreateMode, type ClientResponse, type CreateModeName, type CreateOp, type Stat, type WriteOp } from '../protocol/types.js';
-import { ErrorCode, errorName } from '../tree/errors.js';
+import { ErrorCode, errorName } from '../protocol/error-codes.js';
 import { OPEN_ACL_UNSAFE } from './acl.js';
 import { ZookError, type MultiOpOutcome, type ZookErrorCode } from './errors.js';
 import type { ReplyFrame } from './requests.js';

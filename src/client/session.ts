@@ -5,7 +5,7 @@
 // session on expiry or close(). The promise API (client.ts) sits on top.
 import { encodeClientFrame } from '../protocol/index.js';
 import { PROTOCOL_VERSION, type AuthInfo, type ClientFrame, type ClientRequest } from '../protocol/types.js';
-import { ErrorCode, errorName } from '../tree/errors.js';
+import { ErrorCode, errorName } from '../protocol/error-codes.js';
 import { backoffDelayMs } from './backoff.js';
 import { Connection, type ConnectedFrame, type SessionFrame } from './connection.js';
 import { connectionLoss, operationTimeout, sessionExpired, ZookError } from './errors.js';

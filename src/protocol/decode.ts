@@ -6,7 +6,7 @@
 // not outlive the callback that decodes it.
 import * as flatbuffers from 'flatbuffers';
 import * as fb from '../../schema/generated/client_generated.js';
-import { ErrorCode } from '../tree/errors.js';
+import { ErrorCode } from './error-codes.js';
 import type {
   Acl,
   AddWatchModeNumber,

@@ -1,43 +1,7 @@
-// ZooKeeper's error codes, by name and by the number its wire protocol uses, so a
-// client that knows ZooKeeper reads them without a table.
-export const ErrorCode = {
-  Ok: 0,
-  SystemError: -1,
-  RuntimeInconsistency: -2,
-  DataInconsistency: -3,
-  ConnectionLoss: -4,
-  MarshallingError: -5,
-  Unimplemented: -6,
-  OperationTimeout: -7,
-  BadArguments: -8,
-  UnknownSession: -12,
-  APIError: -100,
-  NoNode: -101,
-  NoAuth: -102,
-  BadVersion: -103,
-  NoChildrenForEphemerals: -108,
-  NodeExists: -110,
-  NotEmpty: -111,
-  SessionExpired: -112,
-  InvalidCallback: -113,
-  InvalidACL: -114,
-  AuthFailed: -115,
-  SessionMoved: -118,
-  NotReadOnly: -119,
-  EphemeralOnLocalSession: -120,
-  NoWatcher: -121,
-  RequestTimeout: -122,
-  QuotaExceeded: -125,
-  Throttled: -127,
-} as const;
+// The tree's failures carry the protocol's ZooKeeper error codes.
+import type { ErrorCode } from '../protocol/error-codes.js';
 
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+export { ErrorCode, errorName } from '../protocol/error-codes.js';
+
 /** Every code but Ok: what a failed operation carries. */
 export type FailureCode = Exclude<ErrorCode, 0>;
-
-const NAMES = new Map<number, string>(Object.entries(ErrorCode).map(([name, code]) => [code, name]));
-
-/** The ZooKeeper name of a code ("NoNode"), for logs and test messages. */
-export function errorName(code: number): string {
-  return NAMES.get(code) ?? `Unknown(${code})`;
-}
