@@ -2,8 +2,8 @@
 // a holder's session expiry, timeouts, aborts, a short disconnect, FIFO order and
 // Curator's protected create after a ConnectionLoss.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Lock, ZookError, type ZookClient } from '../../src/index.js';
-import { clientState, LONG, text, nextCall, startTestServer, waitForChildren, type TestServer } from './support.js';
+import { Lock, type ZookClient } from '../../src/index.js';
+import { clientState, LONG, losingFirstReply, text, nextCall, startTestServer, waitForChildren, type TestServer } from './support.js';
 
 describe('Lock', () => {
   let t: TestServer;
@@ -211,24 +211,11 @@ describe('Lock', () => {
 
   test('a create that fails with ConnectionLoss after it was applied is found again by its GUID (no orphan, no second node)', async () => {
     const c = await t.connect();
-    let failed = 0;
     // A client whose first create is applied but reported as lost, as after a dropped link.
-    const flaky = new Proxy(c, {
-      get(target, prop, receiver) {
-        if (prop === 'create') {
-          return async (...args: Parameters<ZookClient['create']>) => {
-            const result = await target.create(...args);
-            if (args[2]?.mode === 'EPHEMERAL_SEQUENTIAL' && failed++ === 0) throw new ZookError(-4, 'simulated: reply lost');
-            return result;
-          };
-        }
-        const value = Reflect.get(target, prop, receiver) as unknown;
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
+    const { client: flaky, calls } = losingFirstReply(c, 'create', (args) => args[2]?.mode === 'EPHEMERAL_SEQUENTIAL');
     const lock = new Lock(flaky, '/protected');
     expect(await lock.acquire({ timeoutMs: 5000 })).toBe(true);
-    expect(failed).toBe(1); // one create, reported lost, found again: no second attempt
+    expect(calls()).toBe(1); // one create, reported lost, found again: no second attempt
     const children = await zk.getChildren('/protected');
     expect(children).toHaveLength(1);
     expect(children[0]).toMatch(/^_c_[0-9a-f-]{36}-lock-\d{10}$/);

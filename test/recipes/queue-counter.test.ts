@@ -1,8 +1,8 @@
 // The queue and the counter against a real server: each item delivered exactly once
 // across competing consumers, FIFO order, waiting takes; increments never lost.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { AtomicCounter, DistributedQueue, ZookError, type ZookClient } from '../../src/index.js';
-import { startTestServer, text, type TestServer } from './support.js';
+import { AtomicCounter, DistributedQueue, type ZookClient } from '../../src/index.js';
+import { losingFirstReply, startTestServer, text, type TestServer } from './support.js';
 
 describe('DistributedQueue and AtomicCounter', () => {
   let t: TestServer;
@@ -46,20 +46,7 @@ describe('DistributedQueue and AtomicCounter', () => {
 
   test('a take whose reply is lost (ConnectionLoss after the claim was applied) still delivers the item, once', async () => {
     const c = await t.connect();
-    let lostReplies = 0;
-    const flaky = new Proxy(c, {
-      get(target, prop, receiver) {
-        if (prop === 'multi') {
-          return async (...args: Parameters<ZookClient['multi']>) => {
-            const result = await target.multi(...args);
-            if (lostReplies++ === 0) throw new ZookError(-4, 'simulated: reply lost');
-            return result;
-          };
-        }
-        const value = Reflect.get(target, prop, receiver) as unknown;
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
+    const { client: flaky, calls } = losingFirstReply(c, 'multi');
     const producer = new DistributedQueue(zk, '/q/lossy');
     await producer.put('a');
     await producer.put('b');
@@ -67,28 +54,15 @@ describe('DistributedQueue and AtomicCounter', () => {
     expect(text(await consumer.poll())).toBe('a');
     expect(text(await consumer.poll())).toBe('b');
     expect(await consumer.poll()).toBeNull();
-    expect(lostReplies).toBe(2);
+    expect(calls()).toBe(2);
   });
 
   test('a put whose reply is lost is found again by its GUID: the item is queued exactly once', async () => {
     const c = await t.connect();
-    let lostReplies = 0;
-    const flaky = new Proxy(c, {
-      get(target, prop, receiver) {
-        if (prop === 'create') {
-          return async (...args: Parameters<ZookClient['create']>) => {
-            const result = await target.create(...args);
-            if (args[2]?.mode === 'PERSISTENT_SEQUENTIAL' && lostReplies++ === 0) throw new ZookError(-4, 'simulated: reply lost');
-            return result;
-          };
-        }
-        const value = Reflect.get(target, prop, receiver) as unknown;
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
+    const { client: flaky, calls } = losingFirstReply(c, 'create', (args) => args[2]?.mode === 'PERSISTENT_SEQUENTIAL');
     const queue = new DistributedQueue(flaky, '/q/lossy-put');
     await queue.put('only once');
-    expect(lostReplies).toBe(1);
+    expect(calls()).toBe(1);
     expect(await queue.size()).toBe(1);
     expect(text(await queue.poll())).toBe('only once');
     expect(await queue.poll()).toBeNull();

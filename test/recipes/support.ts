@@ -1,7 +1,7 @@
 // Shared helpers for the recipe tests: a real server process with short ticks (so
 // session expiry takes well under a second), clients direct or through a cuttable
 // TCP proxy, and event waiting without fixed sleeps.
-import { connect, isZookError, type ConnectOptions, type ZookClient } from '../../src/index.js';
+import { connect, isZookError, ZookError, type ConnectOptions, type ZookClient } from '../../src/index.js';
 import { type ServerProcess, startServerProcess } from '../server/support/server-process.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
@@ -86,4 +86,32 @@ export async function waitForChildren(zk: ZookClient, path: string, ok: (childre
     if (ok(children)) return children;
     await fired;
   }
+}
+
+/**
+ * A view of `client` whose `method` is applied by the server but, the first time
+ * `when(args)` holds, reports ConnectionLoss instead of its result: what a client
+ * sees when the link drops after the write went through. `calls()` counts the calls
+ * `when` matched (the first of them is the one whose reply was lost).
+ */
+export function losingFirstReply<M extends 'create' | 'multi'>(
+  client: ZookClient,
+  method: M,
+  when: (args: Parameters<ZookClient[M]>) => boolean = () => true,
+): { client: ZookClient; calls: () => number } {
+  let calls = 0;
+  const flaky = new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop === method) {
+        return async (...args: Parameters<ZookClient[M]>) => {
+          const result = await (target[method] as (...a: Parameters<ZookClient[M]>) => Promise<unknown>).apply(target, args);
+          if (when(args) && calls++ === 0) throw new ZookError(-4, 'simulated: reply lost');
+          return result;
+        };
+      }
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { client: flaky, calls: () => calls };
 }
