@@ -36,6 +36,8 @@ interface Slot {
   readonly request: ClientRequest;
   answer: Answer | null;
   zxid: number;
+  /** Prepare refused it once while the log was busy; the retry answers for good. */
+  deferred: boolean;
 }
 
 export interface ConnectionEvents {
@@ -212,7 +214,7 @@ export class ClientConnection implements SessionConnection {
       this.closeWith(ErrorCode.Throttled, `more than ${2 * this.limits.maxInFlight} requests in flight`);
       return;
     }
-    const slot: Slot = { xid, request, answer: null, zxid: 0 };
+    const slot: Slot = { xid, request, answer: null, zxid: 0, deferred: false };
     this.queue.push(slot);
     this.startedMs.push(Date.now());
     if (this.session !== null) this.session.lastHeardMs = Date.now();
@@ -255,9 +257,10 @@ export class ClientConnection implements SessionConnection {
   private startWrite(slot: Slot): boolean {
     const request = slot.request;
     const treeRequest = request.op === 'closeSession' ? { type: 'closeSession' as const, sessionId: this.session!.id } : toWriteRequest(request);
-    const submitted = this.node.submitWrite(treeRequest, this.requestSession());
+    const submitted = this.node.submitWrite(treeRequest, this.requestSession(), !slot.deferred);
     switch (submitted.kind) {
       case 'deferred':
+        slot.deferred = true;
         this.waitingForLog = true;
         void this.node.waitApplied(submitted.untilIndex).then(() => {
           this.waitingForLog = false;

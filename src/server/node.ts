@@ -130,15 +130,23 @@ export class ZookNode {
   }
 
   /**
-   * Prepares and proposes a write. Resolves `deferred` when prepare refused it while
+   * Prepares and proposes a write. Answers `deferred` when prepare refused it while
    * earlier writes were in flight: prepare saw a tree without them, so its "no" may
-   * be wrong (create /a then /a/b pipelined); the caller waits for them and retries.
+   * be wrong (create /a then /a/b pipelined); the caller waits for them and retries
+   * once with `mayDefer` false.
    * A "yes" needs no such care: apply re-checks every dynamic rule in log order.
    */
-  submitWrite(request: WriteRequest, session: RequestSession): { kind: 'rejected'; error: FailureCode; multi?: MultiResult } | Deferred | { kind: 'proposed'; done: Promise<WriteOutcome> } {
+  submitWrite(
+    request: WriteRequest,
+    session: RequestSession,
+    mayDefer = true,
+  ): { kind: 'rejected'; error: FailureCode; multi?: MultiResult } | Deferred | { kind: 'proposed'; done: Promise<WriteOutcome> } {
     const prepared = prepare(this.tree, request, session, Date.now());
     if (prepared.error !== 0) {
-      if (this.outstanding > 0) return { kind: 'deferred', untilIndex: this.log.proposedIndex() };
+      // Once only: after the wait the tree holds every write proposed before this one
+      // arrived, so a second "no" is a linearizable answer (and under steady load from
+      // others, waiting for a quiet log again could starve this request).
+      if (mayDefer && this.outstanding > 0) return { kind: 'deferred', untilIndex: this.log.proposedIndex() };
       return prepared.multi === undefined ? { kind: 'rejected', error: prepared.error } : { kind: 'rejected', error: prepared.error, multi: prepared.multi };
     }
     return { kind: 'proposed', done: this.proposeTxn(prepared.txn) };

@@ -203,3 +203,4 @@ describe('bad input', () => {
     await expect(unknown.connect({ sessionId: 12345, password: new Uint8Array(16) })).rejects.toThrow(/-112/);
   });
 });
+
