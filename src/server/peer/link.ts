@@ -1,0 +1,38 @@
+// What the transport needs from one authenticated connection, whichever side
+// opened it (uWebSockets.js inbound, ws outbound), and what the two connection
+// handlers need from the transport.
+import type { PeerDecodeLimits } from './frames.js';
+
+export interface Link {
+  /** Queues bytes on the socket; false if the socket dropped them (closed or over its limit). */
+  send(bytes: Uint8Array): boolean;
+  /** Bytes the socket holds that the kernel has not taken yet. */
+  bufferedBytes(): number;
+  close(code: number, reason: string): void;
+}
+
+export interface LinkHost {
+  readonly nodeId: number;
+  readonly clusterId: string;
+  readonly secret: Uint8Array;
+  readonly limits: PeerDecodeLimits;
+  readonly handshakeTimeoutMs: number;
+  isPeer(id: number): boolean;
+  linkUp(peerId: number, link: Link): void;
+  linkDown(peerId: number, link: Link): void;
+  /** An authenticated frame arrived on `link`. */
+  receive(peerId: number, link: Link, bytes: Uint8Array): void;
+  /** The socket can take more: send what is queued. */
+  drained(peerId: number): void;
+  authFailure(reason: string): void;
+  handshakeTimeout(): void;
+}
+
+/** WebSocket close codes the transport uses (4000-4999 is the application range). */
+export const CloseCode = {
+  AuthFailed: 4001,
+  ProtocolError: 4002,
+  Replaced: 4003,
+  HandshakeTimeout: 4004,
+  Shutdown: 1001,
+} as const;

@@ -1,0 +1,383 @@
+// PeerTransport: the authenticated, bounded, reconnecting links between the
+// servers of one ensemble, as the Raft host needs them: fire-and-forget send of
+// consensus Messages (Raft retries on its own, so loss is fine but unbounded
+// memory is not), in-order delivery per link, and an opaque Forward channel.
+//
+// One link per peer pair: only the node with the LOWER id dials, the higher one
+// accepts (and refuses a Hello from a higher id). Two nodes can therefore never
+// race two connections into existence; a new authenticated connection from the
+// same peer (it redialled before this side noticed the old one died) replaces
+// the old one.
+import type { Message } from '../../consensus/types.js';
+import { MessageType } from '../../consensus/types.js';
+import { assert } from '../../util/assert.js';
+import { requireNativeUws, uWS, type TemplatedApp, type WebSocket, type us_listen_socket } from '../uws.js';
+import { acceptPeers, type SocketData } from './acceptor.js';
+import { secretBytes } from './auth.js';
+import { PeerProtocolError, decodePeerFrame, encodePeerFrame } from './codec.js';
+import { Dialer, type PeerAddress } from './dialer.js';
+import { DEFAULT_PEER_DECODE_LIMITS, type PeerDecodeLimits } from './frames.js';
+import { CloseCode, type Link, type LinkHost } from './link.js';
+import { MutableLinkCounters, type PeerLinkMetrics, type PeerTransportMetrics } from './metrics.js';
+import { SendQueue } from './send-queue.js';
+
+export type { PeerAddress } from './dialer.js';
+
+export interface PeerTransportOptions {
+  /** This node's id (a positive u32). */
+  readonly nodeId: number;
+  /** Ensemble name; nodes of another cluster are refused even with the same secret. */
+  readonly clusterId: string;
+  /** Shared secret from the ensemble config (at least 16 bytes). */
+  readonly secret: string | Uint8Array;
+  readonly listenHost?: string;
+  /** 0 picks a free port (tests); listen() returns the one bound. */
+  readonly listenPort?: number;
+  /** Per peer: frames waiting for the link. */
+  readonly maxQueuedMessages?: number;
+  /** Per peer: bytes of frames waiting for the link. */
+  readonly maxQueuedBytes?: number;
+  /** Largest frame either way; must exceed Raft's max message size plus overhead. */
+  readonly maxFrameBytes?: number;
+  /** Stop handing frames to a socket while it holds this many unsent bytes (keeps the queue, and its drop policy, in charge). */
+  readonly maxSocketBufferedBytes?: number;
+  readonly reconnectBaseDelayMs?: number;
+  readonly reconnectMaxDelayMs?: number;
+  readonly handshakeTimeoutMs?: number;
+  /** uWebSockets.js idle timeout; it pings automatically, so this catches dead peers. */
+  readonly idleTimeoutSeconds?: number;
+  /** Uniform in [0, 1), for backoff jitter; inject a seeded source in tests. */
+  readonly random?: () => number;
+  /** Accept uWebSockets.js's slow JS fallback (see src/server/uws.ts). */
+  readonly allowSlowWebSockets?: boolean;
+}
+
+export type MessageHandler = (message: Message) => void;
+export type ForwardHandler = (from: number, id: bigint, payload: Uint8Array) => void;
+export type PeerHandler = (peerId: number) => void;
+
+interface PeerState {
+  readonly id: number;
+  readonly queue: SendQueue;
+  readonly counters: MutableLinkCounters;
+  link: Link | null;
+  dialer: Dialer | null;
+}
+
+const DEFAULTS = {
+  listenHost: '127.0.0.1',
+  listenPort: 0,
+  maxQueuedMessages: 4096,
+  maxQueuedBytes: 64 * 1024 * 1024,
+  maxFrameBytes: 16 * 1024 * 1024,
+  maxSocketBufferedBytes: 4 * 1024 * 1024,
+  reconnectBaseDelayMs: 50,
+  reconnectMaxDelayMs: 3000,
+  handshakeTimeoutMs: 5000,
+  idleTimeoutSeconds: 16,
+} as const;
+
+/** Listener sets with unsubscribe functions: a tiny typed emitter. */
+class Listeners<F extends (...args: never[]) => void> {
+  private readonly set = new Set<F>();
+  add(f: F): () => void {
+    this.set.add(f);
+    return () => this.set.delete(f);
+  }
+  emit(...args: Parameters<F>): void {
+    for (const f of [...this.set]) f(...args);
+  }
+}
+
+export class PeerTransport {
+  readonly nodeId: number;
+  readonly clusterId: string;
+  private readonly secret: Uint8Array;
+  private readonly options: Required<Omit<PeerTransportOptions, 'nodeId' | 'clusterId' | 'secret' | 'random' | 'allowSlowWebSockets'>>;
+  private readonly random: () => number;
+  private readonly limits: PeerDecodeLimits;
+  private readonly peers = new Map<number, PeerState>();
+  private readonly sockets = new Set<WebSocket<SocketData>>();
+  private readonly app: TemplatedApp;
+  private readonly host: LinkHost;
+  private listenSocket: us_listen_socket | null = null;
+  private closed = false;
+  private authFailures = 0;
+  private protocolErrors = 0;
+  private handshakeTimeouts = 0;
+  private dialAttempts = 0;
+  private readonly messageListeners = new Listeners<MessageHandler>();
+  private readonly forwardListeners = new Listeners<ForwardHandler>();
+  private readonly upListeners = new Listeners<PeerHandler>();
+  private readonly downListeners = new Listeners<PeerHandler>();
+  private readonly authFailureListeners = new Listeners<(reason: string) => void>();
+
+  constructor(options: PeerTransportOptions) {
+    assert(Number.isInteger(options.nodeId) && options.nodeId > 0 && options.nodeId <= 0xffff_ffff, () => `bad node id ${options.nodeId}`);
+    requireNativeUws(options.allowSlowWebSockets ?? false);
+    this.nodeId = options.nodeId;
+    this.clusterId = options.clusterId;
+    this.secret = secretBytes(options.secret);
+    this.random = options.random ?? Math.random;
+    this.options = {
+      listenHost: options.listenHost ?? DEFAULTS.listenHost,
+      listenPort: options.listenPort ?? DEFAULTS.listenPort,
+      maxQueuedMessages: options.maxQueuedMessages ?? DEFAULTS.maxQueuedMessages,
+      maxQueuedBytes: options.maxQueuedBytes ?? DEFAULTS.maxQueuedBytes,
+      maxFrameBytes: options.maxFrameBytes ?? DEFAULTS.maxFrameBytes,
+      maxSocketBufferedBytes: options.maxSocketBufferedBytes ?? DEFAULTS.maxSocketBufferedBytes,
+      reconnectBaseDelayMs: options.reconnectBaseDelayMs ?? DEFAULTS.reconnectBaseDelayMs,
+      reconnectMaxDelayMs: options.reconnectMaxDelayMs ?? DEFAULTS.reconnectMaxDelayMs,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
+      idleTimeoutSeconds: options.idleTimeoutSeconds ?? DEFAULTS.idleTimeoutSeconds,
+    };
+    this.limits = { ...DEFAULT_PEER_DECODE_LIMITS, maxFrameBytes: this.options.maxFrameBytes };
+    this.host = this.linkHost();
+    this.app = uWS.App();
+    acceptPeers(
+      this.app,
+      this.host,
+      {
+        // Past the flush mark by two frames, so send() never sees uWebSockets.js drop one.
+        maxBackpressureBytes: this.options.maxSocketBufferedBytes + 2 * this.options.maxFrameBytes,
+        idleTimeoutSeconds: this.options.idleTimeoutSeconds,
+      },
+      this.sockets,
+    );
+  }
+
+  /** Binds the peer port; resolves with the port number. */
+  listen(): Promise<number> {
+    assert(this.listenSocket === null && !this.closed, () => 'listen() once, before close()');
+    return new Promise((resolve, reject) => {
+      this.app.listen(this.options.listenHost, this.options.listenPort, (socket) => {
+        if (socket === false) return reject(new Error(`peer transport cannot listen on ${this.options.listenHost}:${this.options.listenPort}`));
+        this.listenSocket = socket;
+        resolve(uWS.us_socket_local_port(socket));
+      });
+    });
+  }
+
+  /**
+   * Adds a peer (or updates its address). Peers with a higher id are dialled at
+   * `address`; lower ids dial this node, so their address is not used.
+   */
+  addPeer(address: PeerAddress): void {
+    assert(!this.closed, () => 'addPeer after close');
+    assert(address.id !== this.nodeId && Number.isInteger(address.id) && address.id > 0, () => `bad peer id ${address.id}`);
+    let peer = this.peers.get(address.id);
+    if (peer === undefined) {
+      peer = { id: address.id, queue: new SendQueue(this.options), counters: new MutableLinkCounters(), link: null, dialer: null };
+      this.peers.set(address.id, peer);
+    }
+    if (address.id > this.nodeId) {
+      peer.dialer?.stop();
+      peer.dialer = new Dialer(this.host, address, {
+        reconnectBaseDelayMs: this.options.reconnectBaseDelayMs,
+        reconnectMaxDelayMs: this.options.reconnectMaxDelayMs,
+        random: this.random,
+        onDialAttempt: () => this.dialAttempts++,
+      });
+      peer.dialer.start();
+    }
+  }
+
+  /** Forgets a peer: closes its link, stops dialling it, drops what was queued for it. */
+  removePeer(id: number): void {
+    const peer = this.peers.get(id);
+    if (peer === undefined) return;
+    this.peers.delete(id);
+    peer.dialer?.stop();
+    peer.queue.clear();
+    const link = peer.link;
+    peer.link = null;
+    if (link !== null) {
+      link.close(CloseCode.Shutdown, 'peer removed');
+      this.downListeners.emit(id);
+    }
+  }
+
+  /** Queues a Raft message for message.to. Never throws for a down or unknown peer: Raft copes with loss. */
+  send(message: Message): void {
+    assert(message.from === this.nodeId, () => `message from ${message.from} sent by node ${this.nodeId}`);
+    this.enqueue(message.to, encodePeerFrame({ kind: 'raft', message }), message.type !== MessageType.Snapshot);
+  }
+
+  /** Queues an opaque payload for `to`, correlated by `id` (a u64). */
+  sendForward(to: number, payload: Uint8Array, id: bigint): void {
+    this.enqueue(to, encodePeerFrame({ kind: 'forward', id, payload }), true);
+  }
+
+  onMessage(handler: MessageHandler): () => void {
+    return this.messageListeners.add(handler);
+  }
+
+  onForward(handler: ForwardHandler): () => void {
+    return this.forwardListeners.add(handler);
+  }
+
+  onPeerUp(handler: PeerHandler): () => void {
+    return this.upListeners.add(handler);
+  }
+
+  onPeerDown(handler: PeerHandler): () => void {
+    return this.downListeners.add(handler);
+  }
+
+  /** A handshake was refused (reason is for logs; never shown to the peer). */
+  onAuthFailure(handler: (reason: string) => void): () => void {
+    return this.authFailureListeners.add(handler);
+  }
+
+  isUp(peerId: number): boolean {
+    return this.peers.get(peerId)?.link != null;
+  }
+
+  metrics(): PeerTransportMetrics {
+    const peers = new Map<number, PeerLinkMetrics>();
+    for (const p of this.peers.values()) {
+      const c = p.counters;
+      peers.set(p.id, {
+        up: p.link !== null,
+        messagesSent: c.messagesSent,
+        bytesSent: c.bytesSent,
+        messagesReceived: c.messagesReceived,
+        bytesReceived: c.bytesReceived,
+        drops: c.drops,
+        reconnects: Math.max(0, c.linkUps - 1),
+        queuedMessages: p.queue.length,
+        queuedBytes: p.queue.bytes,
+      });
+    }
+    return {
+      peers,
+      authFailures: this.authFailures,
+      protocolErrors: this.protocolErrors,
+      handshakeTimeouts: this.handshakeTimeouts,
+      dialAttempts: this.dialAttempts,
+    };
+  }
+
+  /** Stops dialling, closes every link and the peer port. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const peer of this.peers.values()) {
+      peer.dialer?.stop();
+      peer.dialer = null;
+      peer.link = null;
+      peer.queue.clear();
+    }
+    if (this.listenSocket !== null) uWS.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = null;
+    for (const ws of [...this.sockets]) {
+      if (ws.getUserData().open) ws.close();
+    }
+    this.sockets.clear();
+  }
+
+  private enqueue(to: number, bytes: Uint8Array, droppable: boolean): void {
+    const peer = this.peers.get(to);
+    if (peer === undefined || this.closed) return;
+    if (bytes.length > this.options.maxFrameBytes) {
+      // The receiver would refuse it; count it as a drop rather than killing the link.
+      peer.counters.drops++;
+      return;
+    }
+    peer.counters.drops += peer.queue.push({ bytes, droppable });
+    this.flush(peer);
+  }
+
+  private flush(peer: PeerState): void {
+    const link = peer.link;
+    if (link === null) return;
+    while (peer.queue.length > 0 && link.bufferedBytes() < this.options.maxSocketBufferedBytes) {
+      const frame = peer.queue.shift()!;
+      if (!link.send(frame.bytes)) {
+        peer.counters.drops++;
+        return;
+      }
+      peer.counters.messagesSent++;
+      peer.counters.bytesSent += frame.bytes.length;
+    }
+  }
+
+  private linkHost(): LinkHost {
+    return {
+      nodeId: this.nodeId,
+      clusterId: this.clusterId,
+      secret: this.secret,
+      limits: this.limits,
+      handshakeTimeoutMs: this.options.handshakeTimeoutMs,
+      isPeer: (id) => this.peers.has(id),
+      linkUp: (peerId, link) => this.linkUp(peerId, link),
+      linkDown: (peerId, link) => this.linkDown(peerId, link),
+      receive: (peerId, link, bytes) => this.receive(peerId, link, bytes),
+      drained: (peerId) => {
+        const peer = this.peers.get(peerId);
+        if (peer !== undefined) this.flush(peer);
+      },
+      authFailure: (reason) => {
+        this.authFailures++;
+        this.authFailureListeners.emit(reason);
+      },
+      handshakeTimeout: () => this.handshakeTimeouts++,
+    };
+  }
+
+  private linkUp(peerId: number, link: Link): void {
+    const peer = this.peers.get(peerId);
+    if (peer === undefined || this.closed) {
+      link.close(CloseCode.Shutdown, 'not a peer');
+      return;
+    }
+    const old = peer.link;
+    if (old !== null) {
+      peer.link = null;
+      old.close(CloseCode.Replaced, 'replaced by a newer link');
+      this.downListeners.emit(peerId);
+    }
+    peer.link = link;
+    peer.counters.linkUps++;
+    this.upListeners.emit(peerId);
+    this.flush(peer);
+  }
+
+  private linkDown(peerId: number, link: Link): void {
+    const peer = this.peers.get(peerId);
+    // A replaced or removed link going away is old news.
+    if (peer === undefined || peer.link !== link) return;
+    peer.link = null;
+    this.downListeners.emit(peerId);
+  }
+
+  private receive(peerId: number, link: Link, bytes: Uint8Array): void {
+    const peer = this.peers.get(peerId);
+    if (peer === undefined || peer.link !== link) return;
+    let frame;
+    try {
+      frame = decodePeerFrame(bytes, this.limits);
+    } catch (error) {
+      if (!(error instanceof PeerProtocolError)) throw error;
+      return this.protocolError(peer, link);
+    }
+    peer.counters.messagesReceived++;
+    peer.counters.bytesReceived += bytes.length;
+    if (frame.kind === 'raft') {
+      // The link is authenticated as peerId: a message claiming another sender is forged or a bug.
+      if (frame.message.from !== peerId || frame.message.to !== this.nodeId) return this.protocolError(peer, link);
+      this.messageListeners.emit(frame.message);
+    } else if (frame.kind === 'forward') {
+      this.forwardListeners.emit(peerId, frame.id, frame.payload);
+    } else {
+      this.protocolError(peer, link);
+    }
+  }
+
+  private protocolError(peer: PeerState, link: Link): void {
+    this.protocolErrors++;
+    peer.link = null;
+    link.close(CloseCode.ProtocolError, 'peer protocol error');
+    this.downListeners.emit(peer.id);
+  }
+}
