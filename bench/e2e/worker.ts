@@ -1,11 +1,13 @@
-// One load-generator process: opens its sessions, runs the workload it is told
-// to, reports op counts and a latency histogram to the parent over IPC.
-import { connect, type ZookClient } from '../../src/client/index.js';
+// One load-generator process: opens its sessions on the target (zook or
+// ZooKeeper), runs the workload it is told to, reports op counts and a latency
+// histogram to the parent over IPC.
+import type { BenchClient } from './bench-client.js';
 import { LatencyHistogram } from './histogram.js';
+import { type BenchTarget, openBenchClient } from './target.js';
 import { prepareSession, runLoop, type WorkloadName } from './workloads.js';
 
 export interface WorkerTask {
-  readonly servers: string[];
+  readonly target: BenchTarget;
   readonly workload: WorkloadName;
   readonly sessions: number;
   readonly workerIndex: number;
@@ -20,9 +22,9 @@ export interface WorkerResult {
 }
 
 async function run(task: WorkerTask): Promise<WorkerResult> {
-  const clients: ZookClient[] = [];
+  const clients: BenchClient[] = [];
   try {
-    for (let i = 0; i < task.sessions; i++) clients.push(await connect(task.servers, { sessionTimeoutMs: 20_000 }));
+    for (let i = 0; i < task.sessions; i++) clients.push(await openBenchClient(task.target, 20_000));
     const ops = await Promise.all(clients.map((c, i) => prepareSession(task.workload, c, `${task.workerIndex}-${i}`)));
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, task.startAtMs - Date.now())));
     const histogram = new LatencyHistogram();

@@ -1,11 +1,12 @@
 // The end-to-end workloads, each a closed loop per session (one request in
-// flight, as a ZooKeeper application does), driven through the public client:
+// flight, as a ZooKeeper application does), driven through a BenchClient (zook's
+// client or node-zookeeper-client), so zook and ZooKeeper run the same code:
 //   W1 setData of 100 B on the session's own node
 //   W2 getData of the session's own node
 //   W3 create + delete of an ephemeral sequential node (one op = the pair)
 //   W4 a lock contended by the sessions: ephemeral sequential child, watch only the
 //      predecessor, release by delete (one op = one acquisition)
-import type { ZookClient } from '../../src/client/index.js';
+import type { BenchClient } from './bench-client.js';
 import type { LatencyHistogram } from './histogram.js';
 
 export type WorkloadName = 'W1' | 'W2' | 'W3' | 'W4';
@@ -19,38 +20,37 @@ export const DESCRIPTIONS: Record<WorkloadName, string> = {
 };
 
 const PAYLOAD = new Uint8Array(100).fill(0x61);
+const EMPTY = new Uint8Array(0);
 const BASE = '/bench';
 
-export async function ensurePath(client: ZookClient, path: string): Promise<void> {
+function ignoreNodeExists(error: unknown): void {
+  if ((error as { code?: string }).code !== 'NodeExists') throw error;
+}
+
+export async function ensurePath(client: BenchClient, path: string): Promise<void> {
   let prefix = '';
   for (const part of path.split('/').filter(Boolean)) {
     prefix += `/${part}`;
-    try {
-      await client.create(prefix, '');
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'NodeExists') throw error;
-    }
+    await client.create(prefix, EMPTY).catch(ignoreNodeExists);
   }
 }
 
 /** Creates what a session's loop needs; returns the loop body (one op). */
-export async function prepareSession(workload: WorkloadName, client: ZookClient, sessionTag: string): Promise<() => Promise<void>> {
+export async function prepareSession(workload: WorkloadName, client: BenchClient, sessionTag: string): Promise<() => Promise<void>> {
   switch (workload) {
     case 'W1':
     case 'W2': {
       const path = `${BASE}/own/${sessionTag}`;
       await ensurePath(client, `${BASE}/own`);
-      await client.create(path, PAYLOAD).catch((e: { code?: string }) => {
-        if (e.code !== 'NodeExists') throw e;
-      });
-      if (workload === 'W1') return async () => void (await client.setData(path, PAYLOAD));
+      await client.create(path, PAYLOAD).catch(ignoreNodeExists);
+      if (workload === 'W1') return () => client.setData(path, PAYLOAD);
       return async () => void (await client.getData(path));
     }
     case 'W3': {
       const dir = `${BASE}/eph/${sessionTag}`;
       await ensurePath(client, dir);
       return async () => {
-        const path = await client.create(`${dir}/e-`, PAYLOAD, { mode: 'EPHEMERAL_SEQUENTIAL' });
+        const path = await client.create(`${dir}/e-`, PAYLOAD, 'EPHEMERAL_SEQUENTIAL');
         await client.delete(path);
       };
     }
@@ -62,8 +62,8 @@ export async function prepareSession(workload: WorkloadName, client: ZookClient,
   }
 }
 
-async function acquireAndRelease(client: ZookClient, dir: string): Promise<void> {
-  const mine = await client.create(`${dir}/l-`, '', { mode: 'EPHEMERAL_SEQUENTIAL' });
+async function acquireAndRelease(client: BenchClient, dir: string): Promise<void> {
+  const mine = await client.create(`${dir}/l-`, EMPTY, 'EPHEMERAL_SEQUENTIAL');
   const name = mine.slice(dir.length + 1);
   for (;;) {
     const children = (await client.getChildren(dir)).sort();
@@ -73,9 +73,9 @@ async function acquireAndRelease(client: ZookClient, dir: string): Promise<void>
     const predecessor = `${dir}/${children[at - 1]}`;
     const gone = new Promise<void>((resolve) => {
       void client
-        .exists(predecessor, { watch: () => resolve() })
-        .then((stat) => {
-          if (stat === null) resolve();
+        .existsWatch(predecessor, () => resolve())
+        .then((exists) => {
+          if (!exists) resolve();
         })
         .catch(() => resolve());
     });
