@@ -1,0 +1,153 @@
+// Helpers for the peer transport tests: transports on 127.0.0.1, waiting on
+// transport events (never on fixed sleeps), and a raw `ws` client that speaks
+// the handshake by hand to play a stranger or a replaying attacker.
+import { type Server, type Socket, createServer } from 'node:net';
+import WebSocket from 'ws';
+import { type Message, MessageType } from '../../src/consensus/types.js';
+import { type PeerFrame, PeerTransport, type PeerTransportOptions, decodePeerFrame } from '../../src/server/peer/index.js';
+import { SeededRandom } from '../../src/util/random.js';
+
+export const SECRET = 'correct horse battery staple';
+export const CLUSTER = 'test-cluster';
+
+/** Fails a wait that never comes instead of hanging the suite; not a delay. */
+const GUARD_MS = 10_000;
+
+export async function startTransport(nodeId: number, over: Partial<PeerTransportOptions> = {}): Promise<{ transport: PeerTransport; port: number }> {
+  const rng = new SeededRandom(nodeId);
+  const transport = new PeerTransport({
+    nodeId,
+    clusterId: CLUSTER,
+    secret: SECRET,
+    reconnectBaseDelayMs: 10,
+    reconnectMaxDelayMs: 100,
+    handshakeTimeoutMs: 2000,
+    random: () => rng.next(),
+    ...over,
+  });
+  return { transport, port: await transport.listen() };
+}
+
+/**
+ * Resolves once `check()` holds, re-checking whenever one of the transports reports
+ * a peer up/down, a message, a forward or an auth failure.
+ */
+export function until(transports: readonly PeerTransport[], check: () => boolean, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const offs: (() => void)[] = [];
+    const done = (error?: Error): void => {
+      clearTimeout(guard);
+      for (const off of offs) off();
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const guard = setTimeout(() => done(new Error(`timed out waiting for ${what}`)), GUARD_MS);
+    const recheck = (): void => {
+      if (check()) done();
+    };
+    for (const t of transports) {
+      offs.push(t.onPeerUp(recheck), t.onPeerDown(recheck), t.onMessage(recheck), t.onForward(recheck), t.onAuthFailure(recheck));
+    }
+    recheck();
+  });
+}
+
+export function heartbeat(from: number, to: number, index: number): Message {
+  return {
+    type: MessageType.Heartbeat,
+    from,
+    to,
+    term: 1,
+    logTerm: 0,
+    index,
+    entries: [],
+    commit: 0,
+    reject: false,
+    rejectHint: 0,
+    context: null,
+    transfer: false,
+    snapshot: null,
+    offset: 0,
+  };
+}
+
+/** A hand-driven peer connection: frames received in order, and how it closed. */
+export class RawPeer {
+  private readonly frames: PeerFrame[] = [];
+  private waiter: (() => void) | null = null;
+  readonly closed: Promise<number>;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      this.frames.push(decodePeerFrame(new Uint8Array(data as Buffer)));
+      this.waiter?.();
+    });
+    this.closed = new Promise((resolve) => ws.on('close', (code) => resolve(code)));
+  }
+
+  static async dial(port: number): Promise<RawPeer> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/peer`);
+    ws.on('error', () => {});
+    const peer = new RawPeer(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return peer;
+  }
+
+  async next(): Promise<PeerFrame> {
+    while (this.frames.length === 0) {
+      await new Promise<void>((resolve) => {
+        this.waiter = resolve;
+      });
+      this.waiter = null;
+    }
+    return this.frames.shift()!;
+  }
+
+  send(bytes: Uint8Array): void {
+    this.ws.send(bytes);
+  }
+}
+
+/** A TCP server that refuses everything but announces each attempt: a dead peer a test can count dials to. */
+export class DeadPeer {
+  attempts = 0;
+  private readonly listeners = new Set<() => void>();
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  static async start(): Promise<DeadPeer> {
+    let dead: DeadPeer | null = null;
+    const server = createServer((socket: Socket) => {
+      socket.destroy();
+      if (dead === null) return;
+      dead.attempts++;
+      for (const f of dead.listeners) f();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    dead = new DeadPeer(server, typeof address === 'object' && address !== null ? address.port : 0);
+    return dead;
+  }
+
+  waitForAttempts(n: number): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.attempts >= n) {
+          this.listeners.delete(check);
+          resolve();
+        }
+      };
+      this.listeners.add(check);
+      check();
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
