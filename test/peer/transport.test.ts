@@ -119,6 +119,61 @@ describe('PeerTransport', () => {
     legit.ws.terminate();
   });
 
+  test('a newer authenticated link replaces the old one; a forged sender on a good link closes it', async () => {
+    const acceptor = await node(2);
+    acceptor.transport.addPeer({ id: 1, host: '127.0.0.1', port: 0 });
+    const secret = secretBytes(SECRET);
+    const handshake = async (): Promise<RawPeer> => {
+      const raw = await RawPeer.dial(acceptor.port);
+      const challenge = await raw.next();
+      if (challenge.kind !== 'challenge') throw new Error('expected a challenge');
+      const nonce = newNonce();
+      const proof = computeProof(secret, { role: 'hello', clusterId: CLUSTER, from: 1, to: 2, acceptorNonce: challenge.nonce, dialerNonce: nonce });
+      raw.send(encodePeerFrame({ kind: 'hello', protocolVersion: PEER_PROTOCOL_VERSION, clusterId: CLUSTER, from: 1, to: 2, nonce, proof }));
+      expect((await raw.next()).kind).toBe('helloAck');
+      return raw;
+    };
+    const first = await handshake();
+    const second = await handshake();
+    expect(await first.closed).toBe(4003);
+    expect(acceptor.transport.isUp(1)).toBe(true);
+
+    second.send(encodePeerFrame({ kind: 'raft', message: heartbeat(3, 2, 1) }));
+    expect(await second.closed).toBe(4002);
+    expect(acceptor.transport.metrics().protocolErrors).toBe(1);
+    expect(acceptor.inbox).toEqual([]);
+  });
+
+  test('socket backpressure: a burst far past the socket buffer mark arrives complete and in order, both ways', async () => {
+    const opts = { maxSocketBufferedBytes: 16 * 1024, maxQueuedMessages: 10_000 };
+    const a = await node(1, opts);
+    const b = await node(2, opts);
+    a.transport.addPeer({ id: 2, host: '127.0.0.1', port: b.port });
+    b.transport.addPeer({ id: 1, host: '127.0.0.1', port: 0 });
+    const both = [a.transport, b.transport];
+    await until(both, () => a.transport.isUp(2) && b.transport.isUp(1), 'link up');
+    const count = 3000;
+    const data = new Uint8Array(4096).fill(7);
+    const append = (from: number, to: number, i: number): Message => ({
+      ...heartbeat(from, to, i),
+      type: MessageType.Append,
+      entries: [{ term: 1, index: i + 1, type: 1, data }],
+    });
+    for (let i = 1; i <= count; i++) {
+      a.transport.send(append(1, 2, i));
+      b.transport.send(append(2, 1, i));
+    }
+    // Both the ws (dialer) and the uWebSockets.js (acceptor) side had to hold frames back and resume on drain.
+    expect(a.transport.metrics().peers.get(2)!.queuedMessages).toBeGreaterThan(0);
+    expect(b.transport.metrics().peers.get(1)!.queuedMessages).toBeGreaterThan(0);
+    await until(both, () => a.inbox.length === count && b.inbox.length === count, 'the whole burst');
+    const expected = Array.from({ length: count }, (_, i) => i + 1);
+    expect(a.inbox.map((m) => m.index)).toEqual(expected);
+    expect(b.inbox.map((m) => m.index)).toEqual(expected);
+    expect(a.transport.metrics().peers.get(2)!.drops).toBe(0);
+    expect(b.transport.metrics().peers.get(1)!.drops).toBe(0);
+  });
+
   test('a link cut through a proxy goes down, reconnects after healing, and delivers again', async () => {
     const a = await node(1);
     const b = await node(2);

@@ -16,6 +16,12 @@ export interface PeerAddress {
 
 export interface DialerOptions extends BackoffOptions {
   readonly onDialAttempt: () => void;
+  /**
+   * The acceptor (uWebSockets.js) pings on its own; the dialing side pings every
+   * this many ms and drops a link that answered no ping in between, so a half-open
+   * connection (peer host gone without a FIN) is noticed and redialled.
+   */
+  readonly pingIntervalMs: number;
 }
 
 function asBytes(data: WebSocket.RawData): Uint8Array {
@@ -65,6 +71,8 @@ export class Dialer {
     let acceptorNonce: Uint8Array | null = null;
     let link: Link | null = null;
     let refused = false;
+    let pinger: NodeJS.Timeout | null = null;
+    let ponged = true;
 
     const refuse = (reason: string): void => {
       if (refused) return;
@@ -107,6 +115,14 @@ export class Dialer {
             ws.terminate();
           },
         };
+        ws.on('pong', () => {
+          ponged = true;
+        });
+        pinger = setInterval(() => {
+          if (!ponged) return ws.terminate();
+          ponged = false;
+          ws.ping();
+        }, this.options.pingIntervalMs);
         host.linkUp(peer.id, link);
         return;
       }
@@ -129,6 +145,7 @@ export class Dialer {
     ws.on('error', () => {});
     ws.on('close', () => {
       clearTimeout(handshakeTimer);
+      if (pinger !== null) clearInterval(pinger);
       if (this.socket === ws) this.socket = null;
       if (link !== null) host.linkDown(peer.id, link);
       else this.failures++;

@@ -44,7 +44,7 @@ export interface PeerTransportOptions {
   readonly reconnectBaseDelayMs?: number;
   readonly reconnectMaxDelayMs?: number;
   readonly handshakeTimeoutMs?: number;
-  /** uWebSockets.js idle timeout; it pings automatically, so this catches dead peers. */
+  /** A link silent this long is dead: uWebSockets.js pings on the accepting side, the dialer pings every half of it. */
   readonly idleTimeoutSeconds?: number;
   /** Uniform in [0, 1), for backoff jitter; inject a seeded source in tests. */
   readonly random?: () => number;
@@ -177,6 +177,7 @@ export class PeerTransport {
         reconnectMaxDelayMs: this.options.reconnectMaxDelayMs,
         random: this.random,
         onDialAttempt: () => this.dialAttempts++,
+        pingIntervalMs: (this.options.idleTimeoutSeconds * 1000) / 2,
       });
       peer.dialer.start();
     }
