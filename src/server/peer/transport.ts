@@ -72,12 +72,19 @@ const DEFAULTS = {
   maxFrameBytes: 16 * 1024 * 1024,
   maxSocketBufferedBytes: 4 * 1024 * 1024,
   reconnectBaseDelayMs: 50,
-  reconnectMaxDelayMs: 3000,
+  // Only the lower id dials (see above), so this bounds how long a restarted
+  // higher-id node waits for its lower-id peers: keep it under an election timeout.
+  reconnectMaxDelayMs: 1000,
   handshakeTimeoutMs: 5000,
   idleTimeoutSeconds: 16,
 } as const;
 
-/** Listener sets with unsubscribe functions: a tiny typed emitter. */
+/**
+ * Listener sets with unsubscribe functions: a tiny typed emitter. A throwing
+ * handler must not leave a link half set up (or throw into uWebSockets.js's
+ * native callback), so each handler runs guarded and the first error is rethrown
+ * from a microtask, where it still surfaces as an uncaught exception.
+ */
 class Listeners<F extends (...args: never[]) => void> {
   private readonly set = new Set<F>();
   add(f: F): () => void {
@@ -85,7 +92,20 @@ class Listeners<F extends (...args: never[]) => void> {
     return () => this.set.delete(f);
   }
   emit(...args: Parameters<F>): void {
-    for (const f of [...this.set]) f(...args);
+    let failure: { error: unknown } | null = null;
+    for (const f of [...this.set]) {
+      try {
+        f(...args);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure !== null) {
+      const { error } = failure;
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
   }
 }
 
