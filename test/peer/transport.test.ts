@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test } from 'vitest';
+import { WebSocketServer } from 'ws';
 import type { Message } from '../../src/consensus/types.js';
 import { MessageType } from '../../src/consensus/types.js';
-import { PEER_PROTOCOL_VERSION, type PeerTransport, computeProof, encodePeerFrame, newNonce, secretBytes } from '../../src/server/peer/index.js';
+import { PEER_PROTOCOL_VERSION, type PeerTransport, computeProof, decodePeerFrame, encodePeerFrame, newNonce, secretBytes } from '../../src/server/peer/index.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { CLUSTER, DeadPeer, RawPeer, SECRET, heartbeat, startTransport, until } from './support.js';
 
@@ -238,5 +239,53 @@ describe('PeerTransport', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(dead.attempts).toBe(attempts);
     expect(a.transport.metrics().dialAttempts).toBe(dials);
+  });
+
+  test('a stranger posing as the accepting node fails the HelloAck check and gets nothing', async () => {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    const address = server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const received: Uint8Array[] = [];
+    server.on('connection', (socket) => {
+      socket.send(encodePeerFrame({ kind: 'challenge', nonce: newNonce() }));
+      socket.on('message', (data) => {
+        received.push(new Uint8Array(data as Buffer));
+        socket.send(encodePeerFrame({ kind: 'helloAck', from: 2, to: 1, proof: new Uint8Array(32).fill(9) }));
+      });
+    });
+    const a = await node(1);
+    a.transport.addPeer({ id: 2, host: '127.0.0.1', port });
+    a.transport.send(heartbeat(1, 2, 1));
+    await until([a.transport], () => a.transport.metrics().authFailures >= 2, 'refused acks');
+    expect(a.transport.isUp(2)).toBe(false);
+    expect(received.every((bytes) => decodePeerFrame(bytes).kind === 'hello')).toBe(true);
+    expect(a.transport.metrics().peers.get(2)!.messagesSent).toBe(0);
+  });
+
+  test('a socket that never says Hello is closed after handshakeTimeoutMs', async () => {
+    const b = await node(2, { handshakeTimeoutMs: 100 });
+    b.transport.addPeer({ id: 1, host: '127.0.0.1', port: 0 });
+    const silent = await RawPeer.dial(b.port);
+    expect(await silent.closed).toBe(4004);
+    expect(b.transport.metrics().handshakeTimeouts).toBe(1);
+  });
+
+  test('a removed peer is disconnected, stops receiving, and cannot come back', async () => {
+    const a = await node(1);
+    const b = await node(2);
+    a.transport.addPeer({ id: 2, host: '127.0.0.1', port: b.port });
+    b.transport.addPeer({ id: 1, host: '127.0.0.1', port: 0 });
+    const both = [a.transport, b.transport];
+    await until(both, () => a.transport.isUp(2) && b.transport.isUp(1), 'link up');
+    b.transport.removePeer(1);
+    await until(both, () => !a.transport.isUp(2), 'link down at the removed node');
+    await until(both, () => b.transport.metrics().authFailures >= 1, 'the redial refused');
+    a.transport.send(heartbeat(1, 2, 1));
+    b.transport.send(heartbeat(2, 1, 1));
+    expect(a.transport.isUp(2)).toBe(false);
+    expect(b.inbox).toEqual([]);
+    expect(b.transport.metrics().peers.has(1)).toBe(false);
   });
 });
