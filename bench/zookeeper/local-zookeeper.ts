@@ -23,8 +23,9 @@ export function zookeeperInstalled(): boolean {
 
 export async function startLocalZooKeeper(nodes = 1): Promise<LocalZooKeeper> {
   if (!zookeeperInstalled()) throw new Error('ZooKeeper is not installed: sudo apt-get install -y zookeeper');
-  // A random port base so a stray ZooKeeper on 2181 (or a previous run) does not collide.
-  const port = 30000 + Math.floor(Math.random() * 5000);
+  // A random port base so a stray ZooKeeper on 2181 (or a previous run) does not
+  // collide; every port it derives (base + 2000 + N) stays below Linux's ephemeral range.
+  const port = 20000 + Math.floor(Math.random() * 9000);
   const child: ChildProcess = spawn('bash', [SCRIPT, '--nodes', String(nodes), '--port', String(port)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
