@@ -7,7 +7,8 @@ import type { ConnectOptions } from './types.js';
 import { toBytes } from './ops.js';
 
 export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
-export const DEFAULT_MAX_IN_FLIGHT = 1024;
+/** Matches the server's default maxInFlightPerConnection, so a default client is never answered Throttled. */
+export const DEFAULT_MAX_IN_FLIGHT = 1000;
 export const DEFAULT_MAX_QUEUED_REQUESTS = 100_000;
 export const DEFAULT_RECONNECT_BASE_DELAY_MS = 100;
 export const DEFAULT_RECONNECT_MAX_DELAY_MS = 5_000;

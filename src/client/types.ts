@@ -110,7 +110,7 @@ export interface ConnectOptions {
   readonly handshakeTimeoutMs?: number;
   /** Default per-call timeout; 0 = none. Default: sessionTimeoutMs. */
   readonly requestTimeoutMs?: number;
-  /** Requests sent and not yet answered, per connection; further calls wait. Default 1024. */
+  /** Requests sent and not yet answered, per connection; further calls wait. Default 1000 (the server's default limit). */
   readonly maxInFlight?: number;
   /** Calls waiting to be sent (while disconnected, or beyond maxInFlight); further calls fail with Throttled. Default 100,000. */
   readonly maxQueuedRequests?: number;

@@ -211,3 +211,16 @@ describe('client across server failures', () => {
     server.cleanup();
   });
 });
+
+describe('default limits agree', () => {
+  test('a client with default settings pipelining far past the in-flight limit is never answered Throttled', async () => {
+    const server = await startServerProcess();
+    const zk = await connect(server.url);
+    await zk.create('/flood', '');
+    const results = await Promise.allSettled(Array.from({ length: 3000 }, () => zk.setData('/flood', 'x')));
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    await zk.close();
+    await server.stop();
+    server.cleanup();
+  });
+});
