@@ -3,13 +3,14 @@
 import { ErrorCode } from '../tree/index.js';
 import type { ServerConfig } from './config.js';
 import { ClientConnection } from './connection.js';
+import { CorkedSender, type CorkedSocket } from './corked-sender.js';
 import { ZookNode } from './node.js';
 import { serverMetrics } from './server-metrics.js';
 import { requireNativeUws, uWS, type WebSocket, type us_listen_socket } from './uws.js';
 
-interface SocketData {
+interface SocketData extends Omit<CorkedSocket, 'ws'> {
+  ws: CorkedSocket['ws'] | null;
   connection: ClientConnection | null;
-  open: boolean;
 }
 
 export interface RunningServer {
@@ -25,6 +26,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   requireNativeUws(config.allowSlowWebSockets);
   const node = await ZookNode.open(config);
   const sockets = new Set<WebSocket<SocketData>>();
+  const sender = new CorkedSender();
   const metrics = serverMetrics(node, () => sockets.size);
   const idleTimeoutSeconds = Math.max(8, Math.ceil((2 * config.maxSessionTimeoutMs) / 1000));
 
@@ -40,7 +42,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       closeOnBackpressureLimit: 1,
       upgrade: (res, req, context) => {
         res.upgrade<SocketData>(
-          { connection: null, open: false },
+          { connection: null, open: false, ws: null, pending: [], pendingBytes: 0 },
           req.getHeader('sec-websocket-key'),
           req.getHeader('sec-websocket-protocol'),
           req.getHeader('sec-websocket-extensions'),
@@ -50,6 +52,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       open: (ws) => {
         const data = ws.getUserData();
         data.open = true;
+        data.ws = ws as unknown as CorkedSocket['ws'];
+        const socket = data as CorkedSocket;
         if (sockets.size >= config.maxConnections) {
           data.open = false;
           ws.end(1013, `server at its maximum of ${config.maxConnections} connections`);
@@ -58,13 +62,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         sockets.add(ws);
         metrics.connectionsOpened.inc();
         const transport = {
-          send: (frame: Uint8Array): boolean => data.open && ws.send(frame, true) !== 2,
+          send: (frame: Uint8Array): boolean => sender.send(socket, frame),
           end: (code: number, reason: string): void => {
             if (!data.open) return;
+            sender.flushSocket(socket);
             data.open = false;
             ws.end(code, reason);
           },
-          bufferedBytes: (): number => (data.open ? ws.getBufferedAmount() : 0),
+          bufferedBytes: (): number => (data.open ? ws.getBufferedAmount() + data.pendingBytes : 0),
         };
         data.connection = new ClientConnection(
           node,
@@ -79,7 +84,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           },
         );
       },
-      message: (ws, message, isBinary) => {
+      message: (ws, message, isBinary) => sender.inside(() => {
         const connection = ws.getUserData().connection;
         if (connection === null) return;
         if (!isBinary) {
@@ -94,10 +99,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         }
         // The ArrayBuffer dies when this callback returns; the decoder copies what it keeps.
         connection.onBinary(new Uint8Array(message));
-      },
+      }),
       close: (ws) => {
         const data = ws.getUserData();
         data.open = false;
+        data.pending.length = 0;
+        data.pendingBytes = 0;
         sockets.delete(ws);
         data.connection?.onClosed();
       },
