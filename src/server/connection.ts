@@ -38,6 +38,8 @@ interface Slot {
   zxid: number;
   /** Prepare refused it once while the log was busy; the retry answers for good. */
   deferred: boolean;
+  /** When it arrived, for the latency metric. */
+  readonly arrivedMs: number;
 }
 
 export interface ConnectionEvents {
@@ -54,7 +56,6 @@ export class ClientConnection implements SessionConnection {
   private state: 'handshake' | 'connecting' | 'open' | 'closed' = 'handshake';
   private session: LiveSession | null = null;
   private readonly queue: Slot[] = [];
-  private readonly startedMs: number[] = [];
   /** Index in `queue` of the first request not yet started. */
   private next = 0;
   /** This session's writes proposed but not yet applied. */
@@ -214,10 +215,10 @@ export class ClientConnection implements SessionConnection {
       this.closeWith(ErrorCode.Throttled, `more than ${2 * this.limits.maxInFlight} requests in flight`);
       return;
     }
-    const slot: Slot = { xid, request, answer: null, zxid: 0, deferred: false };
+    const nowMs = Date.now();
+    const slot: Slot = { xid, request, answer: null, zxid: 0, deferred: false, arrivedMs: nowMs };
     this.queue.push(slot);
-    this.startedMs.push(Date.now());
-    if (this.session !== null) this.session.lastHeardMs = Date.now();
+    if (this.session !== null) this.session.lastHeardMs = nowMs;
     // Over a limit: answer Throttled, in order, without running it.
     if (this.queue.length > this.limits.maxInFlight || this.transport.bufferedBytes() > this.limits.maxBufferedBytes) {
       slot.answer = { error: ErrorCode.Throttled };
@@ -314,13 +315,12 @@ export class ClientConnection implements SessionConnection {
   private flush(): void {
     while (this.queue.length > 0 && this.queue[0].answer !== null) {
       const slot = this.queue.shift()!;
-      const started = this.startedMs.shift()!;
       this.next--;
       const answer = slot.answer!;
       if (this.state !== 'closed') {
         this.transport.send(serverFrameBytes({ kind: 'reply', xid: slot.xid, zxid: slot.zxid, error: answer.error, ...(answer.response === undefined ? {} : { response: answer.response }) }));
       }
-      this.events.answered(slot.request.op, answer.error, started);
+      this.events.answered(slot.request.op, answer.error, slot.arrivedMs);
       if (slot.request.op === 'closeSession' && this.closeAfterFlush && this.state !== 'closed') {
         this.detach();
         this.state = 'closed';

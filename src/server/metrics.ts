@@ -10,9 +10,12 @@ function labelText(labels: Labels): string {
   return `{${keys.map((k) => `${k}="${labels[k].replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',')}}`;
 }
 
-function keyOf(labels: Labels): string {
+/** The series key of a label set; compute it once and reuse it on hot paths. */
+export function labelKey(labels: Labels): string {
   return labelText(labels);
 }
+
+const keyOf = labelKey;
 
 interface Metric {
   render(): string;
@@ -26,7 +29,11 @@ export class Counter implements Metric {
   ) {}
 
   inc(labels: Labels = {}, by = 1): void {
-    const key = keyOf(labels);
+    this.incKey(keyOf(labels), by);
+  }
+
+  /** As inc, with a key from labelKey(). */
+  incKey(key: string, by = 1): void {
     this.values.set(key, (this.values.get(key) ?? 0) + by);
   }
 
@@ -64,7 +71,11 @@ export class Histogram implements Metric {
   ) {}
 
   observe(value: number, labels: Labels = {}): void {
-    const key = keyOf(labels);
+    this.observeKey(value, keyOf(labels));
+  }
+
+  /** As observe, with a key from labelKey(). */
+  observeKey(value: number, key: string): void {
     let s = this.series.get(key);
     if (s === undefined) {
       s = { counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 };

@@ -258,12 +258,14 @@ export class ZookNode {
       session.closing = true;
       this.counters.sessionsExpired++;
       const submitted = this.submitWrite({ type: 'closeSession', sessionId: session.id }, { id: 0, authIds: [] });
+      // A failed log append already stopped the server (fatal); nothing to add here.
       if (submitted.kind === 'proposed') void submitted.done.catch(() => {});
     }
   }
 
   /** Proposes the deletes of containers that emptied and TTL nodes that expired. */
   expireNodes(nowMs: number): void {
+    // As above: a failed append is fatal inside proposeTxn.
     for (const txn of findExpired(this.tree, nowMs)) void this.proposeTxn(txn).catch(() => {});
   }
 

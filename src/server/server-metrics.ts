@@ -1,13 +1,13 @@
 // The server's Prometheus metrics: requests by op, latency, sessions, watches,
 // znodes, and the WAL's fsync latency and batch sizes.
 import type { Log2Histogram } from '../storage/index.js';
-import { Counter, Gauge, Histogram, LATENCY_BUCKETS_SECONDS, MetricsRegistry, RawMetrics } from './metrics.js';
+import { Counter, Gauge, Histogram, LATENCY_BUCKETS_SECONDS, MetricsRegistry, RawMetrics, labelKey } from './metrics.js';
 import type { ZookNode } from './node.js';
 
 export interface ServerMetrics {
   readonly registry: MetricsRegistry;
-  readonly requests: Counter;
-  readonly latency: Histogram;
+  /** Counts an answered request and its latency; runs once per reply, so label keys are cached. */
+  answered(op: string, error: number, seconds: number): void;
   readonly connectionsOpened: Counter;
   readonly framesRejected: Counter;
 }
@@ -49,5 +49,17 @@ export function serverMetrics(node: ZookNode, connections: () => number): Server
       ].join('\n');
     }),
   );
-  return { registry, requests, latency, connectionsOpened, framesRejected };
+  const requestKeys = new Map<string, Map<number, string>>();
+  const latencyKeys = new Map<string, string>();
+  const answered = (op: string, error: number, seconds: number): void => {
+    let byError = requestKeys.get(op);
+    if (byError === undefined) requestKeys.set(op, (byError = new Map()));
+    let key = byError.get(error);
+    if (key === undefined) byError.set(error, (key = labelKey({ op, error: String(error) })));
+    requests.incKey(key);
+    let opKey = latencyKeys.get(op);
+    if (opKey === undefined) latencyKeys.set(op, (opKey = labelKey({ op })));
+    latency.observeKey(seconds, opKey);
+  };
+  return { registry, answered, connectionsOpened, framesRejected };
 }

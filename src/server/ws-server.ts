@@ -77,10 +77,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           decoder.decode(ws.getRemoteAddressAsText()),
           { maxInFlight: config.maxInFlightPerConnection, maxBufferedBytes: config.maxBufferedBytesPerConnection },
           {
-            answered: (op, error, startedMs) => {
-              metrics.requests.inc({ op, error: String(error) });
-              metrics.latency.observe((Date.now() - startedMs) / 1000, { op });
-            },
+            answered: (op, error, startedMs) => metrics.answered(op, error, (Date.now() - startedMs) / 1000),
           },
         );
       },
