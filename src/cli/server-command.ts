@@ -1,10 +1,13 @@
 // `zook server`: one node, configured by file, environment and flags (flags win).
 import { parseArgs } from 'node:util';
+import { ensembleServer, isEnsembleFile, parseEnsemble, type Ensemble } from '../server/cluster/ensemble.js';
 import { configFromEnv, readConfigFile, resolveConfig, type ServerConfig } from '../server/config.js';
 import { startServer } from '../server/ws-server.js';
 
 export const SERVER_USAGE = `zook server [options]
-  --config <file>        JSON file with any server setting (see README)
+  --config <file>        JSON file with any server setting, or an ensemble file
+                         (servers, clusterId, secret: see README) with --id
+  --id <n>               this server's id in the ensemble file
   --data-dir <dir>       where the WAL and snapshots live (default ./zook-data)
   --host <addr>          address to listen on (default 127.0.0.1)
   --port <n>             client port (default 2181; 0 picks a free port)
@@ -17,6 +20,7 @@ export async function serverCommand(argv: string[]): Promise<void> {
     args: argv,
     options: {
       config: { type: 'string' },
+      id: { type: 'string' },
       'data-dir': { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
@@ -39,13 +43,29 @@ export async function serverCommand(argv: string[]): Promise<void> {
     tickMs: values['tick-ms'],
     allowSlowWebSockets: values['allow-slow-websockets'],
   };
+  const file = values.config === undefined ? {} : readConfigFile(values.config);
+  let ensemble: Ensemble | null = null;
+  let fromFile: Partial<Record<keyof ServerConfig, unknown>> = file;
+  if (isEnsembleFile(file)) {
+    ensemble = parseEnsemble(file);
+    if (values.id === undefined) throw new Error(`zook server: ${values.config} is an ensemble file: say which server this is with --id <n>`);
+    const me = ensembleServer(ensemble, Number(values.id));
+    fromFile = {
+      ...(ensemble.settings as Partial<Record<keyof ServerConfig, unknown>>),
+      serverId: me.id,
+      host: me.host,
+      port: me.clientPort,
+      dataDir: me.dataDir ?? `./zook-data-${me.id}`,
+    };
+  } else if (values.id !== undefined) flags.serverId = values.id;
   const config = resolveConfig({
-    ...(values.config === undefined ? {} : readConfigFile(values.config)),
+    ...fromFile,
     ...configFromEnv(process.env),
     ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
   });
-  const server = await startServer(config);
-  console.log(`zook: server ${config.serverId} listening on ws://${config.host}:${server.port} (data in ${config.dataDir}, ${server.node.tree.nodeCount} znodes, zxid ${server.node.lastApplied})`);
+  const server = await startServer(config, ensemble);
+  const role = ensemble === null ? 'standalone' : `member of ${ensemble.clusterId} (${ensemble.servers.length} servers listed)`;
+  console.log(`zook: server ${config.serverId} listening on ws://${config.host}:${server.port}, ${role} (data in ${config.dataDir}, ${server.node.tree.nodeCount} znodes, zxid ${server.node.lastApplied})`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

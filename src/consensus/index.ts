@@ -1,6 +1,6 @@
 // Public surface of the consensus core.
 export { RaftNode, bootstrapState } from './raft.js';
-export type { Proposed, RaftStatus } from './raft.js';
+export type { FollowerProgress, Proposed, RaftStatus } from './raft.js';
 export { BROKEN_VARIANTS, DEFAULT_LIMITS } from './config.js';
 export type { BrokenVariant, RaftConfig, RaftLimits } from './config.js';
 export { ConfChangeType, applyConfChange, decodeConfChange, encodeConfChange } from './confchange.js';

@@ -69,6 +69,15 @@ export interface RaftStatus {
   readonly leadTransferee: number;
 }
 
+export interface FollowerProgress {
+  readonly id: number;
+  readonly match: number;
+  readonly next: number;
+  readonly state: string;
+  readonly learner: boolean;
+  readonly recentActive: boolean;
+}
+
 export class RaftNode {
   readonly id: number;
   private readonly limits: RaftLimits;
@@ -365,6 +374,17 @@ export class RaftNode {
       membership: this.membership,
       leadTransferee: this.leadTransferee,
     };
+  }
+
+  /** Leader only (empty otherwise): how far each other member's log matches, for status and lag metrics. */
+  followers(): FollowerProgress[] {
+    if (this.role !== Role.Leader) return [];
+    const out: FollowerProgress[] = [];
+    for (const [id, pr] of this.prs) {
+      if (id === this.id) continue;
+      out.push({ id, match: pr.match, next: pr.next, state: (['probe', 'replicate', 'snapshot'] as const)[pr.state], learner: pr.isLearner, recentActive: pr.recentActive });
+    }
+    return out.sort((a, b) => a.id - b.id);
   }
 
   get currentRole(): Role {

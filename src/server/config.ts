@@ -33,6 +33,12 @@ export interface ServerConfig {
   readonly expirySweepMs: number;
   /** A tree snapshot is written (and the WAL compacted below it) after this many entries. */
   readonly snapshotEveryEntries: number;
+  /** ... or after this many bytes of entries, whichever comes first. */
+  readonly snapshotEveryBytes: number;
+  /** The Raft clock: heartbeats every heartbeatTicks, elections after a random [1, 2) x electionTicks of silence. */
+  readonly raftTickMs: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -55,6 +61,10 @@ export const DEFAULT_CONFIG: ServerConfig = {
   allowSlowWebSockets: false,
   expirySweepMs: 5000,
   snapshotEveryEntries: 100_000,
+  snapshotEveryBytes: 64 * 1024 * 1024,
+  raftTickMs: 100,
+  electionTicks: 10,
+  heartbeatTicks: 1,
 };
 
 const ENV_KEYS: Record<string, keyof ServerConfig> = {
@@ -103,6 +113,10 @@ export function resolveConfig(overrides: Partial<Record<keyof ServerConfig, unkn
     'maxSessions',
     'expirySweepMs',
     'snapshotEveryEntries',
+    'snapshotEveryBytes',
+    'raftTickMs',
+    'electionTicks',
+    'heartbeatTicks',
   ];
   for (const key of positive) {
     const v = config[key] as number;
@@ -111,6 +125,7 @@ export function resolveConfig(overrides: Partial<Record<keyof ServerConfig, unkn
   if (!Number.isInteger(config.serverId) || config.serverId < 1 || config.serverId > 127) throw new Error('config: serverId must be 1..127');
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) throw new Error('config: port must be 0..65535');
   if (config.minSessionTimeoutMs > config.maxSessionTimeoutMs) throw new Error('config: minSessionTimeoutMs is above maxSessionTimeoutMs');
+  if (config.electionTicks <= config.heartbeatTicks) throw new Error('config: electionTicks must exceed heartbeatTicks');
   if (config.maxDataBytes + 64 * 1024 > config.maxFrameBytes) throw new Error('config: maxFrameBytes must leave room for maxDataBytes plus 64 KiB of framing');
   return config;
 }

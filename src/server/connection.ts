@@ -13,7 +13,7 @@ import {
   decodeClientFrame,
 } from '../protocol/index.js';
 import { ErrorCode, type Id, type RequestSession } from '../tree/index.js';
-import type { ZookNode } from './node.js';
+import { WriteAborted, type ZookNode } from './node.js';
 import { type Answer, appliedAnswer, authIdOf, executeRead, isWrite, rejectedAnswer, toWriteRequest } from './requests.js';
 import type { LiveSession, SessionConnection } from './sessions.js';
 import { setWatches } from './set-watches.js';
@@ -38,6 +38,8 @@ interface Slot {
   zxid: number;
   /** Prepare refused it once while the log was busy; the retry answers for good. */
   deferred: boolean;
+  /** A read that must be linearizable: it waits for a ReadIndex barrier first. */
+  barrier: 'none' | 'needed' | 'passed';
   /** When it arrived, for the latency metric. */
   readonly arrivedMs: number;
 }
@@ -109,7 +111,23 @@ export class ClientConnection implements SessionConnection {
       else this.connect(frame);
       return;
     }
-    this.enqueue(frame.xid, frame.request);
+    this.enqueue(frame.xid, frame.request, frame.linearizable);
+  }
+
+  /**
+   * A write's outcome is unknown here (leader changed or unreachable): like
+   * ZooKeeper, drop the connection so the client reconnects and looks; answering
+   * later requests would let them overtake it.
+   */
+  private writeFailed(error: unknown, what: string): void {
+    if (error instanceof WriteAborted) this.closeWith(ErrorCode.ConnectionLoss, `${what}: ${error.message}; reconnect`);
+    else this.closeWith(ErrorCode.SystemError, `${what}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  sessionEnded(): void {
+    // The client's own closeSession answers and closes in order (flush); anything else is an expiry.
+    if (this.closeAfterFlush) return;
+    this.closeWith(ErrorCode.SessionExpired, 'session expired');
   }
 
   onText(): void {
@@ -131,10 +149,6 @@ export class ClientConnection implements SessionConnection {
       this.closeWith(ErrorCode.BadArguments, `protocol version ${frame.protocolVersion} is not supported (this server speaks ${PROTOCOL_VERSION})`);
       return;
     }
-    if (frame.lastZxidSeen > this.node.lastApplied) {
-      this.closeWith(ErrorCode.ConnectionLoss, `client has seen zxid ${frame.lastZxidSeen} but this server is at ${this.node.lastApplied}`);
-      return;
-    }
     const authIds: Id[] = [{ scheme: 'ip', id: this.remoteAddress }];
     for (const info of frame.auth) {
       const id = authIdOf(info.scheme, info.auth);
@@ -147,8 +161,31 @@ export class ClientConnection implements SessionConnection {
     const config = this.node.config;
     const timeoutMs = Math.min(config.maxSessionTimeoutMs, Math.max(config.minSessionTimeoutMs, frame.sessionTimeoutMs));
     this.state = 'connecting';
-    if (frame.sessionId === 0) this.createSession(timeoutMs, authIds);
-    else this.resumeSession(frame.sessionId, frame.password, authIds);
+    const proceed = (): void => {
+      if (frame.sessionId === 0) this.createSession(timeoutMs, authIds);
+      else this.resumeSession(frame.sessionId, frame.password, authIds);
+    };
+    if (this.node.serving && frame.lastZxidSeen <= this.node.lastApplied) {
+      proceed();
+      return;
+    }
+    // A server without a leader, or behind what the client has already seen, must not
+    // answer from an older state: wait (within the session timeout) for it to catch up.
+    void this.catchUp(frame.lastZxidSeen, timeoutMs).then((caughtUp) => {
+      if (this.state !== 'connecting') return;
+      if (caughtUp) proceed();
+      else if (!this.node.serving) this.closeWith(ErrorCode.ConnectionLoss, 'this server has no leader: try another');
+      else this.closeWith(ErrorCode.ConnectionLoss, `client has seen zxid ${frame.lastZxidSeen} but this server is at ${this.node.lastApplied}`);
+    });
+  }
+
+  private async catchUp(lastZxidSeen: number, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    if (!(await this.node.untilServing(timeoutMs))) return false;
+    if (this.node.lastApplied >= lastZxidSeen) return true;
+    const wait = this.node.waitApplied(lastZxidSeen).then(() => true);
+    const timer = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())).unref());
+    return Promise.race([wait, timer]);
   }
 
   private createSession(timeoutMs: number, authIds: Id[]): void {
@@ -173,7 +210,7 @@ export class ClientConnection implements SessionConnection {
         if (this.state === 'closed') return; // the client left; the session will time out
         this.open(session, authIds);
       },
-      () => this.closeWith(ErrorCode.SystemError, 'could not create a session'),
+      (error: unknown) => this.writeFailed(error, 'could not create a session'),
     );
   }
 
@@ -193,7 +230,7 @@ export class ClientConnection implements SessionConnection {
     const node = this.node;
     session.connection = this;
     session.authIds = authIds;
-    session.lastHeardMs = Date.now();
+    node.sessions.touch(session.id, Date.now());
     this.session = session;
     this.state = 'open';
     this.transport.send(
@@ -204,21 +241,21 @@ export class ClientConnection implements SessionConnection {
         password: node.sessions.passwordOf(session.id),
         sessionTimeoutMs: session.timeoutMs,
         serverId: node.config.serverId,
-        epoch: node.log.term(),
+        epoch: node.term,
       }),
     );
     this.pump();
   }
 
-  private enqueue(xid: number, request: ClientRequest): void {
+  private enqueue(xid: number, request: ClientRequest, linearizable: boolean): void {
     if (this.queue.length >= 2 * this.limits.maxInFlight) {
       this.closeWith(ErrorCode.Throttled, `more than ${2 * this.limits.maxInFlight} requests in flight`);
       return;
     }
     const nowMs = Date.now();
-    const slot: Slot = { xid, request, answer: null, zxid: 0, deferred: false, arrivedMs: nowMs };
+    const slot: Slot = { xid, request, answer: null, zxid: 0, deferred: false, barrier: linearizable && !isWrite(request) ? 'needed' : 'none', arrivedMs: nowMs };
     this.queue.push(slot);
-    if (this.session !== null) this.session.lastHeardMs = nowMs;
+    if (this.session !== null) this.node.sessions.touch(this.session.id, nowMs);
     // Over a limit: answer Throttled, in order, without running it.
     if (this.queue.length > this.limits.maxInFlight || this.transport.bufferedBytes() > this.limits.maxBufferedBytes) {
       slot.answer = { error: ErrorCode.Throttled };
@@ -245,6 +282,10 @@ export class ClientConnection implements SessionConnection {
         if (!this.startWrite(slot)) break;
       } else {
         if (this.writesInFlight > 0) break; // a read must see this session's own writes
+        if (slot.barrier === 'needed') {
+          this.startBarrier(slot);
+          break;
+        }
         slot.answer = this.runRead(request);
         slot.zxid = this.node.lastApplied;
       }
@@ -282,14 +323,34 @@ export class ClientConnection implements SessionConnection {
             slot.zxid = outcome.kind === 'applied' ? outcome.index : this.node.lastApplied;
             this.pump();
           },
-          () => {
+          (error: unknown) => {
             this.writesInFlight--;
-            slot.answer = { error: ErrorCode.SystemError };
-            this.pump();
+            slot.answer = { error: ErrorCode.ConnectionLoss };
+            this.writeFailed(error, 'write failed');
           },
         );
         return true;
     }
+  }
+
+  /** A linearizable read waits until this server applied everything the leader had committed when it arrived. */
+  private startBarrier(slot: Slot): void {
+    this.waitingForLog = true;
+    this.node.readBarrier().then(
+      () => {
+        slot.barrier = 'passed';
+        this.waitingForLog = false;
+        this.pump();
+      },
+      () => {
+        // No leader confirmed the read: nothing is ambiguous, so answer it and go on.
+        slot.barrier = 'passed';
+        slot.answer = { error: ErrorCode.ConnectionLoss };
+        slot.zxid = this.node.lastApplied;
+        this.waitingForLog = false;
+        this.pump();
+      },
+    );
   }
 
   private runRead(request: ClientRequest): Answer {

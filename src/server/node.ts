@@ -1,18 +1,24 @@
 // One zook server's state and its write path:
-//   prepare (tree) -> encode the txn -> CommitLog.propose (durable, ordered)
-//   -> apply in log order (tree) -> watch events out -> the writer's promise resolves.
+//   leader:   prepare (tree) -> encode the txn -> Raft propose (cluster/raft-host.ts)
+//   follower: forward to the leader (cluster/forwarding.ts), which does the above
+//   every node: committed entries applied in log order (tree) -> watch events out
+//               -> the writer's promise resolves on the server its client is on.
+// A single server is an ensemble of one voter: the same path, no peers.
 // Transport-free: src/server/ws-server.ts feeds it decoded requests.
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { EntryType, ProposalDropped, Role, type Entry, type Snapshot, type SoftState } from '../consensus/index.js';
 import { NodeStorage, type WriteAheadLog } from '../storage/index.js';
 import {
   DataTree,
   WatchRegistry,
   apply,
+  applyEmpty,
   decodeTxn,
   encodeTxn,
   findExpired,
+  loadSnapshot,
   loadSnapshotAsync,
   prepare,
   writeSnapshot,
@@ -21,13 +27,17 @@ import {
   type FailureCode,
   type MultiResult,
   type RequestSession,
+  type TreeOptions,
   type Txn,
   type WatchEvent,
   type WriteRequest,
 } from '../tree/index.js';
 import { assert } from '../util/assert.js';
-import { type CommitLog, LocalCommitLog } from './commit-log.js';
 import type { ServerConfig } from './config.js';
+import { ensembleServer, initialMembership, type Ensemble } from './cluster/ensemble.js';
+import { Forwarding, ForwardFailed, multiOfReply, type LocalProposal } from './cluster/forwarding.js';
+import { RaftHost, concatChunks } from './cluster/raft-host.js';
+import { PeerTransport } from './peer/index.js';
 import { SessionTable } from './sessions.js';
 import { serverFrameBytes } from './frames.js';
 
@@ -42,16 +52,35 @@ export interface Deferred {
   readonly untilIndex: number;
 }
 
+export type Submitted =
+  | { readonly kind: 'rejected'; readonly error: FailureCode; readonly multi?: MultiResult }
+  | Deferred
+  | { readonly kind: 'proposed'; readonly done: Promise<WriteOutcome> };
+
+/**
+ * A write whose outcome this server cannot know: the leader changed (its entry may
+ * or may not be committed) or could not be reached. The client must reconnect and
+ * look, as after ZooKeeper's ConnectionLoss.
+ */
+export class WriteAborted extends Error {
+  override name = 'WriteAborted';
+}
+
 export interface NodeCounters {
   txnsApplied: number;
   sessionsExpired: number;
   eventsSent: number;
   snapshots: number;
+  writesAborted: number;
+}
+
+interface ApplyWaiter {
+  readonly term: number;
+  readonly resolve: (applied: Applied) => void;
+  readonly reject: (error: Error) => void;
 }
 
 const SECRET_FILE = 'secret';
-/** The term a single node writes in. The replicated cluster hands its Raft term instead. */
-const SINGLE_NODE_TERM = 1;
 
 /** A per-data-dir random secret: session passwords are HMACs of session ids under it. */
 function loadSecret(dataDir: string): Uint8Array {
@@ -62,57 +91,148 @@ function loadSecret(dataDir: string): Uint8Array {
   return secret;
 }
 
+/** In an ensemble a session resumes on any server, so every server derives the same password key. */
+function ensembleSessionSecret(ensemble: Ensemble): Uint8Array {
+  return createHmac('sha256', ensemble.secret).update(`zook session passwords/${ensemble.clusterId}`).digest();
+}
+
+async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for await (const chunk of chunks) out.push(chunk);
+  return out;
+}
+
 export class ZookNode {
-  readonly tree: DataTree;
+  tree: DataTree;
   readonly watches = new WatchRegistry();
   readonly sessions: SessionTable;
-  readonly counters: NodeCounters = { txnsApplied: 0, sessionsExpired: 0, eventsSent: 0, snapshots: 0 };
+  readonly counters: NodeCounters = { txnsApplied: 0, sessionsExpired: 0, eventsSent: 0, snapshots: 0, writesAborted: 0 };
+  readonly forwarding: Forwarding | null;
   private appliedIndex: number;
-  /** Committed entries that arrived ahead of a gap, by index. */
-  private readonly committedAhead = new Map<number, Uint8Array>();
   /** Writers waiting for their entry to be applied, by index. */
-  private readonly applyWaiters = new Map<number, (applied: Applied) => void>();
+  private readonly applyWaiters = new Map<number, ApplyWaiter>();
   /** Callers waiting until everything up to an index is applied. */
   private appliedListeners: { index: number; resolve: () => void }[] = [];
+  /** Called when the whole state was replaced by a leader's snapshot (connections must start over). */
+  private readonly resetListeners = new Set<() => void>();
   private sweepTimer: NodeJS.Timeout | null = null;
   private closed = false;
-  /** Index of the newest snapshot on disk (the WAL holds nothing needed before it). */
   private snapshotIndex: number;
-  private snapshotting: Promise<void> | null = null;
+  private bytesSinceSnapshot = 0;
+  private leaderSince = 0;
 
   private constructor(
     readonly config: ServerConfig,
     private readonly storage: NodeStorage,
-    readonly log: CommitLog,
+    readonly raft: RaftHost,
+    readonly transport: PeerTransport | null,
+    readonly ensemble: Ensemble | null,
     tree: DataTree,
     secret: Uint8Array,
   ) {
     this.tree = tree;
     this.appliedIndex = tree.lastZxid;
-    this.snapshotIndex = storage.recovered.snapshot?.index ?? 0;
+    this.snapshotIndex = tree.lastZxid;
     this.sessions = new SessionTable(config.serverId, secret, Date.now(), config.maxSessions);
-    // Sessions recovered from the log get a fresh timeout, as ZooKeeper's new leader does:
+    // Sessions recovered get a fresh timeout, as ZooKeeper's new leader gives them:
     // nobody could ping while the server was down.
-    const now = Date.now();
-    for (const [id, state] of tree.sessions) this.sessions.add(id, state.timeoutMs, now);
+    this.resetSessionClocks(Date.now());
+    this.forwarding =
+      transport === null
+        ? null
+        : new Forwarding(this.forwardingHost(), transport, {
+            timeoutMs: Math.max(2000, 4 * config.electionTicks * config.raftTickMs),
+            maxPending: 100_000,
+            maxLeaderQueue: 200_000,
+            maxPingsPerBatch: 65_536,
+          });
   }
 
-  /** Opens the data dir, recovers the tree (newest snapshot, then the log after it), and starts the session clock. */
-  static async open(config: ServerConfig): Promise<ZookNode> {
+  /**
+   * Opens the data dir, recovers the tree (newest snapshot; Raft then hands the
+   * committed log after it), joins the ensemble (or leads itself when alone).
+   */
+  static async open(config: ServerConfig, ensemble: Ensemble | null = null): Promise<ZookNode> {
     mkdirSync(config.dataDir, { recursive: true });
-    const secret = loadSecret(config.dataDir);
+    const secret = ensemble === null ? loadSecret(config.dataDir) : ensembleSessionSecret(ensemble);
     const storage = await NodeStorage.open(config.dataDir);
     const options = { maxDataBytes: config.maxDataBytes, maxPathBytes: config.maxPathBytes, superDigest: config.superDigest };
-    const snapshot = storage.recovered.snapshot;
-    const tree = snapshot === undefined ? new DataTree(options) : await loadSnapshotAsync(snapshot.chunks(), options);
-    assert(snapshot === undefined || tree.lastZxid === snapshot.index, () => `recovery: snapshot ${snapshot?.file} holds zxid ${tree.lastZxid}, not ${snapshot?.index}`);
-    // Replay: every entry in the WAL was committed (a single node commits on fsync).
-    for await (const entry of storage.replay(Math.max(storage.log.firstIndex(), tree.lastZxid + 1))) {
-      if (entry.index > tree.lastZxid) apply(tree, decodeTxn(entry.data, tree.options), entry.index);
+    const stored = storage.recovered.snapshot;
+    const chunks = stored === undefined ? null : await collect(stored.chunks());
+    const tree = chunks === null ? new DataTree(options) : await loadSnapshotAsync(chunks, options);
+    assert(stored === undefined || tree.lastZxid === stored.index, () => `recovery: snapshot ${stored?.file} holds zxid ${tree.lastZxid}, not ${stored?.index}`);
+    const raft = await RaftHost.open(
+      storage,
+      {
+        id: config.serverId,
+        tickMs: config.raftTickMs,
+        electionTicks: config.electionTicks,
+        heartbeatTicks: config.heartbeatTicks,
+        initialMembers: ensemble === null ? { voters: [config.serverId], learners: [] } : initialMembership(ensemble),
+        retainEntries: Math.min(10_000, Math.floor(config.snapshotEveryEntries / 2)),
+        readIndexTimeoutMs: Math.max(2000, 4 * config.electionTicks * config.raftTickMs),
+      },
+      chunks === null ? null : concatChunks(chunks),
+    );
+    let transport: PeerTransport | null = null;
+    if (ensemble !== null) {
+      const me = ensembleServer(ensemble, config.serverId);
+      transport = new PeerTransport({
+        nodeId: config.serverId,
+        clusterId: ensemble.clusterId,
+        secret: ensemble.secret,
+        listenHost: me.host,
+        listenPort: me.peerPort,
+        allowSlowWebSockets: config.allowSlowWebSockets,
+      });
+      await transport.listen();
     }
-    const node = new ZookNode(config, storage, new LocalCommitLog(storage.log, SINGLE_NODE_TERM), tree, secret);
+    const node = new ZookNode(config, storage, raft, transport, ensemble, tree, secret);
+    node.wire();
+    if (ensemble === null) {
+      raft.campaignIfAlone();
+      await node.untilServing(30_000);
+    }
     node.startSweeps();
     return node;
+  }
+
+  private wire(): void {
+    const transport = this.transport;
+    this.raft.start(
+      {
+        applyEntry: (entry) => this.applyEntry(entry),
+        restore: (snapshot) => this.restore(snapshot),
+        roleChanged: (soft, term) => this.roleChanged(soft, term),
+        snapshotImage: (applied) => this.snapshotImage(applied),
+      },
+      (message) => transport?.send(message),
+    );
+    if (transport === null || this.ensemble === null) return;
+    transport.onMessage((message) => this.raft.step(message));
+    transport.onForward((from, id, payload) => this.forwarding?.receive(from, id, payload));
+    transport.onPeerDown((peer) => {
+      if (peer === this.raft.leader) this.abortWrites(`lost the link to leader ${peer}`);
+    });
+    for (const server of this.ensemble.servers) {
+      if (server.id !== this.config.serverId) transport.addPeer({ id: server.id, host: server.host, port: server.peerPort });
+    }
+  }
+
+  private forwardingHost(): ConstructorParameters<typeof Forwarding>[0] {
+    return {
+      proposeLocal: (request, session, mayDefer) => this.proposeLocal(request, session, mayDefer),
+      waitApplied: (index) => this.waitApplied(index),
+      sessionsHeard: (ids) => {
+        const now = Date.now();
+        for (const id of ids) this.sessions.touch(id, now);
+      },
+      treeOptions: this.tree.options,
+    };
+  }
+
+  get treeOptions(): TreeOptions {
+    return this.tree.options;
   }
 
   /** The WAL's own counters (fsync latency, batch sizes, queue depth), for /metrics. */
@@ -124,49 +244,122 @@ export class ZookNode {
     return this.appliedIndex;
   }
 
-  /** Entries proposed but not yet applied, from every session. */
+  /** The epoch clients see: the Raft term. */
+  get term(): number {
+    return this.raft.term;
+  }
+
+  get isLeader(): boolean {
+    return this.raft.isLeader;
+  }
+
+  /** Entries proposed but not yet applied (meaningful on the leader). */
   get outstanding(): number {
-    return this.log.proposedIndex() - this.appliedIndex;
+    return Math.max(0, this.raft.lastIndex - this.appliedIndex);
+  }
+
+  /** Whether clients may be served: a leader is known and this node applied what it had committed when it learned so. */
+  get serving(): boolean {
+    return this.raft.leader !== 0 && this.appliedIndex >= this.leaderSince;
+  }
+
+  /** Resolves once `serving` (or after `timeoutMs`, with false). */
+  async untilServing(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.serving) {
+      if (this.closed || Date.now() >= deadline) return false;
+      if (this.raft.leader !== 0) await this.waitApplied(this.leaderSince);
+      else await new Promise((resolve) => setTimeout(resolve, Math.min(20, this.config.raftTickMs)));
+    }
+    return true;
+  }
+
+  onReset(listener: () => void): () => void {
+    this.resetListeners.add(listener);
+    return () => this.resetListeners.delete(listener);
   }
 
   /**
-   * Prepares and proposes a write. Answers `deferred` when prepare refused it while
-   * earlier writes were in flight: prepare saw a tree without them, so its "no" may
-   * be wrong (create /a then /a/b pipelined); the caller waits for them and retries
-   * once with `mayDefer` false.
-   * A "yes" needs no such care: apply re-checks every dynamic rule in log order.
+   * Submits a write from a client. On the leader: prepares and proposes it, or answers
+   * `deferred` when prepare refused it while earlier writes were in flight (prepare
+   * saw a tree without them, so its "no" may be wrong: create /a then /a/b pipelined);
+   * the caller waits for them and retries once with `mayDefer` false. A "yes" needs no
+   * such care: apply re-checks every dynamic rule in log order.
+   * On a follower: forwards it to the leader, which does the same.
+   * `done` rejects with WriteAborted when the outcome cannot be known here.
    */
-  submitWrite(
-    request: WriteRequest,
-    session: RequestSession,
-    mayDefer = true,
-  ): { kind: 'rejected'; error: FailureCode; multi?: MultiResult } | Deferred | { kind: 'proposed'; done: Promise<WriteOutcome> } {
+  submitWrite(request: WriteRequest, session: RequestSession, mayDefer = true): Submitted {
+    if (this.raft.isLeader || this.forwarding === null) {
+      const local = this.proposeLocal(request, session, mayDefer);
+      switch (local.kind) {
+        case 'proposed':
+          return { kind: 'proposed', done: this.awaitApplied(local.index, local.term) };
+        case 'unavailable':
+          this.counters.writesAborted++;
+          return { kind: 'proposed', done: Promise.reject(new WriteAborted(`this server is not the leader (leader ${local.leader || 'unknown'})`)) };
+        default:
+          return local;
+      }
+    }
+    const leader = this.raft.leader;
+    if (leader === 0) {
+      this.counters.writesAborted++;
+      return { kind: 'proposed', done: Promise.reject(new WriteAborted('no leader')) };
+    }
+    const done = this.forwarding.forward(leader, session, request).then(
+      (reply): WriteOutcome | Promise<WriteOutcome> => {
+        switch (reply.kind) {
+          case 'proposed':
+            return this.awaitApplied(reply.index, reply.term);
+          case 'rejected': {
+            const multi = multiOfReply(reply);
+            return multi === undefined ? { kind: 'rejected', error: reply.error } : { kind: 'rejected', error: reply.error, multi };
+          }
+          case 'unavailable':
+            throw new WriteAborted(`server ${leader} is no longer the leader`);
+        }
+      },
+      (error: unknown) => {
+        this.counters.writesAborted++;
+        throw error instanceof ForwardFailed ? new WriteAborted(error.message) : error;
+      },
+    );
+    return { kind: 'proposed', done };
+  }
+
+  /** The leader's half of a write: prepare against this tree, propose to Raft. */
+  proposeLocal(request: WriteRequest, session: RequestSession, mayDefer: boolean): LocalProposal {
+    if (!this.raft.isLeader) return { kind: 'unavailable', leader: this.raft.leader };
     const prepared = prepare(this.tree, request, session, Date.now());
     if (prepared.error !== 0) {
       // Once only: after the wait the tree holds every write proposed before this one
       // arrived, so a second "no" is a linearizable answer (and under steady load from
       // others, waiting for a quiet log again could starve this request).
-      if (mayDefer && this.outstanding > 0) return { kind: 'deferred', untilIndex: this.log.proposedIndex() };
+      if (mayDefer && this.outstanding > 0) return { kind: 'deferred', untilIndex: this.raft.lastIndex };
       return prepared.multi === undefined ? { kind: 'rejected', error: prepared.error } : { kind: 'rejected', error: prepared.error, multi: prepared.multi };
     }
-    return { kind: 'proposed', done: this.proposeTxn(prepared.txn) };
+    return this.proposeTxn(prepared.txn);
   }
 
-  private proposeTxn(txn: Txn): Promise<WriteOutcome> {
-    const bytes = encodeTxn(txn);
+  private proposeTxn(txn: Txn): LocalProposal {
+    try {
+      const { index, term } = this.raft.propose(encodeTxn(txn));
+      return { kind: 'proposed', index, term };
+    } catch (error) {
+      if (error instanceof ProposalDropped) return { kind: 'unavailable', leader: error.leaderHint };
+      throw error;
+    }
+  }
+
+  /** Resolves when the entry at `index` is applied, if it is still the one proposed in `term`. */
+  private awaitApplied(index: number, term: number): Promise<WriteOutcome> {
+    if (index <= this.appliedIndex) {
+      // Applied before the answer got here (a fast leader, a slow forward reply): the result is gone.
+      return Promise.reject(new WriteAborted(`entry ${index} was applied before its answer arrived`));
+    }
     return new Promise<WriteOutcome>((resolve, reject) => {
-      this.log.propose(bytes).then(
-        ({ index }) => {
-          this.applyWaiters.set(index, (applied) => resolve({ kind: 'applied', index, applied }));
-          this.committed(index, bytes);
-        },
-        (error: unknown) => {
-          // The log could not make the entry durable: nothing after it can be
-          // trusted to be ordered, so this server must stop (recovery sorts it out).
-          reject(error);
-          this.fatal(error);
-        },
-      );
+      assert(!this.applyWaiters.has(index), () => `two writers wait for index ${index}`);
+      this.applyWaiters.set(index, { term, resolve: (applied) => resolve({ kind: 'applied', index, applied }), reject });
     });
   }
 
@@ -176,62 +369,109 @@ export class ZookNode {
     return new Promise((resolve) => this.appliedListeners.push({ index, resolve }));
   }
 
-  /** Applies committed entries strictly in index order, whatever order they were acknowledged in. */
-  private committed(index: number, bytes: Uint8Array): void {
-    this.committedAhead.set(index, bytes);
-    for (let next = this.appliedIndex + 1; this.committedAhead.has(next); next++) {
-      const txnBytes = this.committedAhead.get(next)!;
-      this.committedAhead.delete(next);
-      this.applyEntry(next, txnBytes);
-    }
-    if (this.appliedListeners.length > 0) {
-      const ready = this.appliedListeners.filter((l) => l.index <= this.appliedIndex);
-      this.appliedListeners = this.appliedListeners.filter((l) => l.index > this.appliedIndex);
-      for (const l of ready) l.resolve();
-    }
+  /** A linearizable read barrier: resolves once this node applied everything committed when it was called. */
+  async readBarrier(): Promise<void> {
+    const index = await this.raft.readIndex();
+    await this.waitApplied(index);
   }
 
-  private applyEntry(index: number, bytes: Uint8Array): void {
-    const txn = decodeTxn(bytes, this.tree.options);
-    const applied = apply(this.tree, txn, index, this.watches);
+  // ------------------------------------------------------------ the state machine (called by the Raft host)
+
+  private applyEntry(entry: Entry): void {
+    const index = entry.index;
+    let applied: Applied | null = null;
+    if (entry.type === EntryType.Normal) {
+      const txn = decodeTxn(entry.data, this.tree.options);
+      applied = apply(this.tree, txn, index, this.watches);
+      this.counters.txnsApplied++;
+      this.deliverEvents(applied.events);
+      if (applied.error === 0) {
+        if (txn.type === 'createSession' && this.sessions.get(txn.sessionId) === undefined) this.sessions.add(txn.sessionId, txn.timeoutMs, Date.now());
+        if (txn.type === 'closeSession') this.sessionClosed(txn.sessionId);
+      }
+    } else {
+      applyEmpty(this.tree, index);
+    }
     this.appliedIndex = index;
-    this.counters.txnsApplied++;
-    this.deliverEvents(applied.events);
-    if (txn.type === 'closeSession' && applied.error === 0) this.sessionClosed(txn.sessionId);
+    this.bytesSinceSnapshot += entry.data.byteLength;
     const waiter = this.applyWaiters.get(index);
     if (waiter !== undefined) {
       this.applyWaiters.delete(index);
-      waiter(applied);
+      if (applied !== null && entry.term === waiter.term) waiter.resolve(applied);
+      else waiter.reject(new WriteAborted(`entry ${index} of term ${waiter.term} was replaced by a new leader's`));
     }
-    if (index - this.snapshotIndex >= this.config.snapshotEveryEntries) this.snapshot();
+    this.notifyApplied();
   }
 
-  /**
-   * Writes a snapshot of the tree as it is now and compacts the WAL below it, so
-   * restarts replay a bounded log and the disk does not fill. The tree keeps
-   * applying while the chunks are written (it copies nodes changed meanwhile).
-   */
-  snapshot(): Promise<void> {
-    if (this.snapshotting !== null) return this.snapshotting;
-    const index = this.appliedIndex;
-    const meta = { index, term: this.log.term(), meta: new Uint8Array(0) };
-    this.snapshotting = this.storage
-      .saveSnapshot(meta, writeSnapshot(this.tree))
-      .then(
-        () => {
-          this.snapshotIndex = index;
-          this.counters.snapshots++;
-        },
-        (error: unknown) => {
-          // Not fatal: every entry is still in the WAL. Say so loudly; the next trigger retries.
-          console.error(`zook: snapshot at index ${index} failed: ${String(error)}`);
-          this.snapshotIndex = index;
-        },
-      )
-      .finally(() => {
-        this.snapshotting = null;
-      });
-    return this.snapshotting;
+  private notifyApplied(): void {
+    if (this.appliedListeners.length === 0) return;
+    const ready = this.appliedListeners.filter((l) => l.index <= this.appliedIndex);
+    if (ready.length === 0) return;
+    this.appliedListeners = this.appliedListeners.filter((l) => l.index > this.appliedIndex);
+    for (const l of ready) l.resolve();
+  }
+
+  /** The leader's snapshot replaces the tree: this node was too far behind for the log. */
+  private restore(snapshot: Snapshot): void {
+    const tree = loadSnapshot([snapshot.data], this.tree.options);
+    assert(tree.lastZxid === snapshot.meta.index, () => `snapshot from the leader holds zxid ${tree.lastZxid}, not ${snapshot.meta.index}`);
+    this.tree = tree;
+    this.appliedIndex = tree.lastZxid;
+    this.snapshotIndex = tree.lastZxid;
+    this.bytesSinceSnapshot = 0;
+    // Watches and connections were made against a tree that jumped: clients reconnect
+    // and re-register with their last zxid (setWatches fires what they missed).
+    for (const session of this.sessions.values()) this.watches.removeWatcher(session.id);
+    for (const session of [...this.sessions.values()]) if (!tree.sessions.has(session.id)) this.sessions.remove(session.id);
+    for (const [id, state] of tree.sessions) if (this.sessions.get(id) === undefined) this.sessions.add(id, state.timeoutMs, Date.now());
+    this.abortWrites('state replaced by a snapshot from the leader');
+    for (const listener of this.resetListeners) listener();
+    this.notifyApplied();
+  }
+
+  private roleChanged(soft: SoftState, term: number): void {
+    const leaderChanged = soft.leader !== this.currentLeader;
+    this.currentLeader = soft.leader;
+    if (leaderChanged) {
+      // Writes in flight may be lost or reordered with writes sent to the next leader:
+      // their clients must reconnect and look (ZooKeeper drops them too).
+      this.abortWrites(`leader changed to ${soft.leader || 'none'} in term ${term}`);
+      this.forwarding?.dropLeaderQueues(soft.leader);
+      // A new leader serves once its own no-op (the last entry now) is applied: by then it holds every committed write.
+      this.leaderSince = soft.role === Role.Leader ? this.raft.lastIndex : this.raft.commitIndex;
+    }
+    if (soft.role === Role.Leader && leaderChanged) {
+      // Nobody could report pings to this node before: every session starts a fresh timeout.
+      this.resetSessionClocks(Date.now());
+    }
+  }
+
+  private currentLeader = 0;
+
+  private abortWrites(reason: string): void {
+    this.forwarding?.failPending(reason);
+    if (this.applyWaiters.size === 0) return;
+    const waiters = [...this.applyWaiters.values()];
+    this.applyWaiters.clear();
+    this.counters.writesAborted += waiters.length;
+    for (const w of waiters) w.reject(new WriteAborted(reason));
+  }
+
+  private resetSessionClocks(nowMs: number): void {
+    for (const [id, state] of this.tree.sessions) {
+      const live = this.sessions.get(id) ?? this.sessions.add(id, state.timeoutMs, nowMs);
+      live.lastHeardMs = nowMs;
+      live.closing = false;
+    }
+  }
+
+  private snapshotImage(applied: number): Uint8Array | null {
+    if (applied - this.snapshotIndex < this.config.snapshotEveryEntries && this.bytesSinceSnapshot < this.config.snapshotEveryBytes) return null;
+    assert(this.tree.lastZxid === applied, () => `snapshot: tree at ${this.tree.lastZxid}, Raft applied ${applied}`);
+    this.snapshotIndex = applied;
+    this.bytesSinceSnapshot = 0;
+    this.counters.snapshots++;
+    return concatChunks([...writeSnapshot(this.tree)]);
   }
 
   private deliverEvents(events: readonly WatchEvent[]): void {
@@ -247,26 +487,29 @@ export class ZookNode {
     this.watches.removeWatcher(sessionId);
     const session = this.sessions.remove(sessionId);
     // An expiry (not the client's own closeSession) tells the client and drops it.
-    if (session?.closing === true && session.connection !== null) {
-      session.connection.closeWith(ErrorCode.SessionExpired, 'session expired');
-    }
+    session?.connection?.sessionEnded();
   }
 
-  /** Proposes closeSession for every session not heard from within its timeout. */
+  /** Leader: proposes closeSession for every session not heard from within its timeout. */
   expireSessions(nowMs: number): void {
+    if (!this.raft.isLeader) return;
     for (const session of this.sessions.expired(nowMs)) {
+      const proposed = this.proposeTxnRequest({ type: 'closeSession', sessionId: session.id });
+      if (!proposed) break;
       session.closing = true;
       this.counters.sessionsExpired++;
-      const submitted = this.submitWrite({ type: 'closeSession', sessionId: session.id }, { id: 0, authIds: [] });
-      // A failed log append already stopped the server (fatal); nothing to add here.
-      if (submitted.kind === 'proposed') void submitted.done.catch(() => {});
     }
   }
 
-  /** Proposes the deletes of containers that emptied and TTL nodes that expired. */
+  private proposeTxnRequest(request: WriteRequest): boolean {
+    const local = this.proposeLocal(request, { id: 0, authIds: [] }, false);
+    return local.kind === 'proposed' || local.kind === 'rejected';
+  }
+
+  /** Leader: proposes the deletes of containers that emptied and TTL nodes that expired. */
   expireNodes(nowMs: number): void {
-    // As above: a failed append is fatal inside proposeTxn.
-    for (const txn of findExpired(this.tree, nowMs)) void this.proposeTxn(txn).catch(() => {});
+    if (!this.raft.isLeader) return;
+    for (const txn of findExpired(this.tree, nowMs)) if (this.proposeTxn(txn).kind !== 'proposed') break;
   }
 
   private startSweeps(): void {
@@ -278,22 +521,45 @@ export class ZookNode {
         lastNodeSweepMs = now;
         this.expireNodes(now);
       }
+      // Followers tell the leader which of their sessions were heard from.
+      const heard = this.sessions.takeHeard();
+      const leader = this.raft.leader;
+      if (heard.length > 0 && !this.raft.isLeader && leader !== 0) this.forwarding?.reportPings(leader, heard);
     }, Math.max(50, Math.floor(Math.min(this.config.tickMs, this.config.expirySweepMs) / 2)));
     this.sweepTimer.unref();
   }
 
-  private fatal(error: unknown): void {
-    console.error(`zook: FATAL: the log failed; stopping so recovery can restore a consistent state: ${String(error)}`);
-    process.exit(70);
+  /**
+   * Leader only: hands leadership to the most up-to-date other voter and waits (up
+   * to an election timeout) until it took over, so a restart costs no election.
+   */
+  async transferLeadership(): Promise<boolean> {
+    if (!this.raft.isLeader) return false;
+    const status = this.raft.status();
+    const others = status.membership.voters.filter((id) => id !== this.config.serverId && this.transport?.isUp(id) === true);
+    if (others.length === 0) return false;
+    try {
+      this.raft.transferLeader(others[0]);
+    } catch (error) {
+      if (error instanceof ProposalDropped) return false;
+      throw error;
+    }
+    const deadline = Date.now() + 2 * this.config.electionTicks * this.config.raftTickMs;
+    while (this.raft.isLeader && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, this.config.raftTickMs / 2));
+    return !this.raft.isLeader;
   }
 
-  /** Stops the clocks, waits for every proposed write to be applied, closes the WAL. */
+  /** Stops the clocks, waits (bounded) for this server's writes in flight, stops Raft, closes the WAL. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
-    await this.waitApplied(this.log.proposedIndex());
-    if (this.snapshotting !== null) await this.snapshotting;
+    const deadline = Date.now() + 2 * this.config.electionTicks * this.config.raftTickMs;
+    while (this.applyWaiters.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    this.abortWrites('server shutting down');
+    this.forwarding?.close();
+    await this.raft.close();
+    await this.transport?.close();
     await this.storage.close();
   }
 }

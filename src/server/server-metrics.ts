@@ -3,6 +3,7 @@
 import type { Log2Histogram } from '../storage/index.js';
 import { Counter, Gauge, Histogram, LATENCY_BUCKETS_SECONDS, MetricsRegistry, RawMetrics, labelKey } from './metrics.js';
 import type { ZookNode } from './node.js';
+import { nodeStatus } from './node-status.js';
 
 export interface ServerMetrics {
   readonly registry: MetricsRegistry;
@@ -38,6 +39,47 @@ export function serverMetrics(node: ZookNode, connections: () => number): Server
   registry.add(new Gauge('zook_sessions_expired_total', 'Sessions closed by expiry since start.', () => node.counters.sessionsExpired));
   registry.add(new Gauge('zook_snapshots_total', 'Tree snapshots written since start.', () => node.counters.snapshots));
   registry.add(new Gauge('zook_watch_events_sent_total', 'Watch events sent since start.', () => node.counters.eventsSent));
+  registry.add(
+    new RawMetrics(() => {
+      const st = nodeStatus(node);
+      const lines = [
+        '# HELP zook_raft_role This server\'s role (1 on the series of its current role).',
+        '# TYPE zook_raft_role gauge',
+        ...(['standalone', 'leader', 'follower', 'learner', 'candidate'] as const).map((r) => `zook_raft_role{role="${r}"} ${st.role === r ? 1 : 0}`),
+        '# HELP zook_raft_has_leader 1 when this server knows a leader.',
+        '# TYPE zook_raft_has_leader gauge',
+        `zook_raft_has_leader ${st.hasLeader ? 1 : 0}`,
+        '# HELP zook_raft_term Current Raft term (the zxid epoch).',
+        '# TYPE zook_raft_term gauge',
+        `zook_raft_term ${st.term}`,
+        '# HELP zook_raft_commit_index Highest log index known committed.',
+        '# TYPE zook_raft_commit_index gauge',
+        `zook_raft_commit_index ${st.commitIndex}`,
+        '# HELP zook_raft_last_index Highest index in this server\'s log.',
+        '# TYPE zook_raft_last_index gauge',
+        `zook_raft_last_index ${st.lastIndex}`,
+        '# HELP zook_raft_elections_won_total Elections this server won since start.',
+        '# TYPE zook_raft_elections_won_total counter',
+        `zook_raft_elections_won_total ${st.electionsWon}`,
+        '# HELP zook_raft_leader_changes_total Times this server saw the leader change since start.',
+        '# TYPE zook_raft_leader_changes_total counter',
+        `zook_raft_leader_changes_total ${st.leaderChanges}`,
+        '# HELP zook_forwarded_writes_total Writes this server forwarded to the leader.',
+        '# TYPE zook_forwarded_writes_total counter',
+        `zook_forwarded_writes_total ${st.forwardedWrites}`,
+        '# HELP zook_forwarded_writes_received_total Writes other servers forwarded to this one as leader.',
+        '# TYPE zook_forwarded_writes_received_total counter',
+        `zook_forwarded_writes_received_total ${st.forwardedWritesReceived}`,
+        '# HELP zook_writes_aborted_total Writes answered ConnectionLoss because the leader changed or was unreachable.',
+        '# TYPE zook_writes_aborted_total counter',
+        `zook_writes_aborted_total ${st.writesAborted}`,
+        '# HELP zook_raft_follower_lag_entries Leader only: entries each follower has not acknowledged.',
+        '# TYPE zook_raft_follower_lag_entries gauge',
+        ...st.followers.map((f) => `zook_raft_follower_lag_entries{follower="${f.id}"} ${f.lag}`),
+      ];
+      return lines.join('\n');
+    }),
+  );
   registry.add(
     new RawMetrics(() => {
       const wal = node.walMetrics;

@@ -9,6 +9,8 @@ export interface SessionConnection {
   sendFrame(frame: Uint8Array): boolean;
   /** Closes the socket with a reason the client can read. */
   closeWith(error: number, reason: string): void;
+  /** The session's closeSession was applied: an expiry unless this connection asked for it. */
+  sessionEnded(): void;
 }
 
 export interface LiveSession {
@@ -29,6 +31,8 @@ const PASSWORD_BYTES = 16;
 
 export class SessionTable {
   private readonly live = new Map<number, LiveSession>();
+  /** Sessions heard from since the last takeHeard(): a follower reports them to the leader. */
+  private heard = new Set<number>();
   private counter: number;
 
   constructor(
@@ -84,7 +88,17 @@ export class SessionTable {
 
   touch(id: number, nowMs: number): void {
     const session = this.live.get(id);
-    if (session !== undefined) session.lastHeardMs = nowMs;
+    if (session === undefined) return;
+    session.lastHeardMs = nowMs;
+    this.heard.add(id);
+  }
+
+  /** The ids touched since the last call. */
+  takeHeard(): number[] {
+    if (this.heard.size === 0) return [];
+    const ids = [...this.heard];
+    this.heard = new Set();
+    return ids;
   }
 
   /** Sessions not heard from within their timeout and not already closing. */

@@ -4,7 +4,9 @@ import { ErrorCode } from '../tree/index.js';
 import type { ServerConfig } from './config.js';
 import { ClientConnection } from './connection.js';
 import { CorkedSender, type CorkedSocket } from './corked-sender.js';
+import type { Ensemble } from './cluster/ensemble.js';
 import { ZookNode } from './node.js';
+import { nodeStatus } from './node-status.js';
 import { serverMetrics } from './server-metrics.js';
 import { requireNativeUws, uWS, type WebSocket, type us_listen_socket } from './uws.js';
 
@@ -16,15 +18,19 @@ interface SocketData extends Omit<CorkedSocket, 'ws'> {
 export interface RunningServer {
   readonly node: ZookNode;
   readonly port: number;
-  /** Stops accepting, closes connections, waits for proposed writes, closes the WAL. */
+  /**
+   * Stops accepting; a leader first hands leadership to a caught-up follower (so a
+   * rolling restart costs no election timeout); then waits for this server's writes
+   * in flight, closes connections and the WAL.
+   */
   close(): Promise<void>;
 }
 
 const decoder = new TextDecoder();
 
-export async function startServer(config: ServerConfig): Promise<RunningServer> {
+export async function startServer(config: ServerConfig, ensemble: Ensemble | null = null): Promise<RunningServer> {
   requireNativeUws(config.allowSlowWebSockets);
-  const node = await ZookNode.open(config);
+  const node = await ZookNode.open(config, ensemble);
   const sockets = new Set<WebSocket<SocketData>>();
   const sender = new CorkedSender();
   const metrics = serverMetrics(node, () => sockets.size);
@@ -107,22 +113,30 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       },
     })
     .get('/health', (res) => {
+      const st = nodeStatus(node);
+      // 503 when this server cannot serve (no leader): load balancers and probes skip it.
       const body = JSON.stringify({
-        status: 'ok',
-        serverId: config.serverId,
-        role: 'standalone',
-        hasLeader: true,
-        lastApplied: node.lastApplied,
-        sessions: node.sessions.size,
-        znodes: node.tree.nodeCount,
+        status: st.hasLeader ? 'ok' : 'no leader',
+        serverId: st.serverId,
+        role: st.role,
+        hasLeader: st.hasLeader,
+        leader: st.leader,
+        term: st.term,
+        lastApplied: st.appliedIndex,
+        sessions: st.sessions,
+        znodes: st.znodes,
       });
+      if (!st.hasLeader) res.writeStatus('503 Service Unavailable');
       res.writeHeader('content-type', 'application/json').end(body);
+    })
+    .get('/status', (res) => {
+      res.writeHeader('content-type', 'application/json').end(JSON.stringify(nodeStatus(node)));
     })
     .get('/metrics', (res) => {
       res.writeHeader('content-type', 'text/plain; version=0.0.4').end(metrics.registry.render());
     })
     .any('/*', (res) => {
-      res.writeStatus('404 Not Found').end('zook: WebSocket clients connect to any path; HTTP has /health and /metrics\n');
+      res.writeStatus('404 Not Found').end('zook: WebSocket clients connect to any path; HTTP has /health, /status and /metrics\n');
     });
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
@@ -132,6 +146,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     });
   });
   const port = uWS.us_socket_local_port(listenSocket);
+  const closeAll = (reason: string): void => {
+    for (const ws of [...sockets]) {
+      const data = ws.getUserData();
+      if (!data.open) continue;
+      data.connection?.closeWith(ErrorCode.ConnectionLoss, reason);
+    }
+  };
+  // The tree was replaced by the leader's snapshot: watches registered here are gone.
+  node.onReset(() => closeAll('server state replaced by a snapshot: reconnect'));
 
   let closing: Promise<void> | null = null;
   return {
@@ -140,14 +163,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     close(): Promise<void> {
       closing ??= (async () => {
         uWS.us_listen_socket_close(listenSocket);
+        await node.transferLeadership();
         // In-flight writes finish and are applied before the WAL closes; clients then
         // reconnect elsewhere (or here after a restart) with their sessions intact.
         await node.close();
-        for (const ws of [...sockets]) {
-          const data = ws.getUserData();
-          if (!data.open) continue;
-          data.connection?.closeWith(ErrorCode.ConnectionLoss, 'server shutting down');
-        }
+        closeAll('server shutting down');
       })();
       return closing;
     },

@@ -23,6 +23,15 @@ export type Applied =
 
 const NO_EVENTS: readonly WatchEvent[] = Object.freeze([]);
 
+/**
+ * A log position that holds no txn (a Raft leader's no-op, a membership change):
+ * the tree's zxid still moves to it, so the tree's zxid is always the applied index.
+ */
+export function applyEmpty(tree: DataTree, zxid: Zxid): void {
+  if (!(Number.isSafeInteger(zxid) && zxid > tree.lastZxid)) assert(false, () => `applyEmpty: zxid ${zxid} is not above the tree's ${tree.lastZxid}`);
+  tree.lastZxid = zxid;
+}
+
 export function apply(tree: DataTree, txn: Txn, zxid: Zxid, watches?: WatchRegistry): Applied {
   if (!(Number.isSafeInteger(zxid) && zxid > tree.lastZxid)) assert(false, () => `apply: zxid ${zxid} is not above the tree's ${tree.lastZxid}`);
   tree.lastZxid = zxid;

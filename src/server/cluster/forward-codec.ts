@@ -1,0 +1,110 @@
+// The payloads of the peer transport's opaque Forward frames: a follower's write
+// for the leader, the leader's answer, and the follower's batch of session pings.
+// First byte = kind; the rest uses the tree's varint primitives.
+import {
+  ByteReader,
+  ByteWriter,
+  DecodeError,
+  decodeWriteRequest,
+  encodeWriteRequest,
+  type FailureCode,
+  type RequestSession,
+  type SessionRequest,
+  type TreeOptions,
+  type WriteRequest,
+} from '../../tree/index.js';
+
+export const ForwardKind = {
+  Write: 1,
+  Reply: 2,
+  Pings: 3,
+} as const;
+
+/** The leader's answer to a forwarded write. */
+export type ForwardReply =
+  /** In the log at (index, term): the follower answers once it applied that entry. */
+  | { readonly kind: 'proposed'; readonly index: number; readonly term: number }
+  /** Refused by prepare: the answer is final. A refused multi carries where it failed. */
+  | { readonly kind: 'rejected'; readonly error: FailureCode; readonly multi: { readonly count: number; readonly failedAt: number } | null }
+  /** The receiver is not (or no longer) the leader: nothing was proposed. */
+  | { readonly kind: 'unavailable'; readonly leader: number };
+
+export type ForwardMessage =
+  | { readonly kind: 'write'; readonly write: SessionRequest }
+  | { readonly kind: 'reply'; readonly reply: ForwardReply }
+  | { readonly kind: 'pings'; readonly sessionIds: readonly number[] };
+
+const REPLY = { proposed: 0, rejected: 1, unavailable: 2 } as const;
+
+export function encodeForwardWrite(session: RequestSession, request: WriteRequest): Uint8Array {
+  const body = encodeWriteRequest(session, request);
+  const out = new Uint8Array(body.byteLength + 1);
+  out[0] = ForwardKind.Write;
+  out.set(body, 1);
+  return out;
+}
+
+export function encodeForwardReply(reply: ForwardReply): Uint8Array {
+  const w = new ByteWriter(32);
+  w.u8(ForwardKind.Reply);
+  switch (reply.kind) {
+    case 'proposed':
+      w.u8(REPLY.proposed);
+      w.uvar(reply.index);
+      w.uvar(reply.term);
+      break;
+    case 'rejected':
+      w.u8(REPLY.rejected);
+      w.svar(reply.error);
+      w.uvar(reply.multi === null ? 0 : reply.multi.count + 1);
+      if (reply.multi !== null) w.uvar(reply.multi.failedAt);
+      break;
+    case 'unavailable':
+      w.u8(REPLY.unavailable);
+      w.uvar(reply.leader);
+      break;
+  }
+  return w.bytes().slice();
+}
+
+export function encodeForwardPings(sessionIds: readonly number[]): Uint8Array {
+  const w = new ByteWriter(8 + 8 * sessionIds.length);
+  w.u8(ForwardKind.Pings);
+  w.uvar(sessionIds.length);
+  for (const id of sessionIds) w.uvar(id);
+  return w.bytes().slice();
+}
+
+/** Decodes a forward payload; throws DecodeError on anything malformed. */
+export function decodeForward(bytes: Uint8Array, options: TreeOptions, maxPings: number): ForwardMessage {
+  if (bytes.byteLength === 0) throw new DecodeError('empty forward payload');
+  switch (bytes[0]) {
+    case ForwardKind.Write:
+      return { kind: 'write', write: decodeWriteRequest(bytes.subarray(1), options) };
+    case ForwardKind.Reply: {
+      const r = new ByteReader(bytes, 1);
+      const kind = r.u8();
+      let reply: ForwardReply;
+      if (kind === REPLY.proposed) reply = { kind: 'proposed', index: r.uvar(), term: r.uvar() };
+      else if (kind === REPLY.rejected) {
+        const error = r.svar() as FailureCode;
+        const countPlusOne = r.uvar();
+        reply = { kind: 'rejected', error, multi: countPlusOne === 0 ? null : { count: countPlusOne - 1, failedAt: r.uvar() } };
+      } else if (kind === REPLY.unavailable) reply = { kind: 'unavailable', leader: r.uvar() };
+      else throw new DecodeError(`unknown forward reply kind ${kind}`);
+      if (r.remaining !== 0) throw new DecodeError('trailing bytes in a forward reply');
+      return { kind: 'reply', reply };
+    }
+    case ForwardKind.Pings: {
+      const r = new ByteReader(bytes, 1);
+      const count = r.uvar();
+      if (count > maxPings) throw new DecodeError(`${count} session pings in one batch (limit ${maxPings})`);
+      const sessionIds: number[] = [];
+      for (let i = 0; i < count; i++) sessionIds.push(r.uvar());
+      if (r.remaining !== 0) throw new DecodeError('trailing bytes in a ping batch');
+      return { kind: 'pings', sessionIds };
+    }
+    default:
+      throw new DecodeError(`unknown forward kind ${bytes[0]}`);
+  }
+}

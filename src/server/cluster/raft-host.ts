@@ -1,0 +1,419 @@
+// The host around the pure Raft core (src/consensus): the clock, the disk and the
+// network. It runs the Ready loop of the core's contract:
+//
+//   ready() -> send messages (they never acknowledge unpersisted state)
+//           -> install a leader's snapshot, apply committed entries (already on a quorum's disks)
+//           -> persist new entries (the WAL is the Raft log: group-committed fdatasync)
+//              and the hard state when term or vote changed
+//           -> serve read states -> advance()
+//
+// One Ready is in flight at a time; proposals and messages arriving meanwhile
+// accumulate in the core and leave together in the next one (that is the group
+// commit across clients). The state machine (the tree) stays behind StateMachine.
+import { randomInt } from 'node:crypto';
+import {
+  ConfChangeType,
+  EntryType,
+  ProposalDropped,
+  RaftNode,
+  Role,
+  encodeConfChange,
+  type ConfChange,
+  type Entry,
+  type HardState,
+  type Membership,
+  type Message,
+  type PersistedState,
+  type RaftLimits,
+  type RaftStatus,
+  type ReadState,
+  type Snapshot,
+  type SoftState,
+} from '../../consensus/index.js';
+import type { NodeStorage } from '../../storage/index.js';
+import { assert } from '../../util/assert.js';
+import { SeededRandom } from '../../util/random.js';
+
+/** What the host needs from the replicated state machine. */
+export interface StateMachine {
+  /** A committed entry, strictly in index order (every type: the tree skips the ones without a txn). */
+  applyEntry(entry: Entry): void;
+  /** The leader's snapshot replaces the whole state (this node was too far behind). */
+  restore(snapshot: Snapshot): void;
+  /** Leader or role changed (from the Ready's soft state). */
+  roleChanged(soft: SoftState, term: number): void;
+  /** Asked after each Ready: a snapshot image of the state at `appliedIndex`, or null for not now. */
+  snapshotImage(appliedIndex: number): Uint8Array | null;
+}
+
+export interface RaftTiming {
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+}
+
+/** Sends a Raft message to its `to`; loss is fine (Raft retries). */
+export type MessageSink = (message: Message) => void;
+
+export interface RaftHostOptions extends RaftTiming {
+  readonly id: number;
+  /** Members of a brand-new ensemble: written to an empty log as its first entries, identically on every member. */
+  readonly initialMembers: Membership | null;
+  readonly limits?: Partial<RaftLimits>;
+  /** Entries kept in memory below a snapshot so a follower a little behind catches up from the log, not a snapshot. */
+  readonly retainEntries: number;
+  /** A read that got no confirmation from the leader within this long fails. */
+  readonly readIndexTimeoutMs: number;
+}
+
+/** A read barrier failed: no leader, or no confirmation in time. The client may retry. */
+export class ReadIndexFailed extends Error {
+  override name = 'ReadIndexFailed';
+}
+
+const MEMBERSHIP_MAGIC = 'zook-membership-v1';
+
+export function encodeMembership(m: Membership): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ format: MEMBERSHIP_MAGIC, voters: m.voters, learners: m.learners }));
+}
+
+export function decodeMembership(bytes: Uint8Array): Membership {
+  const parsed = JSON.parse(new TextDecoder().decode(bytes)) as { format?: string; voters?: unknown; learners?: unknown };
+  assert(parsed.format === MEMBERSHIP_MAGIC && Array.isArray(parsed.voters) && Array.isArray(parsed.learners), 'snapshot metadata is not a zook membership');
+  return { voters: parsed.voters as number[], learners: parsed.learners as number[] };
+}
+
+/** The first entries of a new ensemble's log: one membership change per member, committed at term 1. */
+export function bootstrapEntries(members: Membership): Entry[] {
+  const changes: ConfChange[] = [
+    ...members.voters.map((node) => ({ type: ConfChangeType.AddVoter, node })),
+    ...members.learners.map((node) => ({ type: ConfChangeType.AddLearner, node })),
+  ];
+  return changes.map((change, i) => ({ term: 1, index: i + 1, type: EntryType.ConfChange, data: encodeConfChange(change) }));
+}
+
+function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  let total = 0;
+  for (const c of chunks) total += c.byteLength;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+export interface HostCounters {
+  readies: number;
+  entriesPersisted: number;
+  hardStateSaves: number;
+  snapshotsTaken: number;
+  snapshotsInstalled: number;
+  leaderChanges: number;
+  electionsWon: number;
+  readIndexFailed: number;
+}
+
+export class RaftHost {
+  readonly raft: RaftNode;
+  readonly counters: HostCounters = {
+    readies: 0,
+    entriesPersisted: 0,
+    hardStateSaves: 0,
+    snapshotsTaken: 0,
+    snapshotsInstalled: 0,
+    leaderChanges: 0,
+    electionsWon: 0,
+    readIndexFailed: 0,
+  };
+  private sink: MessageSink = () => {};
+  private machine: StateMachine | null = null;
+  private tickTimer: NodeJS.Timeout | null = null;
+  private scheduled = false;
+  private running: Promise<void> | null = null;
+  private closed = false;
+  private savedHardState: HardState;
+  private soft: SoftState = { leader: 0, role: Role.Follower };
+  private readonly pendingReads = new Map<string, { resolve: (index: number) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>();
+  private readCounter = 0;
+  private snapshotSaving: Promise<void> | null = null;
+  private campaignWhenAlone = false;
+
+  private constructor(
+    private readonly storage: NodeStorage,
+    private readonly options: RaftHostOptions,
+    persisted: PersistedState,
+    applied: number,
+  ) {
+    this.savedHardState = persisted.hardState;
+    this.raft = new RaftNode(
+      {
+        id: options.id,
+        random: new SeededRandom(randomInt(0, 2 ** 31)),
+        electionTicks: options.electionTicks,
+        heartbeatTicks: options.heartbeatTicks,
+        applied,
+        ...(options.limits === undefined ? {} : { limits: options.limits }),
+      },
+      persisted,
+    );
+  }
+
+  /**
+   * Builds the core from what `storage` recovered (bootstrapping an empty log of a
+   * new ensemble first). `snapshotData` is the recovered snapshot's image, which
+   * the caller already loaded into its state machine.
+   */
+  static async open(storage: NodeStorage, options: RaftHostOptions, snapshotData: Uint8Array | null): Promise<RaftHost> {
+    const log = storage.log;
+    let hardState = storage.recovered.hardState;
+    const stored = storage.recovered.snapshot;
+    const fresh = hardState.term === 0 && stored === undefined && log.lastIndex() === 0;
+    if (fresh && options.initialMembers !== null) {
+      const entries = bootstrapEntries(options.initialMembers);
+      await log.append(entries);
+      hardState = { term: 1, vote: 0, commit: entries.length };
+      await storage.hardState.save(hardState);
+    }
+    const entries: Entry[] = [];
+    for await (const entry of storage.replay(Math.max(log.firstIndex(), (stored?.index ?? 0) + 1))) entries.push(entry);
+    const snapshot: Snapshot | null =
+      stored === undefined || snapshotData === null
+        ? null
+        : { meta: { index: stored.index, term: stored.term, membership: decodeMembership(stored.meta) }, data: snapshotData };
+    return new RaftHost(storage, options, { hardState, snapshot, entries }, stored?.index ?? 0);
+  }
+
+  /** Connects the outputs and starts the clock. Entries committed before a restart are applied from here on. */
+  start(machine: StateMachine, sink: MessageSink): void {
+    this.machine = machine;
+    this.sink = sink;
+    this.tickTimer = setInterval(() => {
+      this.raft.tick();
+      this.kick();
+    }, this.options.tickMs);
+    this.kick();
+  }
+
+  /**
+   * The only voter (a single server) need not wait an election timeout to lead. The
+   * membership is known once the recovered conf changes are applied, so the check
+   * runs after the Ready that applies them.
+   */
+  campaignIfAlone(): void {
+    this.campaignWhenAlone = true;
+    this.kick();
+  }
+
+  private maybeCampaignAlone(): void {
+    if (!this.campaignWhenAlone) return;
+    const status = this.raft.status();
+    if (status.applied < status.commit) return; // membership may still change
+    this.campaignWhenAlone = false;
+    const m = status.membership;
+    if (m.voters.length === 1 && m.voters[0] === this.options.id && status.role !== Role.Leader) {
+      this.raft.campaign();
+      this.kick();
+    }
+  }
+
+  get leader(): number {
+    return this.soft.leader;
+  }
+
+  get isLeader(): boolean {
+    return this.raft.currentRole === Role.Leader;
+  }
+
+  get term(): number {
+    return this.raft.currentTerm;
+  }
+
+  get lastIndex(): number {
+    return this.raft.lastIndex;
+  }
+
+  get commitIndex(): number {
+    return this.raft.commitIndex;
+  }
+
+  status(): RaftStatus {
+    return this.raft.status();
+  }
+
+  /** Appends data to the log as leader; throws ProposalDropped when this node cannot. */
+  propose(data: Uint8Array): { index: number; term: number } {
+    const proposed = this.raft.propose(data);
+    this.kick();
+    return proposed;
+  }
+
+  proposeConfChange(change: ConfChange): { index: number; term: number } {
+    const proposed = this.raft.proposeConfChange(change);
+    this.kick();
+    return proposed;
+  }
+
+  transferLeader(to: number): void {
+    this.raft.transferLeader(to);
+    this.kick();
+  }
+
+  /** A message from a peer. */
+  step(message: Message): void {
+    if (this.closed) return;
+    this.raft.step(message);
+    this.kick();
+  }
+
+  /**
+   * Resolves with an index such that serving a read after applying it is
+   * linearizable (Raft's ReadIndex: the leader confirmed it still leads).
+   */
+  readIndex(): Promise<number> {
+    const context = new Uint8Array(12);
+    const view = new DataView(context.buffer);
+    view.setUint32(0, this.options.id, true);
+    view.setFloat64(4, ++this.readCounter, true);
+    const key = Buffer.from(context).toString('hex');
+    try {
+      this.raft.readIndex(context);
+    } catch (error) {
+      this.counters.readIndexFailed++;
+      if (error instanceof ProposalDropped) return Promise.reject(new ReadIndexFailed(`read barrier refused: ${error.reason}`));
+      throw error;
+    }
+    this.kick();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pendingReads.delete(key);
+        this.counters.readIndexFailed++;
+        reject(new ReadIndexFailed(`no read confirmation from the leader within ${this.options.readIndexTimeoutMs} ms`));
+      }, this.options.readIndexTimeoutMs);
+      this.pendingReads.set(key, { resolve, reject, timer });
+    });
+  }
+
+  /** Runs the Ready loop soon (once per event-loop turn, so a turn's proposals share one Ready). */
+  kick(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.running === null) this.running = this.runReadyLoop().finally(() => (this.running = null));
+    });
+  }
+
+  private async runReadyLoop(): Promise<void> {
+    const machine = this.machine;
+    assert(machine !== null, 'raft host: ready loop before start()');
+    while (!this.closed && this.raft.hasReady()) {
+      const rd = this.raft.ready();
+      this.counters.readies++;
+      if (rd.softState.leader !== this.soft.leader || rd.softState.role !== this.soft.role) {
+        const wasLeader = this.soft.role === Role.Leader;
+        if (rd.softState.leader !== this.soft.leader) this.counters.leaderChanges++;
+        this.soft = rd.softState;
+        if (!wasLeader && rd.softState.role === Role.Leader) this.counters.electionsWon++;
+        machine.roleChanged(rd.softState, this.raft.currentTerm);
+      }
+      for (const m of rd.messages) this.sink(m);
+      if (rd.snapshot !== null) {
+        await this.installSnapshot(rd.snapshot);
+        machine.restore(rd.snapshot);
+        this.counters.snapshotsInstalled++;
+      }
+      // Committed means on a quorum's disks: safe to apply while this node's own copy is still being written.
+      for (const entry of rd.committedEntries) machine.applyEntry(entry);
+      if (rd.entries.length > 0) await this.persistEntries(rd.entries);
+      if (rd.hardState !== null) await this.persistHardState(rd.hardState);
+      for (const rs of rd.readStates) this.readConfirmed(rs);
+      this.raft.advance();
+      this.maybeSnapshot(machine);
+      this.maybeCampaignAlone();
+    }
+    this.maybeCampaignAlone();
+  }
+
+  private async persistEntries(entries: readonly Entry[]): Promise<void> {
+    const log = this.storage.log;
+    const first = entries[0].index;
+    // A conflicting suffix (a new leader's history wins): cut it durably first.
+    if (first <= log.lastIndex()) await log.truncateSuffix(first);
+    await log.append(entries);
+    this.counters.entriesPersisted += entries.length;
+  }
+
+  /**
+   * Term and vote must be durable before anything that depends on them leaves (the
+   * core holds those messages until advance). Commit alone is not saved: a restarted
+   * node learns it again from the leader, and a replaced file per commit would cost
+   * more than the WAL's own fsync.
+   */
+  private async persistHardState(hs: HardState): Promise<void> {
+    if (hs.term === this.savedHardState.term && hs.vote === this.savedHardState.vote) return;
+    await this.storage.hardState.save(hs);
+    this.savedHardState = hs;
+    this.counters.hardStateSaves++;
+  }
+
+  private async installSnapshot(snapshot: Snapshot): Promise<void> {
+    const log = this.storage.log;
+    // The core replaced its whole log with the snapshot: so does the disk.
+    if (log.lastIndex() >= log.firstIndex() && log.lastIndex() > 0) await log.truncateSuffix(log.firstIndex());
+    await this.storage.saveSnapshot({ index: snapshot.meta.index, term: snapshot.meta.term, meta: encodeMembership(snapshot.meta.membership) }, [snapshot.data]);
+  }
+
+  private maybeSnapshot(machine: StateMachine): void {
+    if (this.snapshotSaving !== null) return;
+    const applied = this.raft.status().applied;
+    const image = machine.snapshotImage(applied);
+    if (image === null) return;
+    const meta = this.raft.createSnapshot(image, this.options.retainEntries);
+    this.counters.snapshotsTaken++;
+    this.snapshotSaving = this.storage
+      .saveSnapshot({ index: meta.index, term: meta.term, meta: encodeMembership(meta.membership) }, [image])
+      .then(
+        () => {},
+        (error: unknown) => {
+          // Not fatal: every entry is still in the WAL. Say so loudly; the next trigger retries.
+          console.error(`zook: snapshot at index ${meta.index} failed: ${String(error)}`);
+        },
+      )
+      .finally(() => {
+        this.snapshotSaving = null;
+      });
+  }
+
+  private readConfirmed(rs: ReadState): void {
+    const key = Buffer.from(rs.context).toString('hex');
+    const pending = this.pendingReads.get(key);
+    if (pending === undefined) return; // timed out already
+    this.pendingReads.delete(key);
+    clearTimeout(pending.timer);
+    pending.resolve(rs.index);
+  }
+
+  /** Stops the clock and the loop; waits for the Ready in flight and a snapshot being written. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.tickTimer !== null) clearInterval(this.tickTimer);
+    for (const pending of this.pendingReads.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(new ReadIndexFailed('server shutting down'));
+    }
+    this.pendingReads.clear();
+    if (this.running !== null) await this.running;
+    if (this.snapshotSaving !== null) await this.snapshotSaving;
+    // A clean stop saves the commit index, so a restart applies everything at once.
+    const hs = this.raft.hardState();
+    if (hs.commit > this.savedHardState.commit || hs.term !== this.savedHardState.term || hs.vote !== this.savedHardState.vote) {
+      await this.storage.hardState.save(hs);
+    }
+  }
+}
+
+export { concat as concatChunks };

@@ -1,0 +1,80 @@
+// What one server reports about itself and (when it leads) its followers: the
+// body of GET /status and /health, the source of the cluster gauges in /metrics,
+// and what `zook admin status` prints for each server.
+import { Role } from '../consensus/index.js';
+import type { ZookNode } from './node.js';
+
+export interface FollowerStatus {
+  readonly id: number;
+  readonly matchIndex: number;
+  /** Entries the leader has that this follower has not acknowledged. */
+  readonly lag: number;
+  readonly state: string;
+  readonly learner: boolean;
+  readonly linkUp: boolean;
+}
+
+export interface NodeStatus {
+  readonly serverId: number;
+  /** standalone (a single server), leader, follower, learner (non-voting), candidate. */
+  readonly role: 'standalone' | 'leader' | 'follower' | 'learner' | 'candidate';
+  readonly hasLeader: boolean;
+  readonly leader: number;
+  readonly term: number;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly lastIndex: number;
+  readonly voters: readonly number[];
+  readonly learners: readonly number[];
+  readonly followers: readonly FollowerStatus[];
+  readonly sessions: number;
+  readonly znodes: number;
+  readonly electionsWon: number;
+  readonly leaderChanges: number;
+  readonly forwardedWrites: number;
+  readonly forwardedWritesReceived: number;
+  readonly writesAborted: number;
+  readonly snapshotsInstalled: number;
+}
+
+export function nodeStatus(node: ZookNode): NodeStatus {
+  const raft = node.raft.status();
+  const membership = raft.membership;
+  let role: NodeStatus['role'];
+  if (node.ensemble === null) role = 'standalone';
+  else if (raft.role === Role.Leader) role = 'leader';
+  else if (membership.learners.includes(raft.id)) role = 'learner';
+  else if (raft.role === Role.Follower) role = 'follower';
+  else role = 'candidate';
+  const followers = node.raft.raft.followers().map((f) => ({
+    id: f.id,
+    matchIndex: f.match,
+    lag: Math.max(0, raft.lastIndex - f.match),
+    state: f.state,
+    learner: f.learner,
+    linkUp: node.transport?.isUp(f.id) ?? false,
+  }));
+  const counters = node.raft.counters;
+  const forwarding = node.forwarding?.counters;
+  return {
+    serverId: node.config.serverId,
+    role,
+    hasLeader: raft.leader !== 0,
+    leader: raft.leader,
+    term: raft.term,
+    commitIndex: raft.commit,
+    appliedIndex: node.lastApplied,
+    lastIndex: raft.lastIndex,
+    voters: membership.voters,
+    learners: membership.learners,
+    followers,
+    sessions: node.sessions.size,
+    znodes: node.tree.nodeCount,
+    electionsWon: counters.electionsWon,
+    leaderChanges: counters.leaderChanges,
+    forwardedWrites: forwarding?.forwarded ?? 0,
+    forwardedWritesReceived: forwarding?.forwardedIn ?? 0,
+    writesAborted: node.counters.writesAborted,
+    snapshotsInstalled: counters.snapshotsInstalled,
+  };
+}

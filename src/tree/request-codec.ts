@@ -1,0 +1,160 @@
+// The binary form of a write request and the session it comes from, for a
+// follower that hands the request to its leader (prepare runs only on the leader,
+// against the newest tree). Same primitives and limits as the txn codec.
+import type { Id } from './acl.js';
+import { ByteReader, ByteWriter, DecodeError } from './bytes.js';
+import { readAcl, writeAcl } from './codec.js';
+import { DEFAULT_TREE_OPTIONS, type TreeOptions } from './options.js';
+import type { CreateMode, MultiOpRequest, RequestSession, WriteRequest } from './types.js';
+
+const FORMAT = 1;
+const TAG = {
+  create: 1,
+  delete: 2,
+  setData: 3,
+  setACL: 4,
+  multi: 5,
+  sync: 6,
+  createSession: 7,
+  closeSession: 8,
+  check: 9,
+} as const;
+
+export interface SessionRequest {
+  readonly session: RequestSession;
+  readonly request: WriteRequest;
+}
+
+export function encodeWriteRequest(session: RequestSession, request: WriteRequest): Uint8Array {
+  const w = new ByteWriter(64 + (request.type === 'create' || request.type === 'setData' ? request.data.byteLength : 0));
+  w.u8(FORMAT);
+  w.uvar(session.id);
+  w.uvar(session.authIds.length);
+  for (const id of session.authIds) {
+    w.string(id.scheme);
+    w.string(id.id);
+  }
+  switch (request.type) {
+    case 'multi':
+      w.u8(TAG.multi);
+      w.uvar(request.ops.length);
+      for (const op of request.ops) writeOp(w, op);
+      break;
+    case 'sync':
+      w.u8(TAG.sync);
+      w.string(request.path);
+      break;
+    case 'createSession':
+      w.u8(TAG.createSession);
+      w.uvar(request.sessionId);
+      w.uvar(request.timeoutMs);
+      break;
+    case 'closeSession':
+      w.u8(TAG.closeSession);
+      w.uvar(request.sessionId);
+      break;
+    case 'setACL':
+      w.u8(TAG.setACL);
+      w.string(request.path);
+      writeAcl(w, request.acl);
+      w.svar(request.version);
+      break;
+    default:
+      writeOp(w, request);
+  }
+  return w.bytes().slice();
+}
+
+function writeOp(w: ByteWriter, op: MultiOpRequest): void {
+  switch (op.type) {
+    case 'create':
+      w.u8(TAG.create);
+      w.string(op.path);
+      w.blob(op.data);
+      writeAcl(w, op.acl);
+      w.u8(op.mode);
+      // 0 = no TTL given; a TTL is always >= 1 ms.
+      w.uvar(op.ttlMs ?? 0);
+      break;
+    case 'delete':
+      w.u8(TAG.delete);
+      w.string(op.path);
+      w.svar(op.version);
+      break;
+    case 'setData':
+      w.u8(TAG.setData);
+      w.string(op.path);
+      w.blob(op.data);
+      w.svar(op.version);
+      break;
+    case 'check':
+      w.u8(TAG.check);
+      w.string(op.path);
+      w.svar(op.version);
+      break;
+  }
+}
+
+/** Decodes a forwarded request, bounding every length by `options`; throws DecodeError on bad input. */
+export function decodeWriteRequest(bytes: Uint8Array, options: TreeOptions = DEFAULT_TREE_OPTIONS): SessionRequest {
+  const r = new ByteReader(bytes);
+  const format = r.u8();
+  if (format !== FORMAT) throw new DecodeError(`unknown request format ${format}`);
+  const id = r.uvar();
+  const authCount = r.uvar();
+  if (authCount > options.maxAclEntries) throw new DecodeError(`${authCount} auth ids`);
+  const authIds: Id[] = [];
+  for (let i = 0; i < authCount; i++) authIds.push({ scheme: r.string(options.maxAclIdBytes), id: r.string(options.maxAclIdBytes) });
+  const tag = r.u8();
+  let request: WriteRequest;
+  switch (tag) {
+    case TAG.multi: {
+      const count = r.uvar();
+      if (count > options.maxMultiOps) throw new DecodeError(`multi of ${count} ops`);
+      const ops: MultiOpRequest[] = [];
+      for (let i = 0; i < count; i++) ops.push(readOp(r, r.u8(), options));
+      request = { type: 'multi', ops };
+      break;
+    }
+    case TAG.sync:
+      request = { type: 'sync', path: r.string(options.maxPathBytes) };
+      break;
+    case TAG.createSession:
+      request = { type: 'createSession', sessionId: r.uvar(), timeoutMs: r.uvar() };
+      break;
+    case TAG.closeSession:
+      request = { type: 'closeSession', sessionId: r.uvar() };
+      break;
+    case TAG.setACL:
+      request = { type: 'setACL', path: r.string(options.maxPathBytes), acl: readAcl(r, options), version: r.svar() };
+      break;
+    default: {
+      const op = readOp(r, tag, options);
+      if (op.type === 'check') throw new DecodeError('check outside a multi');
+      request = op;
+    }
+  }
+  if (r.remaining !== 0) throw new DecodeError(`${r.remaining} trailing bytes`);
+  return { session: { id, authIds }, request };
+}
+
+function readOp(r: ByteReader, tag: number, options: TreeOptions): MultiOpRequest {
+  switch (tag) {
+    case TAG.create: {
+      const path = r.string(options.maxPathBytes);
+      const data = r.blob(options.maxDataBytes);
+      const acl = readAcl(r, options);
+      const mode = r.u8() as CreateMode;
+      const ttlMs = r.uvar();
+      return ttlMs === 0 ? { type: 'create', path, data, acl, mode } : { type: 'create', path, data, acl, mode, ttlMs };
+    }
+    case TAG.delete:
+      return { type: 'delete', path: r.string(options.maxPathBytes), version: r.svar() };
+    case TAG.setData:
+      return { type: 'setData', path: r.string(options.maxPathBytes), data: r.blob(options.maxDataBytes), version: r.svar() };
+    case TAG.check:
+      return { type: 'check', path: r.string(options.maxPathBytes), version: r.svar() };
+    default:
+      throw new DecodeError(`unknown request tag ${tag}`);
+  }
+}
