@@ -8,7 +8,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EntryType, ProposalDropped, Role, type Entry, type Snapshot, type SoftState } from '../consensus/index.js';
+import { ConfChangeType, EntryType, ProposalDropped, Role, type ConfChange, type Entry, type Snapshot, type SoftState } from '../consensus/index.js';
 import { NodeStorage, type WriteAheadLog } from '../storage/index.js';
 import {
   DataTree,
@@ -530,16 +530,35 @@ export class ZookNode {
   }
 
   /**
+   * Leader only: proposes a membership change and resolves once it is applied here
+   * (in effect). Throws ProposalDropped when this server is not the leader, another
+   * change is pending, or the change means nothing (adding a voter twice).
+   */
+  async changeMembership(change: ConfChange): Promise<{ index: number; voters: readonly number[]; learners: readonly number[] }> {
+    if (change.type !== ConfChangeType.RemoveNode && this.ensemble !== null && !this.ensemble.servers.some((s) => s.id === change.node)) {
+      throw new ProposalDropped('not a member', this.raft.leader);
+    }
+    const { index } = this.raft.proposeConfChange(change);
+    await this.waitApplied(index);
+    const m = this.raft.status().membership;
+    return { index, voters: m.voters, learners: m.learners };
+  }
+
+  /**
    * Leader only: hands leadership to the most up-to-date other voter and waits (up
    * to an election timeout) until it took over, so a restart costs no election.
    */
-  async transferLeadership(): Promise<boolean> {
+  async transferLeadership(to?: number): Promise<boolean> {
     if (!this.raft.isLeader) return false;
     const status = this.raft.status();
-    const others = status.membership.voters.filter((id) => id !== this.config.serverId && this.transport?.isUp(id) === true);
-    if (others.length === 0) return false;
+    const match = new Map(this.raft.raft.followers().map((f) => [f.id, f.match]));
+    const others = status.membership.voters
+      .filter((id) => id !== this.config.serverId && this.transport?.isUp(id) === true)
+      .sort((a, b) => (match.get(b) ?? 0) - (match.get(a) ?? 0));
+    const target = to ?? others[0];
+    if (target === undefined) return false;
     try {
-      this.raft.transferLeader(others[0]);
+      this.raft.transferLeader(target);
     } catch (error) {
       if (error instanceof ProposalDropped) return false;
       throw error;

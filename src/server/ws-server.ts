@@ -7,6 +7,7 @@ import { CorkedSender, type CorkedSocket } from './corked-sender.js';
 import type { Ensemble } from './cluster/ensemble.js';
 import { ZookNode } from './node.js';
 import { nodeStatus } from './node-status.js';
+import { registerAdminRoutes } from './admin-http.js';
 import { serverMetrics } from './server-metrics.js';
 import { requireNativeUws, uWS, type WebSocket, type us_listen_socket } from './uws.js';
 
@@ -129,15 +130,13 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
       if (!st.hasLeader) res.writeStatus('503 Service Unavailable');
       res.writeHeader('content-type', 'application/json').end(body);
     })
-    .get('/status', (res) => {
-      res.writeHeader('content-type', 'application/json').end(JSON.stringify(nodeStatus(node)));
-    })
     .get('/metrics', (res) => {
       res.writeHeader('content-type', 'text/plain; version=0.0.4').end(metrics.registry.render());
-    })
-    .any('/*', (res) => {
-      res.writeStatus('404 Not Found').end('zook: WebSocket clients connect to any path; HTTP has /health, /status and /metrics\n');
     });
+  registerAdminRoutes(app, node);
+  app.any('/*', (res) => {
+    res.writeStatus('404 Not Found').end('zook: WebSocket clients connect to any path; HTTP has /health, /status, /metrics and /admin/*\n');
+  });
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
     app.listen(config.host, config.port, (socket) => {
