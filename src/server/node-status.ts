@@ -35,6 +35,8 @@ export interface NodeStatus {
   readonly forwardedWritesReceived: number;
   readonly writesAborted: number;
   readonly snapshotsInstalled: number;
+  /** The tree's 64-bit digest (hex) at appliedIndex: replicas at the same index must agree. */
+  readonly digest: string;
 }
 
 export function nodeStatus(node: ZookNode): NodeStatus {
@@ -76,5 +78,6 @@ export function nodeStatus(node: ZookNode): NodeStatus {
     forwardedWritesReceived: forwarding?.forwardedIn ?? 0,
     writesAborted: node.counters.writesAborted,
     snapshotsInstalled: counters.snapshotsInstalled,
+    digest: node.tree.digest.toString(16),
   };
 }
