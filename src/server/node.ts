@@ -113,8 +113,12 @@ export class ZookNode {
   private readonly applyWaiters = new Map<number, ApplyWaiter>();
   /** Callers waiting until everything up to an index is applied. */
   private appliedListeners: { index: number; resolve: () => void }[] = [];
-  /** Called when the whole state was replaced by a leader's snapshot (connections must start over). */
-  private readonly resetListeners = new Set<() => void>();
+  /** Called when clients must start over: the state was replaced by a snapshot, or this server lost the leader. */
+  private readonly resetListeners = new Set<(reason: string) => void>();
+  /** When a message from the current leader last arrived (followers). */
+  private lastLeaderContactMs = Date.now();
+  /** Clients were being served; cleared (and clients dropped) when the leader is lost. */
+  private wasServing = false;
   private sweepTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private snapshotIndex: number;
@@ -168,7 +172,8 @@ export class ZookNode {
         tickMs: config.raftTickMs,
         electionTicks: config.electionTicks,
         heartbeatTicks: config.heartbeatTicks,
-        initialMembers: ensemble === null ? { voters: [config.serverId], learners: [] } : initialMembership(ensemble),
+        // A server that joins later starts with an empty log and waits for the leader to add it.
+        initialMembers: ensemble === null ? { voters: [config.serverId], learners: [] } : ensembleServer(ensemble, config.serverId).joining ? null : initialMembership(ensemble),
         retainEntries: Math.min(10_000, Math.floor(config.snapshotEveryEntries / 2)),
         readIndexTimeoutMs: Math.max(2000, 4 * config.electionTicks * config.raftTickMs),
       },
@@ -209,7 +214,10 @@ export class ZookNode {
       (message) => transport?.send(message),
     );
     if (transport === null || this.ensemble === null) return;
-    transport.onMessage((message) => this.raft.step(message));
+    transport.onMessage((message) => {
+      if (message.from === this.raft.leader) this.lastLeaderContactMs = Date.now();
+      this.raft.step(message);
+    });
     transport.onForward((from, id, payload) => this.forwarding?.receive(from, id, payload));
     transport.onPeerDown((peer) => {
       if (peer === this.raft.leader) this.abortWrites(`lost the link to leader ${peer}`);
@@ -258,9 +266,19 @@ export class ZookNode {
     return Math.max(0, this.raft.lastIndex - this.appliedIndex);
   }
 
-  /** Whether clients may be served: a leader is known and this node applied what it had committed when it learned so. */
+  private get electionTimeoutMs(): number {
+    return this.config.electionTicks * this.config.raftTickMs;
+  }
+
+  /** This server leads, or heard from its leader within an election timeout. */
+  get inContactWithLeader(): boolean {
+    if (this.raft.isLeader) return true;
+    return this.raft.leader !== 0 && Date.now() - this.lastLeaderContactMs <= this.electionTimeoutMs;
+  }
+
+  /** Whether clients may be served: in contact with a leader, and this node applied what it had committed when it learned of it. */
   get serving(): boolean {
-    return this.raft.leader !== 0 && this.appliedIndex >= this.leaderSince;
+    return this.inContactWithLeader && this.appliedIndex >= this.leaderSince;
   }
 
   /** Resolves once `serving` (or after `timeoutMs`, with false). */
@@ -274,7 +292,7 @@ export class ZookNode {
     return true;
   }
 
-  onReset(listener: () => void): () => void {
+  onReset(listener: (reason: string) => void): () => void {
     this.resetListeners.add(listener);
     return () => this.resetListeners.delete(listener);
   }
@@ -425,11 +443,29 @@ export class ZookNode {
     for (const session of [...this.sessions.values()]) if (!tree.sessions.has(session.id)) this.sessions.remove(session.id);
     for (const [id, state] of tree.sessions) if (this.sessions.get(id) === undefined) this.sessions.add(id, state.timeoutMs, Date.now());
     this.abortWrites('state replaced by a snapshot from the leader');
-    for (const listener of this.resetListeners) listener();
+    this.reset('server state replaced by a snapshot from the leader: reconnect');
     this.notifyApplied();
   }
 
+  private reset(reason: string): void {
+    for (const listener of this.resetListeners) listener(reason);
+  }
+
+  /**
+   * A server cut off from its leader must not keep serving: its clients' sessions
+   * may expire on the majority side while they think all is well (a lock holder
+   * that is no longer one). Drop them, as a ZooKeeper follower does, so they
+   * reconnect to a server that has a leader; refuse handshakes until then.
+   */
+  private checkLeaderContact(): void {
+    if (this.ensemble === null) return;
+    const serving = this.serving;
+    if (this.wasServing && !this.inContactWithLeader) this.reset('this server lost contact with the leader: reconnect to another');
+    this.wasServing = serving;
+  }
+
   private roleChanged(soft: SoftState, term: number): void {
+    if (soft.leader !== 0) this.lastLeaderContactMs = Date.now();
     const leaderChanged = soft.leader !== this.currentLeader;
     this.currentLeader = soft.leader;
     if (leaderChanged) {
@@ -517,6 +553,7 @@ export class ZookNode {
     this.sweepTimer = setInterval(() => {
       const now = Date.now();
       this.expireSessions(now);
+      this.checkLeaderContact();
       if (now - lastNodeSweepMs >= this.config.expirySweepMs) {
         lastNodeSweepMs = now;
         this.expireNodes(now);

@@ -152,8 +152,9 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
       data.connection?.closeWith(ErrorCode.ConnectionLoss, reason);
     }
   };
-  // The tree was replaced by the leader's snapshot: watches registered here are gone.
-  node.onReset(() => closeAll('server state replaced by a snapshot: reconnect'));
+  // The tree was replaced by the leader's snapshot (watches registered here are gone),
+  // or this server lost its leader: clients start over, elsewhere if need be.
+  node.onReset((reason) => closeAll(reason));
 
   let closing: Promise<void> | null = null;
   return {
