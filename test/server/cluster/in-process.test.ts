@@ -191,6 +191,22 @@ describe('sessions in the replicated state', () => {
     await raw.waitClosed();
   });
 
+  test('a follower cut off from the leader drops its clients, which resume their session on a server that has one', async () => {
+    const [f] = await followers();
+    const others = [...servers.values()].filter((s) => s !== f);
+    const zk = await client([f, ...others], { sessionTimeoutMs: 4000 });
+    const id = zk.sessionId;
+    await zk.create('/cut-off', '', { mode: 'EPHEMERAL' });
+    const transport = f.node.transport!;
+    const peers = ensemble.servers.filter((s) => s.id !== f.node.config.serverId);
+    for (const peer of peers) transport.removePeer(peer.id);
+    await until('the client moved to a server with a leader', () => zk.state === 'connected' && zk.currentServer !== `ws://${url(f)}`, 15_000);
+    expect(zk.sessionId).toBe(id);
+    expect(await zk.exists('/cut-off')).not.toBeNull();
+    for (const peer of peers) transport.addPeer({ id: peer.id, host: peer.host, port: peer.peerPort });
+    await leader();
+  });
+
   test('a session that only pings through a follower outlives several timeouts', async () => {
     const [f] = await followers();
     const zk = await client(f, { sessionTimeoutMs: 1000 });
