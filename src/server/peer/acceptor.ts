@@ -74,6 +74,10 @@ export function acceptPeers(app: TemplatedApp, host: LinkHost, options: Acceptor
       close: (code, reason) => {
         if (data.open) ws.end(code, reason);
       },
+      cork: (sends) => {
+        if (data.open) ws.cork(sends);
+        else sends();
+      },
     };
     host.linkUp(frame.from, data.link);
   };

@@ -114,6 +114,16 @@ export class Dialer {
             ws.close(code, reason);
             ws.terminate();
           },
+          cork: (sends) => {
+            // ws corks per frame itself; an outer cork on its socket makes a burst one writev.
+            const socket = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+            socket?.cork();
+            try {
+              sends();
+            } finally {
+              socket?.uncork();
+            }
+          },
         };
         ws.on('pong', () => {
           ponged = true;

@@ -9,6 +9,8 @@ export interface Link {
   /** Bytes the socket holds that the kernel has not taken yet. */
   bufferedBytes(): number;
   close(code: number, reason: string): void;
+  /** Runs `sends` with the socket corked: the frames it sends leave in one write. */
+  cork(sends: () => void): void;
 }
 
 export interface LinkHost {

@@ -306,21 +306,36 @@ export class PeerTransport {
       return;
     }
     peer.counters.drops += peer.queue.push({ bytes, droppable });
-    this.flush(peer);
+    // Flushed once at the end of this turn of the event loop: a Ready's messages and a
+    // burst of forwards leave corked together, one socket write instead of one per frame.
+    if (!this.flushScheduled.has(peer)) {
+      this.flushScheduled.add(peer);
+      if (this.flushScheduled.size === 1) queueMicrotask(() => this.flushScheduledPeers());
+    }
+  }
+
+  private readonly flushScheduled = new Set<PeerState>();
+
+  private flushScheduledPeers(): void {
+    const peers = [...this.flushScheduled];
+    this.flushScheduled.clear();
+    for (const peer of peers) if (this.peers.get(peer.id) === peer) this.flush(peer);
   }
 
   private flush(peer: PeerState): void {
     const link = peer.link;
-    if (link === null) return;
-    while (peer.queue.length > 0 && link.bufferedBytes() < this.options.maxSocketBufferedBytes) {
-      const frame = peer.queue.shift()!;
-      if (!link.send(frame.bytes)) {
-        peer.counters.drops++;
-        return;
+    if (link === null || peer.queue.length === 0) return;
+    link.cork(() => {
+      while (peer.queue.length > 0 && link.bufferedBytes() < this.options.maxSocketBufferedBytes) {
+        const frame = peer.queue.shift()!;
+        if (!link.send(frame.bytes)) {
+          peer.counters.drops++;
+          return;
+        }
+        peer.counters.messagesSent++;
+        peer.counters.bytesSent += frame.bytes.length;
       }
-      peer.counters.messagesSent++;
-      peer.counters.bytesSent += frame.bytes.length;
-    }
+    });
   }
 
   private linkHost(): LinkHost {
