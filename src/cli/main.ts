@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The `zook` command: dispatches to one subcommand; the subcommands hold no logic
 // that belongs in the modules they call.
+import { ADMIN_USAGE, adminCommand } from './admin-command.js';
+import { CLUSTER_USAGE, clusterCommand } from './cluster-command.js';
 import { SERVER_USAGE, serverCommand } from './server-command.js';
 import { SHELL_USAGE, shellCommand } from './shell-command.js';
 import { main as walTool } from '../storage/wal-tool.js';
@@ -9,6 +11,8 @@ const USAGE = `usage: zook <command> [options]
 
 commands:
   server     run a server node
+  cluster    a local ensemble of 1..7 servers on 127.0.0.1, to try zook out
+  admin      status of an ensemble, move its leader, add or remove servers
   shell      a zkCli-style shell against a server
   wal        inspect or repair a stopped server's log:
                zook wal verify <data-dir>
@@ -17,6 +21,10 @@ commands:
 
 ${SERVER_USAGE}
 
+${CLUSTER_USAGE}
+
+${ADMIN_USAGE}
+
 ${SHELL_USAGE}`;
 
 async function main(argv: string[]): Promise<void> {
@@ -24,6 +32,12 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'server':
       await serverCommand(rest);
+      return;
+    case 'cluster':
+      await clusterCommand(rest);
+      return;
+    case 'admin':
+      await adminCommand(rest);
       return;
     case 'shell':
       await shellCommand(rest);
