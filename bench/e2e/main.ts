@@ -7,6 +7,11 @@
 // ZooKeeper (node-zookeeper-client); zookeeper://local starts one from Debian's
 // package (bench/zookeeper/start-local.sh), --nodes 3 for an ensemble. The
 // failover measurement is zook's own recipe, so it runs for zook targets only.
+// --cluster 3 (or 5) starts a local zook ensemble instead of a single server
+// (bench/e2e/local-cluster.ts) and spreads the sessions over all its servers.
+// --spread random|round-robin: how sessions pick a server of a multi-server
+// target (bench/e2e/target.ts); default round-robin for --cluster and
+// zookeeper://local --nodes N, random (the clients' own shuffle) otherwise.
 import { fork } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -16,8 +21,9 @@ import { markdownTable } from '../support.js';
 import { type LocalZooKeeper, startLocalZooKeeper } from '../zookeeper/local-zookeeper.js';
 import { LatencyHistogram } from './histogram.js';
 import { FAILOVER_HEADER, measureFailover } from './failover-election.js';
+import { type LocalCluster, startLocalCluster } from './local-cluster.js';
 import { CHILD_EXEC_ARGV, COMPILED, type LocalServer, startLocalServer } from './local-server.js';
-import { type BenchTarget, describeTarget, zookeeperConnectString } from './target.js';
+import { type BenchSpread, type BenchTarget, describeTarget, zookeeperConnectString } from './target.js';
 import type { WorkerResult, WorkerTask } from './worker.js';
 import { DESCRIPTIONS, WORKLOADS, type WorkloadName } from './workloads.js';
 
@@ -26,12 +32,14 @@ const { values } = parseArgs({
     target: { type: 'string', default: 'zook' },
     servers: { type: 'string' },
     nodes: { type: 'string', default: '1' },
+    cluster: { type: 'string' },
+    spread: { type: 'string' },
     duration: { type: 'string', default: '10' },
     sessions: { type: 'string', default: '32' },
     'lock-sessions': { type: 'string', default: '16' },
     workers: { type: 'string', default: '4' },
     workloads: { type: 'string', default: WORKLOADS.join(',') },
-    'failover-rounds': { type: 'string', default: '3' },
+    'failover-rounds': { type: 'string' },
   },
 });
 
@@ -54,8 +62,9 @@ async function runWorkload(target: BenchTarget, workload: WorkloadName, sessions
   const perWorker = Array.from({ length: workers }, (_, i) => Math.floor(sessions / workers) + (i < sessions % workers ? 1 : 0)).filter((n) => n > 0);
   // Everyone starts together after connecting and preparing.
   const startAtMs = Date.now() + 2000 + 100 * sessions;
+  const firstSession = perWorker.map((_, i) => perWorker.slice(0, i).reduce((a, b) => a + b, 0));
   const results = await Promise.all(
-    perWorker.map((n, workerIndex) => runWorker({ target, workload, sessions: n, workerIndex, startAtMs, durationMs })),
+    perWorker.map((n, workerIndex) => runWorker({ target, workload, sessions: n, workerIndex, firstSession: firstSession[workerIndex], startAtMs, durationMs })),
   );
   const failed = results.find((r) => r.error !== undefined);
   if (failed) throw new Error(`${workload}: ${failed.error}`);
@@ -72,43 +81,68 @@ async function main(): Promise<void> {
   const workers = Number(values.workers);
   const chosen = values.workloads!.split(',').map((w) => w.trim()) as WorkloadName[];
   const nodes = Number(values.nodes);
+  const clusterSize = values.cluster === undefined ? 0 : Number(values.cluster);
   const zkConnect = zookeeperConnectString(values.target);
+  if (values.spread !== undefined && values.spread !== 'random' && values.spread !== 'round-robin') throw new Error(`--spread must be random or round-robin, not ${values.spread}`);
+  const localMulti = clusterSize > 1 || (zkConnect === 'local' && nodes > 1);
+  const spread: BenchSpread = (values.spread as BenchSpread | undefined) ?? (localMulti ? 'round-robin' : 'random');
   let local: LocalServer | null = null;
+  let localCluster: LocalCluster | null = null;
   let localZk: LocalZooKeeper | null = null;
   let target: BenchTarget;
   let described: string;
   if (zkConnect === null) {
-    if (nodes !== 1) throw new Error('--nodes applies to zookeeper://local; for zook, start an ensemble and pass --servers');
-    local = values.servers === undefined ? await startLocalServer() : null;
-    target = { kind: 'zook', servers: local ? [local.url] : values.servers!.split(',') };
-    described = local ? 'a local single-node zook server' : describeTarget(target);
+    if (nodes !== 1) throw new Error('--nodes applies to zookeeper://local; for a local zook ensemble use --cluster N');
+    if (clusterSize > 0) {
+      if (values.servers !== undefined) throw new Error('--cluster starts its own servers: drop --servers');
+      localCluster = await startLocalCluster(clusterSize);
+      target = { kind: 'zook', servers: localCluster.urls, spread };
+      described = `a local ${clusterSize}-node zook ensemble (${localCluster.urls.join(',')}; leader ${localCluster.leader}, pids ${localCluster.members.map((m) => `${m.id}:${m.pid}`).join(' ')})`;
+    } else {
+      local = values.servers === undefined ? await startLocalServer() : null;
+      target = { kind: 'zook', servers: local ? [local.url] : values.servers!.split(','), spread };
+      described = local ? 'a local single-node zook server' : describeTarget(target);
+    }
   } else if (zkConnect === 'local') {
+    if (clusterSize > 0) throw new Error('--cluster is for zook; ZooKeeper ensembles take --nodes N');
     localZk = await startLocalZooKeeper(nodes);
-    target = { kind: 'zookeeper', connectString: localZk.connectString };
+    target = { kind: 'zookeeper', connectString: localZk.connectString, spread };
     described = `a local ZooKeeper ${nodes === 1 ? 'standalone' : `${nodes}-node ensemble`} (${localZk.connectString})`;
   } else {
-    target = { kind: 'zookeeper', connectString: zkConnect };
+    target = { kind: 'zookeeper', connectString: zkConnect, spread };
     described = describeTarget(target);
   }
+  if (localMulti || (target.kind === 'zook' ? target.servers.length : target.connectString.split(',').length) > 1) described += `; sessions spread ${spread}`;
   const servers = target.kind === 'zook' ? target.servers : [target.connectString];
   console.log(`# ${target.kind === 'zook' ? 'zook' : 'ZooKeeper'} end-to-end load, ${new Date().toISOString().slice(0, 10)}`);
   console.log(`${cpus()[0]?.model ?? 'CPU'}, ${cpus().length} cores; target ${described}; ${workers} client processes; ${durationMs / 1000} s per workload\n`);
   const rows = [];
+  let clusterNote: string | null = null;
   try {
     for (const workload of chosen) {
       rows.push(await runWorkload(target, workload, workload === 'W4' ? lockSessions : sessions, workers, durationMs));
     }
+    if (localCluster !== null) {
+      // Did leadership stay put under load? (A change mid-run is a finding.)
+      const statuses = await localCluster.status();
+      clusterNote = statuses
+        .map((s, i) => (s === null ? `server ${i + 1}: no /status` : `server ${String(s.serverId)}: ${String(s.role)}, term ${String(s.term)}, leader changes ${String(s.leaderChanges)}, applied ${String(s.appliedIndex)}, forwarded ${String(s.forwardedWrites)}, digest ${String(s.digest)}`))
+        .join('\n');
+    }
   } finally {
     await local?.stop();
+    await localCluster?.stop();
     await localZk?.stop();
   }
+  if (clusterNote !== null) console.log(`${clusterNote}\n`);
   console.log(
     markdownTable(
       ['workload', 'sessions', 'ops/s', 'p50 ms', 'p99 ms'],
       rows.map((r) => [`${r.workload} ${DESCRIPTIONS[r.workload]}`, String(r.sessions), Math.round(r.opsPerSecond).toLocaleString('en-US'), r.p50Ms.toFixed(2), r.p99Ms.toFixed(2)]),
     ),
   );
-  const failoverRounds = target.kind === 'zook' ? Number(values['failover-rounds']) : 0;
+  // The failover recipe runs on its own single server; skip it for --cluster runs unless asked.
+  const failoverRounds = target.kind === 'zook' ? Number(values['failover-rounds'] ?? (clusterSize > 0 ? 0 : 3)) : 0;
   let failover: string[][] = [];
   if (failoverRounds > 0) {
     // The LeaderLatch recipe on its own local server (5 participants, 2 s sessions).
@@ -116,7 +150,7 @@ async function main(): Promise<void> {
     console.log('\nLeader-election failover (LeaderLatch, 5 participants, 2 s sessions)\n');
     console.log(markdownTable(FAILOVER_HEADER, failover));
   }
-  console.log(`\n${JSON.stringify({ date: new Date().toISOString(), target: target.kind, servers: local ? 'local' : servers, durationMs, results: rows, failover })}`);
+  console.log(`\n${JSON.stringify({ date: new Date().toISOString(), target: target.kind, servers: local ? 'local' : servers, cluster: clusterSize || undefined, nodes: zkConnect === 'local' ? nodes : undefined, spread, durationMs, results: rows, failover })}`);
 }
 
 main().catch((error: unknown) => {

@@ -6,8 +6,18 @@ import { ZookBenchClient } from './zook-bench-client.js';
 import { ZooKeeperBenchClient } from './zookeeper-bench-client.js';
 
 export type BenchTarget =
-  | { readonly kind: 'zook'; readonly servers: readonly string[] }
-  | { readonly kind: 'zookeeper'; readonly connectString: string };
+  | { readonly kind: 'zook'; readonly servers: readonly string[]; readonly spread?: BenchSpread }
+  | { readonly kind: 'zookeeper'; readonly connectString: string; readonly spread?: BenchSpread };
+
+/**
+ * How sessions pick a server of a multi-server target. `random` (the default):
+ * each client shuffles the list and connects to the first, as ZooKeeper clients
+ * do. `round-robin`: session k starts at server k mod n, so the sessions are
+ * spread evenly (zook: the list rotated, shuffling off, the rest of the list
+ * still there for failover; node-zookeeper-client always shuffles its list, so
+ * a ZooKeeper session gets only its server's host:port).
+ */
+export type BenchSpread = 'random' | 'round-robin';
 
 const ZK_SCHEME = 'zookeeper://';
 
@@ -22,8 +32,16 @@ export function describeTarget(target: BenchTarget): string {
   return target.kind === 'zook' ? `zook ${target.servers.join(',')}` : `ZooKeeper ${target.connectString}`;
 }
 
-export function openBenchClient(target: BenchTarget, sessionTimeoutMs: number): Promise<BenchClient> {
-  return target.kind === 'zook'
-    ? ZookBenchClient.open(target.servers, sessionTimeoutMs)
-    : ZooKeeperBenchClient.open(target.connectString, sessionTimeoutMs);
+/** Session `sessionIndex` (0-based across all worker processes) opens on the target. */
+export function openBenchClient(target: BenchTarget, sessionTimeoutMs: number, sessionIndex = 0): Promise<BenchClient> {
+  const pinned = target.spread === 'round-robin';
+  if (target.kind === 'zook') {
+    const n = target.servers.length;
+    if (!pinned || n < 2) return ZookBenchClient.open(target.servers, sessionTimeoutMs);
+    const first = sessionIndex % n;
+    return ZookBenchClient.open([...target.servers.slice(first), ...target.servers.slice(0, first)], sessionTimeoutMs, { shuffleServers: false });
+  }
+  const hosts = target.connectString.split(',');
+  if (!pinned || hosts.length < 2) return ZooKeeperBenchClient.open(target.connectString, sessionTimeoutMs);
+  return ZooKeeperBenchClient.open(hosts[sessionIndex % hosts.length], sessionTimeoutMs);
 }

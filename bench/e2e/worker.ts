@@ -11,6 +11,8 @@ export interface WorkerTask {
   readonly workload: WorkloadName;
   readonly sessions: number;
   readonly workerIndex: number;
+  /** Index of this worker's first session among all workers' sessions (for round-robin spread). */
+  readonly firstSession?: number;
   readonly startAtMs: number;
   readonly durationMs: number;
 }
@@ -24,7 +26,7 @@ export interface WorkerResult {
 async function run(task: WorkerTask): Promise<WorkerResult> {
   const clients: BenchClient[] = [];
   try {
-    for (let i = 0; i < task.sessions; i++) clients.push(await openBenchClient(task.target, 20_000));
+    for (let i = 0; i < task.sessions; i++) clients.push(await openBenchClient(task.target, 20_000, (task.firstSession ?? 0) + i));
     const ops = await Promise.all(clients.map((c, i) => prepareSession(task.workload, c, `${task.workerIndex}-${i}`)));
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, task.startAtMs - Date.now())));
     const histogram = new LatencyHistogram();

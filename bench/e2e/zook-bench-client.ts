@@ -10,8 +10,8 @@ function translate(path: string, error: unknown): never {
 export class ZookBenchClient implements BenchClient {
   private constructor(private readonly client: ZookClient) {}
 
-  static async open(servers: readonly string[], sessionTimeoutMs: number): Promise<ZookBenchClient> {
-    return new ZookBenchClient(await connect(servers, { sessionTimeoutMs }));
+  static async open(servers: readonly string[], sessionTimeoutMs: number, options: { shuffleServers?: boolean } = {}): Promise<ZookBenchClient> {
+    return new ZookBenchClient(await connect(servers, { sessionTimeoutMs, ...options }));
   }
 
   create(path: string, data: Uint8Array, mode: BenchCreateMode = 'PERSISTENT'): Promise<string> {
