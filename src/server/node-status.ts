@@ -24,6 +24,9 @@ export interface NodeStatus {
   readonly commitIndex: number;
   readonly appliedIndex: number;
   readonly lastIndex: number;
+  /** First index still in the in-memory Raft log (entries before it are only in a snapshot). */
+  readonly firstIndex: number;
+  readonly snapshotsTaken: number;
   readonly voters: readonly number[];
   readonly learners: readonly number[];
   readonly followers: readonly FollowerStatus[];
@@ -67,6 +70,8 @@ export function nodeStatus(node: ZookNode): NodeStatus {
     commitIndex: raft.commit,
     appliedIndex: node.lastApplied,
     lastIndex: raft.lastIndex,
+    firstIndex: raft.firstIndex,
+    snapshotsTaken: counters.snapshotsTaken,
     voters: membership.voters,
     learners: membership.learners,
     followers,

@@ -96,6 +96,8 @@ function ensembleSessionSecret(ensemble: Ensemble): Uint8Array {
   return createHmac('sha256', ensemble.secret).update(`zook session passwords/${ensemble.clusterId}`).digest();
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
   for await (const chunk of chunks) out.push(chunk);
@@ -285,9 +287,13 @@ export class ZookNode {
   async untilServing(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (!this.serving) {
-      if (this.closed || Date.now() >= deadline) return false;
-      if (this.raft.leader !== 0) await this.waitApplied(this.leaderSince);
-      else await new Promise((resolve) => setTimeout(resolve, Math.min(20, this.config.raftTickMs)));
+      const left = deadline - Date.now();
+      if (this.closed || left <= 0) return false;
+      // Always through a timer or a real apply: an already-resolved promise here would
+      // spin on microtasks and starve the event loop (no ticks, no peer messages).
+      const pause = sleep(Math.min(left, Math.max(5, this.config.raftTickMs / 2)));
+      if (this.inContactWithLeader && this.appliedIndex < this.leaderSince) await Promise.race([this.waitApplied(this.leaderSince), pause]);
+      else await pause;
     }
     return true;
   }
@@ -577,6 +583,9 @@ export class ZookNode {
     }
     const { index } = this.raft.proposeConfChange(change);
     await this.waitApplied(index);
+    // The core takes the change into its membership when the Ready that applied it is advanced.
+    const deadline = Date.now() + this.electionTimeoutMs;
+    while (this.raft.status().applied < index && Date.now() < deadline) await sleep(1);
     const m = this.raft.status().membership;
     return { index, voters: m.voters, learners: m.learners };
   }
@@ -600,9 +609,11 @@ export class ZookNode {
       if (error instanceof ProposalDropped) return false;
       throw error;
     }
-    const deadline = Date.now() + 2 * this.config.electionTicks * this.config.raftTickMs;
-    while (this.raft.isLeader && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, this.config.raftTickMs / 2));
-    return !this.raft.isLeader;
+    // Done when another server is known to lead (not merely when this one stepped down).
+    const deadline = Date.now() + 2 * this.electionTimeoutMs;
+    const moved = (): boolean => !this.raft.isLeader && this.raft.leader !== 0 && this.raft.leader !== this.config.serverId;
+    while (!moved() && Date.now() < deadline) await sleep(Math.max(1, this.config.raftTickMs / 4));
+    return moved();
   }
 
   /** Stops the clocks, waits (bounded) for this server's writes in flight, stops Raft, closes the WAL. */
@@ -611,7 +622,7 @@ export class ZookNode {
     this.closed = true;
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
     const deadline = Date.now() + 2 * this.config.electionTicks * this.config.raftTickMs;
-    while (this.applyWaiters.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (this.applyWaiters.size > 0 && Date.now() < deadline) await sleep(5);
     this.abortWrites('server shutting down');
     this.forwarding?.close();
     await this.raft.close();

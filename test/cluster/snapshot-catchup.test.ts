@@ -9,7 +9,7 @@ afterAll(async () => {
   await cluster?.stopAll();
 });
 
-test('a follower kill -9ed while 2000 entries are written (snapshot every 200) restarts and converges: same appliedIndex, digest and znode count', async () => {
+test('a follower kill -9ed while 1000 entries are written (snapshot every 200) restarts and converges: same appliedIndex, digest and znode count', async () => {
   const c = (cluster = await Cluster.start({ size: 3, settings: { snapshotEveryEntries: 200 } }));
   const leader = await c.leader();
   follower = c.ids.find((id) => id !== leader)!;
@@ -17,7 +17,10 @@ test('a follower kill -9ed while 2000 entries are written (snapshot every 200) r
   const up = c.ids.filter((id) => id !== follower);
   const zk = await connectAll(c.connectString(up));
   await zk.create('/bulk', '');
-  expect(await bulkCreate(zk, '/bulk/n', 2000)).toBe(2000);
+  // Small windows: many Appends, more than the leader keeps queued for a peer whose link is
+  // down (src/server/peer, maxQueuedWhileDown), so the follower cannot catch up from stale
+  // queued frames and the leader's compacted log leaves only the snapshot.
+  expect(await bulkCreate(zk, '/bulk/n', 1000, 4)).toBe(1000);
   await zk.close();
   const target = (await c.status(leader))!.appliedIndex;
 
@@ -28,14 +31,7 @@ test('a follower kill -9ed while 2000 entries are written (snapshot every 200) r
   expect(st.znodes).toBe((await c.status(leader))!.znodes);
 });
 
-// TEMPORARILY test.fails: with the dist built from HEAD at 13:22 (commits up to 93ff0f6) the
-// restarted follower catches up by log replay, never by InstallSnapshot (snapshotsInstalled 0,
-// 4 runs of 4), although the leader wrote snapshots at 1606/1806/2006 and RaftHost compacts
-// its Raft log to retainEntries = snapshotEveryEntries / 2 = 100 behind each one. With the
-// build of 13:12 (3009dc0) the same test saw snapshotsInstalled >= 1. Not root-caused (see the
-// report): either compaction does not reach the leader's log (log.stable?), or the leader
-// serves old entries some other way. Remove .fails once explained.
-test.fails('the restarted follower caught up by an installed snapshot (its /status snapshotsInstalled >= 1)', async () => {
+test('the restarted follower caught up by an installed snapshot (its /status snapshotsInstalled >= 1)', async () => {
   const st = (await cluster!.status(follower))!;
   expect(st.snapshotsInstalled).toBeGreaterThanOrEqual(1);
 });

@@ -51,6 +51,19 @@ export class SendQueue {
     return dropped;
   }
 
+  /** Evicts droppable frames, oldest first, until at most `maxFrames` are queued; returns how many went. */
+  trimTo(maxFrames: number): number {
+    let dropped = 0;
+    while (this.frames.length > maxFrames) {
+      const victim = this.frames.findIndex((f) => f.droppable);
+      if (victim < 0) break;
+      const [gone] = this.frames.splice(victim, 1);
+      this.queuedBytes -= gone!.bytes.length;
+      dropped++;
+    }
+    return dropped;
+  }
+
   peek(): QueuedFrame | undefined {
     return this.frames[0];
   }

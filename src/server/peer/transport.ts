@@ -37,6 +37,12 @@ export interface PeerTransportOptions {
   readonly maxQueuedMessages?: number;
   /** Per peer: bytes of frames waiting for the link. */
   readonly maxQueuedBytes?: number;
+  /**
+   * Per peer, while its link is down: droppable frames kept for a quick reconnect.
+   * More would be stale by the time the peer is back (Raft resends from its own
+   * state, or sends a snapshot), and replaying them wastes the peer's time.
+   */
+  readonly maxQueuedWhileDown?: number;
   /** Largest frame either way; must exceed Raft's max message size plus overhead. */
   readonly maxFrameBytes?: number;
   /** Stop handing frames to a socket while it holds this many unsent bytes (keeps the queue, and its drop policy, in charge). */
@@ -69,6 +75,7 @@ const DEFAULTS = {
   listenPort: 0,
   maxQueuedMessages: 4096,
   maxQueuedBytes: 64 * 1024 * 1024,
+  maxQueuedWhileDown: 64,
   maxFrameBytes: 16 * 1024 * 1024,
   maxSocketBufferedBytes: 4 * 1024 * 1024,
   reconnectBaseDelayMs: 50,
@@ -144,6 +151,7 @@ export class PeerTransport {
       listenPort: options.listenPort ?? DEFAULTS.listenPort,
       maxQueuedMessages: options.maxQueuedMessages ?? DEFAULTS.maxQueuedMessages,
       maxQueuedBytes: options.maxQueuedBytes ?? DEFAULTS.maxQueuedBytes,
+      maxQueuedWhileDown: options.maxQueuedWhileDown ?? DEFAULTS.maxQueuedWhileDown,
       maxFrameBytes: options.maxFrameBytes ?? DEFAULTS.maxFrameBytes,
       maxSocketBufferedBytes: options.maxSocketBufferedBytes ?? DEFAULTS.maxSocketBufferedBytes,
       reconnectBaseDelayMs: options.reconnectBaseDelayMs ?? DEFAULTS.reconnectBaseDelayMs,
@@ -306,6 +314,7 @@ export class PeerTransport {
       return;
     }
     peer.counters.drops += peer.queue.push({ bytes, droppable });
+    if (peer.link === null) peer.counters.drops += peer.queue.trimTo(this.options.maxQueuedWhileDown);
     // Flushed once at the end of this turn of the event loop: a Ready's messages and a
     // burst of forwards leave corked together, one socket write instead of one per frame.
     if (!this.flushScheduled.has(peer)) {
@@ -384,6 +393,7 @@ export class PeerTransport {
     // A replaced or removed link going away is old news.
     if (peer === undefined || peer.link !== link) return;
     peer.link = null;
+    peer.counters.drops += peer.queue.trimTo(this.options.maxQueuedWhileDown);
     this.downListeners.emit(peerId);
   }
 
