@@ -1,6 +1,7 @@
 // The server's Prometheus metrics: requests by op, latency, sessions, watches,
 // znodes, and the WAL's fsync latency and batch sizes.
 import type { Log2Histogram } from '../storage/index.js';
+import type { PeerLinkMetrics } from './peer/index.js';
 import { Counter, Gauge, Histogram, LATENCY_BUCKETS_SECONDS, MetricsRegistry, RawMetrics, labelKey } from './metrics.js';
 import type { ZookNode } from './node.js';
 import { nodeStatus } from './node-status.js';
@@ -77,6 +78,25 @@ export function serverMetrics(node: ZookNode, connections: () => number): Server
         '# TYPE zook_raft_follower_lag_entries gauge',
         ...st.followers.map((f) => `zook_raft_follower_lag_entries{follower="${f.id}"} ${f.lag}`),
       ];
+      const peers = node.transport?.metrics();
+      if (peers !== undefined) {
+        const counter = (name: string, help: string, value: number): void => {
+          lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`, `${name} ${value}`);
+        };
+        counter('zook_peer_auth_failures_total', 'Peer handshakes refused (bad proof, wrong cluster or version, unknown server).', peers.authFailures);
+        counter('zook_peer_protocol_errors_total', 'Authenticated peers that sent undecodable or misaddressed frames.', peers.protocolErrors);
+        counter('zook_peer_handshake_timeouts_total', 'Peer handshakes that did not finish in time.', peers.handshakeTimeouts);
+        const perPeer = (name: string, help: string, type: string, value: (m: PeerLinkMetrics) => number): void => {
+          lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+          for (const [id, m] of peers.peers) lines.push(`${name}{peer="${id}"} ${value(m)}`);
+        };
+        perPeer('zook_peer_link_up', '1 while the link to this peer is up.', 'gauge', (m) => (m.up ? 1 : 0));
+        perPeer('zook_peer_messages_sent_total', 'Frames sent to this peer.', 'counter', (m) => m.messagesSent);
+        perPeer('zook_peer_messages_received_total', 'Frames received from this peer.', 'counter', (m) => m.messagesReceived);
+        perPeer('zook_peer_drops_total', 'Frames to this peer dropped (queue full, link down too long, oversized).', 'counter', (m) => m.drops);
+        perPeer('zook_peer_reconnects_total', 'Times the link to this peer came back.', 'counter', (m) => m.reconnects);
+        perPeer('zook_peer_queued_messages', 'Frames waiting for this peer.', 'gauge', (m) => m.queuedMessages);
+      }
       return lines.join('\n');
     }),
   );
