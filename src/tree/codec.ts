@@ -4,10 +4,11 @@
 import type { Acl, Id } from './acl.js';
 import { ByteReader, ByteWriter, DecodeError } from './bytes.js';
 import { DEFAULT_TREE_OPTIONS, type TreeOptions } from './options.js';
-import { NodeKind, type CreateTxn, type MultiOpTxn, type Txn } from './types.js';
+import { NodeKind, type CheckTxn, type CreateTxn, type DeleteTxn, type MultiOpTxn, type SetDataTxn, type Txn } from './types.js';
 
 const FORMAT = 1;
-const TAG = {
+/** One tag per kind, shared with the forwarded-request codec (request-codec.ts). */
+export const TAG = {
   create: 1,
   delete: 2,
   setData: 3,
@@ -74,7 +75,10 @@ export function encodeTxn(txn: Txn): Uint8Array {
   return out;
 }
 
-function writeOp(w: ByteWriter, op: MultiOpTxn): void {
+/** The ops whose request and txn forms are the same: a request codec writes and reads them with these. */
+export type PlainOp = DeleteTxn | SetDataTxn | CheckTxn;
+
+export function writeOp(w: ByteWriter, op: MultiOpTxn): void {
   switch (op.type) {
     case 'create':
       w.u8(TAG.create);
@@ -192,7 +196,7 @@ function readCreate(r: ByteReader, options: TreeOptions): CreateTxn {
   return { type: 'create', path, sequentialPrefix, data, acl, kind: kind as NodeKind, ephemeralOwner: r.uvar(), ttlMs: r.uvar() };
 }
 
-function readOp(r: ByteReader, tag: number, options: TreeOptions): MultiOpTxn {
+export function readOp(r: ByteReader, tag: number, options: TreeOptions): MultiOpTxn {
   switch (tag) {
     case TAG.create:
       return readCreate(r, options);

@@ -3,22 +3,11 @@
 // against the newest tree). Same primitives and limits as the txn codec.
 import type { Id } from './acl.js';
 import { ByteReader, ByteWriter, DecodeError } from './bytes.js';
-import { readAcl, writeAcl } from './codec.js';
+import { TAG, readAcl, readOp as readPlainOp, writeAcl, writeOp as writePlainOp, type PlainOp } from './codec.js';
 import { DEFAULT_TREE_OPTIONS, type TreeOptions } from './options.js';
 import type { CreateMode, MultiOpRequest, RequestSession, WriteRequest } from './types.js';
 
 const FORMAT = 1;
-const TAG = {
-  create: 1,
-  delete: 2,
-  setData: 3,
-  setACL: 4,
-  multi: 5,
-  sync: 6,
-  createSession: 7,
-  closeSession: 8,
-  check: 9,
-} as const;
 
 export interface SessionRequest {
   readonly session: RequestSession;
@@ -66,33 +55,17 @@ export function encodeWriteRequest(session: RequestSession, request: WriteReques
 }
 
 function writeOp(w: ByteWriter, op: MultiOpRequest): void {
-  switch (op.type) {
-    case 'create':
-      w.u8(TAG.create);
-      w.string(op.path);
-      w.blob(op.data);
-      writeAcl(w, op.acl);
-      w.u8(op.mode);
-      // 0 = no TTL given; a TTL is always >= 1 ms.
-      w.uvar(op.ttlMs ?? 0);
-      break;
-    case 'delete':
-      w.u8(TAG.delete);
-      w.string(op.path);
-      w.svar(op.version);
-      break;
-    case 'setData':
-      w.u8(TAG.setData);
-      w.string(op.path);
-      w.blob(op.data);
-      w.svar(op.version);
-      break;
-    case 'check':
-      w.u8(TAG.check);
-      w.string(op.path);
-      w.svar(op.version);
-      break;
+  if (op.type !== 'create') {
+    writePlainOp(w, op);
+    return;
   }
+  w.u8(TAG.create);
+  w.string(op.path);
+  w.blob(op.data);
+  writeAcl(w, op.acl);
+  w.u8(op.mode);
+  // 0 = no TTL given; a TTL is always >= 1 ms.
+  w.uvar(op.ttlMs ?? 0);
 }
 
 /** Decodes a forwarded request, bounding every length by `options`; throws DecodeError on bad input. */
@@ -139,22 +112,14 @@ export function decodeWriteRequest(bytes: Uint8Array, options: TreeOptions = DEF
 }
 
 function readOp(r: ByteReader, tag: number, options: TreeOptions): MultiOpRequest {
-  switch (tag) {
-    case TAG.create: {
-      const path = r.string(options.maxPathBytes);
-      const data = r.blob(options.maxDataBytes);
-      const acl = readAcl(r, options);
-      const mode = r.u8() as CreateMode;
-      const ttlMs = r.uvar();
-      return ttlMs === 0 ? { type: 'create', path, data, acl, mode } : { type: 'create', path, data, acl, mode, ttlMs };
-    }
-    case TAG.delete:
-      return { type: 'delete', path: r.string(options.maxPathBytes), version: r.svar() };
-    case TAG.setData:
-      return { type: 'setData', path: r.string(options.maxPathBytes), data: r.blob(options.maxDataBytes), version: r.svar() };
-    case TAG.check:
-      return { type: 'check', path: r.string(options.maxPathBytes), version: r.svar() };
-    default:
-      throw new DecodeError(`unknown request tag ${tag}`);
+  if (tag !== TAG.create) {
+    if (tag !== TAG.delete && tag !== TAG.setData && tag !== TAG.check) throw new DecodeError(`unknown request tag ${tag}`);
+    return readPlainOp(r, tag, options) as PlainOp;
   }
+  const path = r.string(options.maxPathBytes);
+  const data = r.blob(options.maxDataBytes);
+  const acl = readAcl(r, options);
+  const mode = r.u8() as CreateMode;
+  const ttlMs = r.uvar();
+  return ttlMs === 0 ? { type: 'create', path, data, acl, mode } : { type: 'create', path, data, acl, mode, ttlMs };
 }

@@ -16,6 +16,7 @@ import type { NodeStatus } from '../../../src/server/node-status.js';
 import { ADMIN_TOKEN_HEADER, adminToken } from '../../../src/server/admin-http.js';
 import { freePort } from '../../server/support/free-port.js';
 import { TcpProxy } from '../../support/tcp-proxy.js';
+import { sleep, until as untilValue } from '../../support/until.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = join(ROOT, 'dist/src/cli/main.js');
@@ -42,22 +43,11 @@ export interface ClusterOptions {
 export const CLUSTER_ID = 'zook-cluster-test';
 export const SECRET = 'cluster-test-secret-0123456789';
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep };
 
 /** Polls `probe` until it returns a value other than undefined, or throws after `timeoutMs` naming `what`. */
-export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined, intervalMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown = null;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError === null ? '' : ` (last error: ${String(lastError)})`}`);
-    await sleep(intervalMs);
-  }
+export function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined, intervalMs = 50): Promise<T> {
+  return untilValue(what, probe, timeoutMs, intervalMs);
 }
 
 interface Proc {

@@ -12,6 +12,7 @@ import { resolveConfig } from '../../../src/server/config.js';
 import { startServer, type RunningServer } from '../../../src/server/ws-server.js';
 import { freePort } from '../support/free-port.js';
 import { RawClient, bytes, create, text } from '../support/raw-client.js';
+import { untilTrue } from '../../support/until.js';
 
 const IDS = [1, 2, 3];
 let ensemble: Ensemble;
@@ -26,16 +27,9 @@ async function start(id: number): Promise<RunningServer> {
   return server;
 }
 
-async function until(what: string, ok: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 async function leader(): Promise<RunningServer> {
-  await until('a leader every server knows', () => {
+  await untilTrue('a leader every server knows', () => {
     const live = [...servers.values()];
     const leaders = live.filter((s) => s.node.isLeader);
     return leaders.length === 1 && live.every((s) => s.node.raft.leader === leaders[0].node.config.serverId && s.node.serving);
@@ -173,7 +167,7 @@ describe('sessions in the replicated state', () => {
     const fid = f.node.config.serverId;
     await f.close();
     servers.delete(fid);
-    await until('the client reconnected elsewhere', () => zk.state === 'connected' && zk.currentServer !== `ws://${url(f)}`);
+    await untilTrue('the client reconnected elsewhere', () => zk.state === 'connected' && zk.currentServer !== `ws://${url(f)}`);
     expect(zk.sessionId).toBe(id);
     expect(text((await zk.getData('/eph-move')).data)).toBe('mine');
     expect((await zk.exists('/eph-move'))?.ephemeralOwner).toBe(id);
@@ -187,7 +181,7 @@ describe('sessions in the replicated state', () => {
     const reply = await raw.call(create('/silent', 'x', 1));
     expect(reply.error).toBe(0);
     // No more frames from this client: nobody pings for it.
-    await until('the ephemeral is gone everywhere', () => [...servers.values()].every((s) => !s.node.tree.sessions.has(connected.sessionId) && s.node.tree.get('/silent') === undefined), 15_000);
+    await untilTrue('the ephemeral is gone everywhere', () => [...servers.values()].every((s) => !s.node.tree.sessions.has(connected.sessionId) && s.node.tree.get('/silent') === undefined), 15_000);
     await raw.waitClosed();
   });
 
@@ -200,7 +194,7 @@ describe('sessions in the replicated state', () => {
     const transport = f.node.transport!;
     const peers = ensemble.servers.filter((s) => s.id !== f.node.config.serverId);
     for (const peer of peers) transport.removePeer(peer.id);
-    await until('the client moved to a server with a leader', () => zk.state === 'connected' && zk.currentServer !== `ws://${url(f)}`, 15_000);
+    await untilTrue('the client moved to a server with a leader', () => zk.state === 'connected' && zk.currentServer !== `ws://${url(f)}`, 15_000);
     expect(zk.sessionId).toBe(id);
     expect(await zk.exists('/cut-off')).not.toBeNull();
     for (const peer of peers) transport.addPeer({ id: peer.id, host: peer.host, port: peer.peerPort });
@@ -213,7 +207,7 @@ describe('sessions in the replicated state', () => {
     await zk.create('/pinged', '', { mode: 'EPHEMERAL' });
     const l = await leader();
     const start = Date.now();
-    await until('three session timeouts passed', () => Date.now() - start > 3000, 5000);
+    await untilTrue('three session timeouts passed', () => Date.now() - start > 3000, 5000);
     expect(l.node.tree.sessions.has(zk.sessionId)).toBe(true);
     expect(await zk.exists('/pinged')).not.toBeNull();
   });

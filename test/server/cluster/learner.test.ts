@@ -10,19 +10,13 @@ import { resolveConfig } from '../../../src/server/config.js';
 import { nodeStatus } from '../../../src/server/node-status.js';
 import { startServer, type RunningServer } from '../../../src/server/ws-server.js';
 import { freePort } from '../support/free-port.js';
+import { untilTrue } from '../../support/until.js';
 
 let ensemble: Ensemble;
 const dirs: string[] = [];
 const servers = new Map<number, RunningServer>();
 let zk: ZookClient | null = null;
 
-async function until(what: string, ok: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 beforeAll(async () => {
   const ports = await Promise.all([1, 2, 3, 4, 5, 6].map(() => freePort()));
@@ -39,7 +33,7 @@ beforeAll(async () => {
     dirs.push(dir);
     servers.set(s.id, await startServer(resolveConfig({ ...ensemble.settings, serverId: s.id, port: s.clientPort, dataDir: dir }), ensemble));
   }
-  await until('a leader the learner knows', () => servers.get(3)!.node.serving);
+  await untilTrue('a leader the learner knows', () => servers.get(3)!.node.serving);
 });
 
 afterAll(async () => {
@@ -66,6 +60,6 @@ test('a learner never counts towards a quorum: with one of two voters gone there
   // A follower stops without handing anything over: a plain loss of a voter.
   await stopped.close();
   // With the learner's acks the leader would still have 2 of 3 servers; it has 1 of 2 voters: it steps down (check-quorum).
-  await until('the leader steps down', () => !leader.node.isLeader, 5000);
+  await untilTrue('the leader steps down', () => !leader.node.isLeader, 5000);
   expect(servers.get(3)!.node.raft.status().role).not.toBe('leader');
 });
