@@ -43,59 +43,37 @@ export function serverMetrics(node: ZookNode, connections: () => number): Server
   registry.add(
     new RawMetrics(() => {
       const st = nodeStatus(node);
-      const lines = [
-        '# HELP zook_raft_role This server\'s role (1 on the series of its current role).',
-        '# TYPE zook_raft_role gauge',
-        ...(['standalone', 'leader', 'follower', 'learner', 'candidate'] as const).map((r) => `zook_raft_role{role="${r}"} ${st.role === r ? 1 : 0}`),
-        '# HELP zook_raft_has_leader 1 when this server knows a leader.',
-        '# TYPE zook_raft_has_leader gauge',
-        `zook_raft_has_leader ${st.hasLeader ? 1 : 0}`,
-        '# HELP zook_raft_term Current Raft term (the zxid epoch).',
-        '# TYPE zook_raft_term gauge',
-        `zook_raft_term ${st.term}`,
-        '# HELP zook_raft_commit_index Highest log index known committed.',
-        '# TYPE zook_raft_commit_index gauge',
-        `zook_raft_commit_index ${st.commitIndex}`,
-        '# HELP zook_raft_last_index Highest index in this server\'s log.',
-        '# TYPE zook_raft_last_index gauge',
-        `zook_raft_last_index ${st.lastIndex}`,
-        '# HELP zook_raft_elections_won_total Elections this server won since start.',
-        '# TYPE zook_raft_elections_won_total counter',
-        `zook_raft_elections_won_total ${st.electionsWon}`,
-        '# HELP zook_raft_leader_changes_total Times this server saw the leader change since start.',
-        '# TYPE zook_raft_leader_changes_total counter',
-        `zook_raft_leader_changes_total ${st.leaderChanges}`,
-        '# HELP zook_forwarded_writes_total Writes this server forwarded to the leader.',
-        '# TYPE zook_forwarded_writes_total counter',
-        `zook_forwarded_writes_total ${st.forwardedWrites}`,
-        '# HELP zook_forwarded_writes_received_total Writes other servers forwarded to this one as leader.',
-        '# TYPE zook_forwarded_writes_received_total counter',
-        `zook_forwarded_writes_received_total ${st.forwardedWritesReceived}`,
-        '# HELP zook_writes_aborted_total Writes answered ConnectionLoss because the leader changed or was unreachable.',
-        '# TYPE zook_writes_aborted_total counter',
-        `zook_writes_aborted_total ${st.writesAborted}`,
-        '# HELP zook_raft_follower_lag_entries Leader only: entries each follower has not acknowledged.',
-        '# TYPE zook_raft_follower_lag_entries gauge',
-        ...st.followers.map((f) => `zook_raft_follower_lag_entries{follower="${f.id}"} ${f.lag}`),
-      ];
+      const lines: string[] = [];
+      /** One metric family: HELP, TYPE, then its series (label set -> value). */
+      const family = (name: string, type: 'gauge' | 'counter', help: string, series: Iterable<readonly [string, number]>): void => {
+        lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+        for (const [labels, value] of series) lines.push(`${name}${labels} ${value}`);
+      };
+      const one = (value: number): [readonly [string, number]] => [['', value]];
+      family('zook_raft_role', 'gauge', "This server's role (1 on the series of its current role).", (['standalone', 'leader', 'follower', 'learner', 'candidate'] as const).map((r) => [`{role="${r}"}`, st.role === r ? 1 : 0] as const));
+      family('zook_raft_has_leader', 'gauge', '1 when this server knows a leader.', one(st.hasLeader ? 1 : 0));
+      family('zook_raft_term', 'gauge', 'Current Raft term (the zxid epoch).', one(st.term));
+      family('zook_raft_commit_index', 'gauge', 'Highest log index known committed.', one(st.commitIndex));
+      family('zook_raft_last_index', 'gauge', "Highest index in this server's log.", one(st.lastIndex));
+      family('zook_raft_elections_won_total', 'counter', 'Elections this server won since start.', one(st.electionsWon));
+      family('zook_raft_leader_changes_total', 'counter', 'Times this server saw the leader change since start.', one(st.leaderChanges));
+      family('zook_forwarded_writes_total', 'counter', 'Writes this server forwarded to the leader.', one(st.forwardedWrites));
+      family('zook_forwarded_writes_received_total', 'counter', 'Writes other servers forwarded to this one as leader.', one(st.forwardedWritesReceived));
+      family('zook_writes_aborted_total', 'counter', 'Writes answered ConnectionLoss because the leader changed or was unreachable.', one(st.writesAborted));
+      family('zook_raft_follower_lag_entries', 'gauge', 'Leader only: entries each follower has not acknowledged.', st.followers.map((f) => [`{follower="${f.id}"}`, f.lag] as const));
       const peers = node.transport?.metrics();
       if (peers !== undefined) {
-        const counter = (name: string, help: string, value: number): void => {
-          lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`, `${name} ${value}`);
-        };
-        counter('zook_peer_auth_failures_total', 'Peer handshakes refused (bad proof, wrong cluster or version, unknown server).', peers.authFailures);
-        counter('zook_peer_protocol_errors_total', 'Authenticated peers that sent undecodable or misaddressed frames.', peers.protocolErrors);
-        counter('zook_peer_handshake_timeouts_total', 'Peer handshakes that did not finish in time.', peers.handshakeTimeouts);
-        const perPeer = (name: string, help: string, type: string, value: (m: PeerLinkMetrics) => number): void => {
-          lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-          for (const [id, m] of peers.peers) lines.push(`${name}{peer="${id}"} ${value(m)}`);
-        };
-        perPeer('zook_peer_link_up', '1 while the link to this peer is up.', 'gauge', (m) => (m.up ? 1 : 0));
-        perPeer('zook_peer_messages_sent_total', 'Frames sent to this peer.', 'counter', (m) => m.messagesSent);
-        perPeer('zook_peer_messages_received_total', 'Frames received from this peer.', 'counter', (m) => m.messagesReceived);
-        perPeer('zook_peer_drops_total', 'Frames to this peer dropped (queue full, link down too long, oversized).', 'counter', (m) => m.drops);
-        perPeer('zook_peer_reconnects_total', 'Times the link to this peer came back.', 'counter', (m) => m.reconnects);
-        perPeer('zook_peer_queued_messages', 'Frames waiting for this peer.', 'gauge', (m) => m.queuedMessages);
+        family('zook_peer_auth_failures_total', 'counter', 'Peer handshakes refused (bad proof, wrong cluster or version, unknown server).', one(peers.authFailures));
+        family('zook_peer_protocol_errors_total', 'counter', 'Authenticated peers that sent undecodable or misaddressed frames.', one(peers.protocolErrors));
+        family('zook_peer_handshake_timeouts_total', 'counter', 'Peer handshakes that did not finish in time.', one(peers.handshakeTimeouts));
+        const perPeer = (name: string, type: 'gauge' | 'counter', help: string, value: (m: PeerLinkMetrics) => number): void =>
+          family(name, type, help, [...peers.peers].map(([id, m]) => [`{peer="${id}"}`, value(m)] as const));
+        perPeer('zook_peer_link_up', 'gauge', '1 while the link to this peer is up.', (m) => (m.up ? 1 : 0));
+        perPeer('zook_peer_messages_sent_total', 'counter', 'Frames sent to this peer.', (m) => m.messagesSent);
+        perPeer('zook_peer_messages_received_total', 'counter', 'Frames received from this peer.', (m) => m.messagesReceived);
+        perPeer('zook_peer_drops_total', 'counter', 'Frames to this peer dropped (queue full, link down too long, oversized).', (m) => m.drops);
+        perPeer('zook_peer_reconnects_total', 'counter', 'Times the link to this peer came back.', (m) => m.reconnects);
+        perPeer('zook_peer_queued_messages', 'gauge', 'Frames waiting for this peer.', (m) => m.queuedMessages);
       }
       return lines.join('\n');
     }),
