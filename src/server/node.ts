@@ -211,6 +211,7 @@ export class ZookNode {
         applyEntry: (entry) => this.applyEntry(entry),
         restore: (snapshot) => this.restore(snapshot),
         roleChanged: (soft, term) => this.roleChanged(soft, term),
+        snapshotDue: () => this.snapshotDue(),
         snapshotImage: (applied) => this.snapshotImage(applied),
       },
       (message) => transport?.send(message),
@@ -507,8 +508,12 @@ export class ZookNode {
     }
   }
 
+  private snapshotDue(): boolean {
+    return this.appliedIndex - this.snapshotIndex >= this.config.snapshotEveryEntries || this.bytesSinceSnapshot >= this.config.snapshotEveryBytes;
+  }
+
   private snapshotImage(applied: number): Uint8Array | null {
-    if (applied - this.snapshotIndex < this.config.snapshotEveryEntries && this.bytesSinceSnapshot < this.config.snapshotEveryBytes) return null;
+    if (!this.snapshotDue()) return null;
     assert(this.tree.lastZxid === applied, () => `snapshot: tree at ${this.tree.lastZxid}, Raft applied ${applied}`);
     this.snapshotIndex = applied;
     this.bytesSinceSnapshot = 0;

@@ -42,6 +42,8 @@ export interface StateMachine {
   restore(snapshot: Snapshot): void;
   /** Leader or role changed (from the Ready's soft state). */
   roleChanged(soft: SoftState, term: number): void;
+  /** Whether a snapshot is due (by entries or bytes applied since the last one). */
+  snapshotDue(): boolean;
   /** Asked after each Ready: a snapshot image of the state at `appliedIndex`, or null for not now. */
   snapshotImage(appliedIndex: number): Uint8Array | null;
 }
@@ -289,6 +291,9 @@ export class RaftHost {
     if (machine === null) return;
     const commit = this.raft.commitIndex;
     if (commit <= this.machineApplied) return;
+    // A snapshot is taken at the core's applied index, so the state must not run ahead
+    // of it then: under steady load it always would, and no snapshot would ever be taken.
+    if (machine.snapshotDue()) return;
     // Entries below the log's start: a snapshot is on its way through the Ready loop.
     if (this.raft.compactedIndex > this.machineApplied) return;
     const upTo = Math.min(commit, this.machineApplied + MAX_EARLY_APPLY_ENTRIES);
