@@ -121,6 +121,8 @@ export class ZookNode {
   private lastLeaderContactMs = Date.now();
   /** Clients were being served; cleared (and clients dropped) when the leader is lost. */
   private wasServing = false;
+  /** The leader as of the last role change (0 = none). */
+  private currentLeader = 0;
   private sweepTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private snapshotIndex: number;
@@ -488,8 +490,6 @@ export class ZookNode {
       this.resetSessionClocks(Date.now());
     }
   }
-
-  private currentLeader = 0;
 
   private abortWrites(reason: string): void {
     this.forwarding?.failPending(reason);
