@@ -231,6 +231,7 @@ export class ClientConnection implements SessionConnection {
     session.connection = this;
     session.authIds = authIds;
     node.sessions.touch(session.id, Date.now());
+    node.sessionAttached(session.id);
     this.session = session;
     this.state = 'open';
     this.transport.send(

@@ -317,6 +317,9 @@ export class ZookNode {
    */
   submitWrite(request: WriteRequest, session: RequestSession, mayDefer = true): Submitted {
     if (this.raft.isLeader || this.forwarding === null) {
+      if (session.id !== 0 && this.forwarding !== null && !this.forwarding.ownedBy(session.id, this.config.serverId)) {
+        return { kind: 'rejected', error: ErrorCode.SessionMoved };
+      }
       const local = this.proposeLocal(request, session, mayDefer);
       switch (local.kind) {
         case 'proposed':
@@ -394,6 +397,17 @@ export class ZookNode {
   waitApplied(index: number): Promise<void> {
     if (this.appliedIndex >= index) return Promise.resolve();
     return new Promise((resolve) => this.appliedListeners.push({ index, resolve }));
+  }
+
+  /**
+   * A session opened (or resumed) on this server: the leader learns so before any
+   * of its writes from here, and refuses late writes for it from its old server.
+   */
+  sessionAttached(sessionId: number): void {
+    const forwarding = this.forwarding;
+    if (forwarding === null) return;
+    if (this.raft.isLeader) forwarding.attached(sessionId, this.config.serverId);
+    else if (this.raft.leader !== 0) forwarding.attach(this.raft.leader, sessionId);
   }
 
   /** A linearizable read barrier: resolves once this node applied everything committed when it was called. */
@@ -532,6 +546,7 @@ export class ZookNode {
 
   private sessionClosed(sessionId: number): void {
     this.watches.removeWatcher(sessionId);
+    this.forwarding?.forgetSession(sessionId);
     const session = this.sessions.remove(sessionId);
     // An expiry (not the client's own closeSession) tells the client and drops it.
     session?.connection?.sessionEnded();

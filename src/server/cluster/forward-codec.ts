@@ -18,6 +18,8 @@ export const ForwardKind = {
   Write: 1,
   Reply: 2,
   Pings: 3,
+  /** Follower -> leader: a session (re)attached to the sender; writes for it from elsewhere are now stale. */
+  Attach: 4,
 } as const;
 
 /** The leader's answer to a forwarded write. */
@@ -32,7 +34,8 @@ export type ForwardReply =
 export type ForwardMessage =
   | { readonly kind: 'write'; readonly write: SessionRequest }
   | { readonly kind: 'reply'; readonly reply: ForwardReply }
-  | { readonly kind: 'pings'; readonly sessionIds: readonly number[] };
+  | { readonly kind: 'pings'; readonly sessionIds: readonly number[] }
+  | { readonly kind: 'attach'; readonly sessionId: number };
 
 const REPLY = { proposed: 0, rejected: 1, unavailable: 2 } as const;
 
@@ -75,6 +78,13 @@ export function encodeForwardPings(sessionIds: readonly number[]): Uint8Array {
   return w.bytes().slice();
 }
 
+export function encodeForwardAttach(sessionId: number): Uint8Array {
+  const w = new ByteWriter(12);
+  w.u8(ForwardKind.Attach);
+  w.uvar(sessionId);
+  return w.bytes().slice();
+}
+
 /** Decodes a forward payload; throws DecodeError on anything malformed. */
 export function decodeForward(bytes: Uint8Array, options: TreeOptions, maxPings: number): ForwardMessage {
   if (bytes.byteLength === 0) throw new DecodeError('empty forward payload');
@@ -103,6 +113,12 @@ export function decodeForward(bytes: Uint8Array, options: TreeOptions, maxPings:
       for (let i = 0; i < count; i++) sessionIds.push(r.uvar());
       if (r.remaining !== 0) throw new DecodeError('trailing bytes in a ping batch');
       return { kind: 'pings', sessionIds };
+    }
+    case ForwardKind.Attach: {
+      const r = new ByteReader(bytes, 1);
+      const sessionId = r.uvar();
+      if (r.remaining !== 0) throw new DecodeError('trailing bytes in an attach');
+      return { kind: 'attach', sessionId };
     }
     default:
       throw new DecodeError(`unknown forward kind ${bytes[0]}`);

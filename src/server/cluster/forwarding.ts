@@ -6,10 +6,14 @@
 // Order: a session's writes leave the follower in order on one link, and the
 // leader runs them through a per-session FIFO, so they enter the log in request
 // order even when one must wait (prepare refused it while earlier writes were
-// still unapplied: see ZookNode.proposeLocal).
+// still unapplied: see ZookNode.proposeLocal). When a client moves to another
+// server, that server first tells the leader (Attach, ahead of the session's
+// writes on its link); writes for the session that still arrive from the old
+// server are then refused with SessionMoved, so they cannot land after newer
+// ones (ZooKeeper's rule).
 import { DecodeError, ErrorCode, failedMultiResult, type FailureCode, type MultiResult, type RequestSession, type TreeOptions, type WriteRequest } from '../../tree/index.js';
 import { assert } from '../../util/assert.js';
-import { decodeForward, encodeForwardPings, encodeForwardReply, encodeForwardWrite, type ForwardReply } from './forward-codec.js';
+import { decodeForward, encodeForwardAttach, encodeForwardPings, encodeForwardReply, encodeForwardWrite, type ForwardReply } from './forward-codec.js';
 
 /** The leader's own answer to a write it was handed, from ZookNode. */
 export type LocalProposal =
@@ -105,6 +109,8 @@ export class Forwarding {
   private readonly queues = new Map<number, Queued[]>();
   /** Leader: sessions whose head write waits for earlier writes to be applied. */
   private readonly blocked = new Set<number>();
+  /** Leader: the server each session last attached to (this leader's term only). */
+  private readonly owners = new Map<number, number>();
   private queued = 0;
   private readonly sweepTimer: NodeJS.Timeout;
 
@@ -138,6 +144,27 @@ export class Forwarding {
       this.pending.set(id, { resolve, reject, leader, sentMs: Date.now() });
       this.channel.sendForward(leader, encodeForwardWrite(session, request), id);
     });
+  }
+
+  /** A session opened on this server: the leader learns it before any of its writes from here. */
+  attach(leader: number, sessionId: number): void {
+    this.channel.sendForward(leader, encodeForwardAttach(sessionId), 0n);
+  }
+
+  /** Leader: a session opened on `server` (this leader itself for its own clients). */
+  attached(sessionId: number, server: number): void {
+    this.owners.set(sessionId, server);
+  }
+
+  /** The session is gone (closed or expired). */
+  forgetSession(sessionId: number): void {
+    this.owners.delete(sessionId);
+  }
+
+  /** Leader: whether `server` may still write for `sessionId` (false once the session attached elsewhere). */
+  ownedBy(sessionId: number, server: number): boolean {
+    const owner = this.owners.get(sessionId);
+    return owner === undefined || owner === server;
   }
 
   reportPings(leader: number, sessionIds: readonly number[]): void {
@@ -192,6 +219,9 @@ export class Forwarding {
         this.counters.pingBatchesReceived++;
         this.host.sessionsHeard(message.sessionIds);
         return;
+      case 'attach':
+        this.attached(message.sessionId, from);
+        return;
       case 'write':
         this.counters.forwardedIn++;
         this.enqueue({ from, id, session: message.write.session, request: message.write.request, deferred: false });
@@ -204,6 +234,10 @@ export class Forwarding {
   private enqueue(write: Queued): void {
     if (this.queued >= this.limits.maxLeaderQueue) {
       this.reply(write, { kind: 'rejected', error: ErrorCode.Throttled, multi: null });
+      return;
+    }
+    if (write.session.id !== 0 && !this.ownedBy(write.session.id, write.from)) {
+      this.reply(write, { kind: 'rejected', error: ErrorCode.SessionMoved, multi: null });
       return;
     }
     // createSession comes from no session yet: its own new id keeps it apart.
@@ -254,6 +288,7 @@ export class Forwarding {
     this.queues.clear();
     this.blocked.clear();
     this.queued = 0;
+    this.owners.clear();
   }
 
   close(): void {

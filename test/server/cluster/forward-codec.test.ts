@@ -1,7 +1,7 @@
 // Forward payloads between servers: writes, the leader's answers and ping batches
 // round-trip; malformed payloads are refused with DecodeError.
 import { describe, expect, test } from 'vitest';
-import { decodeForward, encodeForwardPings, encodeForwardReply, encodeForwardWrite, type ForwardReply } from '../../../src/server/cluster/forward-codec.js';
+import { decodeForward, encodeForwardAttach, encodeForwardPings, encodeForwardReply, encodeForwardWrite, type ForwardReply } from '../../../src/server/cluster/forward-codec.js';
 import { multiOfReply, replyOfRejection } from '../../../src/server/cluster/forwarding.js';
 import { DEFAULT_TREE_OPTIONS, DecodeError, ErrorCode, failedMultiResult } from '../../../src/tree/index.js';
 
@@ -37,6 +37,11 @@ describe('forward payloads', () => {
     const ids = [1, 2 ** 46 + 5, 2 ** 52 + 9];
     expect(decode(encodeForwardPings(ids))).toEqual({ kind: 'pings', sessionIds: ids });
     expect(() => decodeForward(encodeForwardPings(ids), DEFAULT_TREE_OPTIONS, 2)).toThrow(DecodeError);
+  });
+
+  test('an attach round-trips', () => {
+    expect(decode(encodeForwardAttach(2 ** 46 * 5 + 1))).toEqual({ kind: 'attach', sessionId: 2 ** 46 * 5 + 1 });
+    expect(() => decode(new Uint8Array([...encodeForwardAttach(7), 0]))).toThrow(DecodeError);
   });
 
   test('empty, unknown-kind, truncated and padded payloads are refused', () => {
