@@ -96,7 +96,8 @@ export function bootstrapEntries(members: Membership): Entry[] {
   return changes.map((change, i) => ({ term: 1, index: i + 1, type: EntryType.ConfChange, data: encodeConfChange(change) }));
 }
 
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
+/** One buffer of all chunks (a snapshot image is one Uint8Array for the Raft core). */
+export function concatChunks(chunks: readonly Uint8Array[]): Uint8Array {
   if (chunks.length === 1) return chunks[0];
   let total = 0;
   for (const c of chunks) total += c.byteLength;
@@ -458,4 +459,3 @@ export class RaftHost {
   }
 }
 
-export { concat as concatChunks };
