@@ -11,11 +11,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHILD_EXEC_ARGV, COMPILED } from './local-server.js';
+import { freePort } from '../../src/util/free-port.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const HOST = '127.0.0.1';
@@ -42,18 +42,6 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
-/** A port nobody listens on right now (the OS picks it; a race is possible but unlikely on a quiet box). */
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 async function getStatus(port: number): Promise<Record<string, unknown> | null> {
   try {
@@ -82,11 +70,11 @@ export async function startLocalCluster(size: number, options: { readyTimeoutMs?
   const ports: Array<{ clientPort: number; peerPort: number }> = [];
   const taken = new Set<number>();
   for (let i = 0; i < size; i++) {
-    let clientPort = await freePort();
-    while (taken.has(clientPort)) clientPort = await freePort();
+    let clientPort = await freePort(HOST);
+    while (taken.has(clientPort)) clientPort = await freePort(HOST);
     taken.add(clientPort);
-    let peerPort = await freePort();
-    while (taken.has(peerPort)) peerPort = await freePort();
+    let peerPort = await freePort(HOST);
+    while (taken.has(peerPort)) peerPort = await freePort(HOST);
     taken.add(peerPort);
     ports.push({ clientPort, peerPort });
   }

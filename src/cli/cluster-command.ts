@@ -6,12 +6,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseEnsemble, type Ensemble } from '../server/cluster/ensemble.js';
+import { freePort } from '../util/free-port.js';
 
 export const CLUSTER_USAGE = `zook cluster [options]
   a local ensemble on 127.0.0.1, one child process per server (Ctrl-C stops all)
@@ -35,17 +35,6 @@ interface Child {
   listening: boolean;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => resolvePort(port));
-    });
-  });
-}
 
 function positiveInt(text: string, what: string, min: number, max: number): number {
   const n = Number(text);
