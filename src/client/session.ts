@@ -6,7 +6,7 @@
 import { encodeClientFrame } from '../protocol/index.js';
 import { PROTOCOL_VERSION, type AuthInfo, type ClientFrame, type ClientRequest } from '../protocol/types.js';
 import { ErrorCode, errorName } from '../protocol/error-codes.js';
-import { backoffDelayMs } from './backoff.js';
+import { backoffDelayMs } from '../util/backoff.js';
 import { Connection, type ConnectedFrame, type SessionFrame } from './connection.js';
 import { connectionLoss, operationTimeout, sessionExpired, ZookError } from './errors.js';
 import { RequestTable, type PendingRequest, type ReplyFrame } from './requests.js';

@@ -2,7 +2,7 @@
 // WHATWG WebSocket transport.
 import { describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
-import { backoffDelayMs } from '../../src/client/backoff.js';
+import { backoffDelayMs } from '../../src/util/backoff.js';
 import { webSocketTransport, type WebSocketConstructor } from '../../src/client/index.js';
 import { parseServers, ServerList } from '../../src/client/servers.js';
 import { WatchRegistry } from '../../src/client/watches.js';

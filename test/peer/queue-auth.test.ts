@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { NONCE_BYTES, computeProof, newNonce, secretBytes, verifyProof } from '../../src/server/peer/auth.js';
-import { reconnectDelayMs } from '../../src/server/peer/backoff.js';
+import { backoffDelayMs as reconnectDelayMs } from '../../src/util/backoff.js';
 import { SendQueue } from '../../src/server/peer/send-queue.js';
 
 const frame = (n: number, droppable = true, size = 10) => ({ bytes: new Uint8Array(size).fill(n), droppable });
@@ -55,7 +55,7 @@ describe('auth', () => {
 
 describe('backoff', () => {
   test('grows, is capped, and jitters within [ceiling/2, ceiling]', () => {
-    const opts = (r: number) => ({ reconnectBaseDelayMs: 10, reconnectMaxDelayMs: 100, random: () => r });
+    const opts = (r: number) => ({ baseDelayMs: 10, maxDelayMs: 100, random: () => r });
     expect(reconnectDelayMs(0, opts(0))).toBe(5);
     expect(reconnectDelayMs(0, opts(0.999))).toBe(10);
     expect(reconnectDelayMs(3, opts(0))).toBe(40);

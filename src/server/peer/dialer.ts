@@ -3,7 +3,7 @@
 // capped, jittered backoff whenever the link fails or drops, until stop().
 import WebSocket from 'ws';
 import { NONCE_BYTES, computeProof, newNonce, verifyProof } from './auth.js';
-import { type BackoffOptions, reconnectDelayMs } from './backoff.js';
+import { backoffDelayMs } from '../../util/backoff.js';
 import { PeerProtocolError, decodePeerFrame, encodePeerFrame } from './codec.js';
 import { PEER_PROTOCOL_VERSION, type PeerFrame } from './frames.js';
 import { CloseCode, type Link, type LinkHost } from './link.js';
@@ -14,7 +14,11 @@ export interface PeerAddress {
   readonly port: number;
 }
 
-export interface DialerOptions extends BackoffOptions {
+export interface DialerOptions {
+  readonly reconnectBaseDelayMs: number;
+  readonly reconnectMaxDelayMs: number;
+  /** Uniform in [0, 1), for the backoff's jitter. */
+  readonly random: () => number;
   readonly onDialAttempt: () => void;
   /**
    * The acceptor (uWebSockets.js) pings on its own; the dialing side pings every
@@ -166,6 +170,10 @@ export class Dialer {
   private scheduleRedial(): void {
     if (this.stopped || this.timer !== null || this.socket !== null) return;
     // After a working link dropped (failures reset to 0) the first redial waits the base delay.
-    this.timer = setTimeout(() => this.dial(), reconnectDelayMs(Math.max(0, this.failures - 1), this.options));
+    this.timer = setTimeout(() => this.dial(), backoffDelayMs(Math.max(0, this.failures - 1), {
+      baseDelayMs: this.options.reconnectBaseDelayMs,
+      maxDelayMs: this.options.reconnectMaxDelayMs,
+      random: this.options.random,
+    }));
   }
 }
