@@ -230,7 +230,7 @@ export class ClientConnection implements SessionConnection {
     const node = this.node;
     session.connection = this;
     session.authIds = authIds;
-    node.sessions.touch(session.id, Date.now());
+    node.sessions.heardFrom(session, Date.now());
     node.sessionAttached(session.id);
     this.session = session;
     this.state = 'open';
@@ -256,7 +256,7 @@ export class ClientConnection implements SessionConnection {
     const nowMs = Date.now();
     const slot: Slot = { xid, request, answer: null, zxid: 0, deferred: false, barrier: linearizable && !isWrite(request) ? 'needed' : 'none', arrivedMs: nowMs };
     this.queue.push(slot);
-    if (this.session !== null) this.node.sessions.touch(this.session.id, nowMs);
+    if (this.session !== null) this.node.sessions.heardFrom(this.session, nowMs);
     // Over a limit: answer Throttled, in order, without running it.
     if (this.queue.length > this.limits.maxInFlight || this.transport.bufferedBytes() > this.limits.maxBufferedBytes) {
       slot.answer = { error: ErrorCode.Throttled };

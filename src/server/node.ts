@@ -240,6 +240,7 @@ export class ZookNode {
         const now = Date.now();
         for (const id of ids) this.sessions.touch(id, now);
       },
+      sessionExists: (id) => this.tree.sessions.has(id),
       treeOptions: this.tree.options,
     };
   }

@@ -86,11 +86,16 @@ export class SessionTable {
     return session;
   }
 
+  /** A session named by id was heard from (a follower's ping report). */
   touch(id: number, nowMs: number): void {
     const session = this.live.get(id);
-    if (session === undefined) return;
+    if (session !== undefined) this.heardFrom(session, nowMs);
+  }
+
+  /** This server heard from the session (a request on its connection). */
+  heardFrom(session: LiveSession, nowMs: number): void {
     session.lastHeardMs = nowMs;
-    this.heard.add(id);
+    this.heard.add(session.id);
   }
 
   /** The ids touched since the last call. */

@@ -4,8 +4,15 @@
 // accident, so start-up refuses unless the operator asked for it.
 import uWS from 'uWebSockets.js';
 
+import type { HttpRequest, HttpResponse, us_socket_context_t } from 'uWebSockets.js';
+
 export { uWS };
 export type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
+
+/** Accepts a WebSocket upgrade with `data` as the new socket's user data (the handshake headers passed through). */
+export function acceptUpgrade<T>(res: HttpResponse, req: HttpRequest, context: us_socket_context_t, data: T): void {
+  res.upgrade<T>(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+}
 
 /** True when the native uWebSockets.js binary is loaded (the JS fallback lacks getParts). */
 export function uwsIsNative(): boolean {

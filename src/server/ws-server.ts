@@ -9,7 +9,7 @@ import { ZookNode } from './node.js';
 import { nodeStatus } from './node-status.js';
 import { registerAdminRoutes } from './admin-http.js';
 import { serverMetrics } from './server-metrics.js';
-import { requireNativeUws, uWS, type WebSocket, type us_listen_socket } from './uws.js';
+import { acceptUpgrade, requireNativeUws, uWS, type WebSocket, type us_listen_socket } from './uws.js';
 
 interface SocketData extends Omit<CorkedSocket, 'ws'> {
   ws: CorkedSocket['ws'] | null;
@@ -47,15 +47,7 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
       maxBackpressure: config.maxBackpressureBytes,
       // A client that stops reading past maxBackpressure is dropped, never silently skipped.
       closeOnBackpressureLimit: 1,
-      upgrade: (res, req, context) => {
-        res.upgrade<SocketData>(
-          { connection: null, open: false, ws: null, pending: [], pendingBytes: 0 },
-          req.getHeader('sec-websocket-key'),
-          req.getHeader('sec-websocket-protocol'),
-          req.getHeader('sec-websocket-extensions'),
-          context,
-        );
-      },
+      upgrade: (res, req, context) => acceptUpgrade<SocketData>(res, req, context, { connection: null, open: false, ws: null, pending: [], pendingBytes: 0 }),
       open: (ws) => {
         const data = ws.getUserData();
         data.open = true;

@@ -15,6 +15,6 @@ export { WatchRegistry, EventType, WatcherType, AddWatchMode, type WatchEvent, t
 export { findExpired, DEFAULT_MAX_EXPIRED_PER_SWEEP } from './expiry.js';
 export { encodeTxn, decodeTxn, DecodeError } from './codec.js';
 export { ByteReader, ByteWriter } from './bytes.js';
-export { encodeWriteRequest, decodeWriteRequest, type SessionRequest } from './request-codec.js';
+export { encodeWriteRequest, writeWriteRequest, decodeWriteRequest, type SessionRequest } from './request-codec.js';
 export { failedMultiResult } from './prepare.js';
 export { writeSnapshot, loadSnapshot, loadSnapshotAsync, SnapshotLoader, SnapshotError, DEFAULT_MAX_CHUNK_BYTES, type SnapshotWriteOptions } from './snapshot.js';

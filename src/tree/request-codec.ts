@@ -14,8 +14,21 @@ export interface SessionRequest {
   readonly request: WriteRequest;
 }
 
+/** Reused by encodeWriteRequest (single-threaded); the result is a copy of exactly the bytes written. */
+let scratch = new ByteWriter(4096);
+const SCRATCH_KEEP_BYTES = 1 << 20;
+
 export function encodeWriteRequest(session: RequestSession, request: WriteRequest): Uint8Array {
-  const w = new ByteWriter(64 + (request.type === 'create' || request.type === 'setData' ? request.data.byteLength : 0));
+  scratch.reset();
+  writeWriteRequest(scratch, session, request);
+  const out = scratch.bytes().slice();
+  // Do not keep a huge buffer around after one huge request.
+  if (scratch.capacity > SCRATCH_KEEP_BYTES) scratch = new ByteWriter(4096);
+  return out;
+}
+
+/** Appends a request and its session to `w`, after whatever the caller wrote there (a forward's kind byte). */
+export function writeWriteRequest(w: ByteWriter, session: RequestSession, request: WriteRequest): void {
   w.u8(FORMAT);
   w.uvar(session.id);
   w.uvar(session.authIds.length);
@@ -51,7 +64,6 @@ export function encodeWriteRequest(session: RequestSession, request: WriteReques
     default:
       writeOp(w, request);
   }
-  return w.bytes().slice();
 }
 
 function writeOp(w: ByteWriter, op: MultiOpRequest): void {
@@ -68,9 +80,9 @@ function writeOp(w: ByteWriter, op: MultiOpRequest): void {
   w.uvar(op.ttlMs ?? 0);
 }
 
-/** Decodes a forwarded request, bounding every length by `options`; throws DecodeError on bad input. */
-export function decodeWriteRequest(bytes: Uint8Array, options: TreeOptions = DEFAULT_TREE_OPTIONS): SessionRequest {
-  const r = new ByteReader(bytes);
+/** Decodes a forwarded request from `bytes` at `offset`, bounding every length by `options`; throws DecodeError on bad input. */
+export function decodeWriteRequest(bytes: Uint8Array, options: TreeOptions = DEFAULT_TREE_OPTIONS, offset = 0): SessionRequest {
+  const r = new ByteReader(bytes, offset);
   const format = r.u8();
   if (format !== FORMAT) throw new DecodeError(`unknown request format ${format}`);
   const id = r.uvar();

@@ -1,28 +1,13 @@
 import { describe, expect, test } from 'vitest';
-import { EntryType, type Message, MessageType } from '../../src/consensus/types.js';
+import { EntryType, type Message, MessageType, message as consensusMessage } from '../../src/consensus/types.js';
 import { DEFAULT_PEER_DECODE_LIMITS, type PeerFrame, PeerProtocolError, decodePeerFrame, encodePeerFrame } from '../../src/server/peer/index.js';
 import { seeded } from '../support/seeded.js';
 
 const bytes = (...b: number[]): Uint8Array => Uint8Array.from(b);
 
+/** A heartbeat 1 -> 2 at term 0 unless `over` says otherwise (the core's own constructor fills the rest). */
 function message(over: Partial<Message>): Message {
-  return {
-    type: MessageType.Heartbeat,
-    from: 1,
-    to: 2,
-    term: 0,
-    logTerm: 0,
-    index: 0,
-    entries: [],
-    commit: 0,
-    reject: false,
-    rejectHint: 0,
-    context: null,
-    transfer: false,
-    snapshot: null,
-    offset: 0,
-    ...over,
-  };
+  return consensusMessage({ type: MessageType.Heartbeat, from: 1, to: 2, term: 0, ...over });
 }
 
 const MESSAGES: Message[] = [

@@ -3,7 +3,7 @@
 // the handshake by hand to play a stranger or a replaying attacker.
 import { type Server, type Socket, createServer } from 'node:net';
 import WebSocket from 'ws';
-import { type Message, MessageType } from '../../src/consensus/types.js';
+import { type Message, MessageType, message } from '../../src/consensus/types.js';
 import { type PeerFrame, PeerTransport, type PeerTransportOptions, decodePeerFrame } from '../../src/server/peer/index.js';
 import { SeededRandom } from '../../src/util/random.js';
 
@@ -53,22 +53,7 @@ export function until(transports: readonly PeerTransport[], check: () => boolean
 }
 
 export function heartbeat(from: number, to: number, index: number): Message {
-  return {
-    type: MessageType.Heartbeat,
-    from,
-    to,
-    term: 1,
-    logTerm: 0,
-    index,
-    entries: [],
-    commit: 0,
-    reject: false,
-    rejectHint: 0,
-    context: null,
-    transfer: false,
-    snapshot: null,
-    offset: 0,
-  };
+  return message({ type: MessageType.Heartbeat, from, to, term: 1, index });
 }
 
 /** A hand-driven peer connection: frames received in order, and how it closed. */

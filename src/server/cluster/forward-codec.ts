@@ -6,7 +6,7 @@ import {
   ByteWriter,
   DecodeError,
   decodeWriteRequest,
-  encodeWriteRequest,
+  writeWriteRequest,
   type FailureCode,
   type RequestSession,
   type SessionRequest,
@@ -39,17 +39,31 @@ export type ForwardMessage =
 
 const REPLY = { proposed: 0, rejected: 1, unavailable: 2 } as const;
 
-export function encodeForwardWrite(session: RequestSession, request: WriteRequest): Uint8Array {
-  const body = encodeWriteRequest(session, request);
-  const out = new Uint8Array(body.byteLength + 1);
-  out[0] = ForwardKind.Write;
-  out.set(body, 1);
+/** Reused by every encode here (single-threaded); each result is a copy of exactly the bytes written. */
+let scratch = new ByteWriter(4096);
+const SCRATCH_KEEP_BYTES = 1 << 20;
+
+function finish(w: ByteWriter): Uint8Array {
+  const out = w.bytes().slice();
+  // Do not keep a huge buffer around after one huge forwarded write.
+  if (w.capacity > SCRATCH_KEEP_BYTES) scratch = new ByteWriter(4096);
   return out;
 }
 
+function start(kind: number): ByteWriter {
+  scratch.reset();
+  scratch.u8(kind);
+  return scratch;
+}
+
+export function encodeForwardWrite(session: RequestSession, request: WriteRequest): Uint8Array {
+  const w = start(ForwardKind.Write);
+  writeWriteRequest(w, session, request);
+  return finish(w);
+}
+
 export function encodeForwardReply(reply: ForwardReply): Uint8Array {
-  const w = new ByteWriter(32);
-  w.u8(ForwardKind.Reply);
+  const w = start(ForwardKind.Reply);
   switch (reply.kind) {
     case 'proposed':
       w.u8(REPLY.proposed);
@@ -67,22 +81,20 @@ export function encodeForwardReply(reply: ForwardReply): Uint8Array {
       w.uvar(reply.leader);
       break;
   }
-  return w.bytes().slice();
+  return finish(w);
 }
 
 export function encodeForwardPings(sessionIds: readonly number[]): Uint8Array {
-  const w = new ByteWriter(8 + 8 * sessionIds.length);
-  w.u8(ForwardKind.Pings);
+  const w = start(ForwardKind.Pings);
   w.uvar(sessionIds.length);
   for (const id of sessionIds) w.uvar(id);
-  return w.bytes().slice();
+  return finish(w);
 }
 
 export function encodeForwardAttach(sessionId: number): Uint8Array {
-  const w = new ByteWriter(12);
-  w.u8(ForwardKind.Attach);
+  const w = start(ForwardKind.Attach);
   w.uvar(sessionId);
-  return w.bytes().slice();
+  return finish(w);
 }
 
 /** Decodes a forward payload; throws DecodeError on anything malformed. */
@@ -90,7 +102,7 @@ export function decodeForward(bytes: Uint8Array, options: TreeOptions, maxPings:
   if (bytes.byteLength === 0) throw new DecodeError('empty forward payload');
   switch (bytes[0]) {
     case ForwardKind.Write:
-      return { kind: 'write', write: decodeWriteRequest(bytes.subarray(1), options) };
+      return { kind: 'write', write: decodeWriteRequest(bytes, options, 1) };
     case ForwardKind.Reply: {
       const r = new ByteReader(bytes, 1);
       const kind = r.u8();

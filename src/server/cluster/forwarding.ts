@@ -27,6 +27,8 @@ export interface ForwardingHost {
   waitApplied(index: number): Promise<void>;
   /** Session pings a follower collected. */
   sessionsHeard(sessionIds: readonly number[]): void;
+  /** Whether the replicated state holds this session (an attach for any other is stale). */
+  sessionExists(sessionId: number): boolean;
   readonly treeOptions: TreeOptions;
 }
 
@@ -152,7 +154,8 @@ export class Forwarding {
 
   /** Leader: a session opened on `server` (this leader itself for its own clients). */
   attached(sessionId: number, server: number): void {
-    this.owners.set(sessionId, server);
+    // Only live sessions: an attach that crossed the session's close must not leave an entry behind.
+    if (this.host.sessionExists(sessionId)) this.owners.set(sessionId, server);
   }
 
   /** The session is gone (closed or expired). */

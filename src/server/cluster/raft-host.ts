@@ -74,6 +74,8 @@ export class ReadIndexFailed extends Error {
 }
 
 const MEMBERSHIP_MAGIC = 'zook-membership-v1';
+/** A ReadIndex context: this node's id (u32), then a per-host counter (f64). */
+const READ_CONTEXT_BYTES = 12;
 /** Entries applied at once outside the Ready loop (a catching-up follower gets the rest through it). */
 const MAX_EARLY_APPLY_ENTRIES = 4096;
 
@@ -141,7 +143,8 @@ export class RaftHost {
   private closed = false;
   private savedHardState: HardState;
   private soft: SoftState = { leader: 0, role: Role.Follower };
-  private readonly pendingReads = new Map<string, { resolve: (index: number) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>();
+  /** Reads waiting for the leader's confirmation, by the counter in their context. */
+  private readonly pendingReads = new Map<number, { resolve: (index: number) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>();
   private readCounter = 0;
   private snapshotSaving: Promise<void> | null = null;
   private campaignWhenAlone = false;
@@ -312,11 +315,11 @@ export class RaftHost {
    * linearizable (Raft's ReadIndex: the leader confirmed it still leads).
    */
   readIndex(): Promise<number> {
-    const context = new Uint8Array(12);
+    const context = new Uint8Array(READ_CONTEXT_BYTES);
     const view = new DataView(context.buffer);
     view.setUint32(0, this.options.id, true);
-    view.setFloat64(4, ++this.readCounter, true);
-    const key = Buffer.from(context).toString('hex');
+    const key = ++this.readCounter;
+    view.setFloat64(4, key, true);
     try {
       this.raft.readIndex(context);
     } catch (error) {
@@ -431,7 +434,9 @@ export class RaftHost {
   }
 
   private readConfirmed(rs: ReadState): void {
-    const key = Buffer.from(rs.context).toString('hex');
+    // Contexts are this host's own (a leader answers each node only for its requests): id, then the counter.
+    if (rs.context.byteLength !== READ_CONTEXT_BYTES) return;
+    const key = new DataView(rs.context.buffer, rs.context.byteOffset, READ_CONTEXT_BYTES).getFloat64(4, true);
     const pending = this.pendingReads.get(key);
     if (pending === undefined) return; // timed out already
     this.pendingReads.delete(key);

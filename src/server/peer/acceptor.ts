@@ -2,7 +2,7 @@
 // socket gets a Challenge at once; the first frame back must be a valid Hello from
 // a known node with a lower id (see transport.ts for the one-link rule), or the
 // socket is closed and the failure counted. Nothing else is read before that.
-import { uWS, type TemplatedApp, type WebSocket } from '../uws.js';
+import { acceptUpgrade, uWS, type TemplatedApp, type WebSocket } from '../uws.js';
 import { NONCE_BYTES, computeProof, newNonce, verifyProof } from './auth.js';
 import { PeerProtocolError, decodePeerFrame, encodePeerFrame } from './codec.js';
 import { PEER_PROTOCOL_VERSION, type HelloFrame } from './frames.js';
@@ -88,15 +88,7 @@ export function acceptPeers(app: TemplatedApp, host: LinkHost, options: Acceptor
     closeOnBackpressureLimit: 0,
     idleTimeout: options.idleTimeoutSeconds,
     sendPingsAutomatically: true,
-    upgrade: (res, req, context) => {
-      res.upgrade<SocketData>(
-        { open: false, nonce: newNonce(), peerId: 0, link: null, timer: null, refused: false },
-        req.getHeader('sec-websocket-key'),
-        req.getHeader('sec-websocket-protocol'),
-        req.getHeader('sec-websocket-extensions'),
-        context,
-      );
-    },
+    upgrade: (res, req, context) => acceptUpgrade<SocketData>(res, req, context, { open: false, nonce: newNonce(), peerId: 0, link: null, timer: null, refused: false }),
     open: (ws) => {
       const data = ws.getUserData();
       data.open = true;

@@ -20,6 +20,7 @@ function harness(decide: (request: WriteRequest, mayDefer: boolean) => LocalProp
     },
     waitApplied: (index) => (index <= applied ? Promise.resolve() : new Promise((resolve) => appliedWaiters.push({ index, resolve }))),
     sessionsHeard: () => {},
+    sessionExists: () => true,
     treeOptions: DEFAULT_TREE_OPTIONS,
   };
   const forwarding = new Forwarding(host, {
