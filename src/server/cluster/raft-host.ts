@@ -190,6 +190,10 @@ export class RaftHost {
     }
     const entries: Entry[] = [];
     for await (const entry of storage.replay(Math.max(log.firstIndex(), (stored?.index ?? 0) + 1))) entries.push(entry);
+    // The saved commit is a hint (a restarted node relearns it from the leader): it must
+    // not point past the recovered log, whatever wrote it (a torn tail cut at recovery).
+    const lastRecovered = entries.length > 0 ? entries[entries.length - 1].index : (stored?.index ?? 0);
+    if (hardState.commit > lastRecovered) hardState = { term: hardState.term, vote: hardState.vote, commit: lastRecovered };
     const snapshot: Snapshot | null =
       stored === undefined || snapshotData === null
         ? null
@@ -456,8 +460,11 @@ export class RaftHost {
     this.pendingReads.clear();
     if (this.running !== null) await this.running;
     if (this.snapshotSaving !== null) await this.snapshotSaving;
-    // A clean stop saves the commit index, so a restart applies everything at once.
-    const hs = this.raft.hardState();
+    // A clean stop saves the commit index, so a restart applies everything at once;
+    // but never past the disk's log: entries the core took in after its last Ready
+    // were not written, and the commit index may already cover them.
+    const current = this.raft.hardState();
+    const hs = { term: current.term, vote: current.vote, commit: Math.min(current.commit, this.storage.log.durableIndex()) };
     if (hs.commit > this.savedHardState.commit || hs.term !== this.savedHardState.term || hs.vote !== this.savedHardState.vote) {
       await this.storage.hardState.save(hs);
     }

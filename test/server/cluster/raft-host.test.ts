@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
+import { bootstrapEntries } from '../../../src/server/cluster/raft-host.js';
 import { resolveConfig } from '../../../src/server/config.js';
 import { ZookNode } from '../../../src/server/node.js';
 import { NodeStorage } from '../../../src/storage/index.js';
@@ -63,4 +64,18 @@ test('a single server leads at once: it does not wait an election timeout', asyn
   expect(node.isLeader).toBe(true);
   expect(node.serving).toBe(true);
   await node.close();
+});
+
+test('a saved commit index past the end of the recovered log is taken as a hint: the server starts and applies the log it has', async () => {
+  const storage = await NodeStorage.open(dir);
+  await storage.log.append(bootstrapEntries({ voters: [1], learners: [] }));
+  await storage.hardState.save({ term: 1, vote: 0, commit: 10 });
+  await storage.close();
+  const node = await ZookNode.open(resolveConfig({ dataDir: dir }));
+  expect(node.isLeader).toBe(true);
+  expect(node.lastApplied).toBeGreaterThanOrEqual(1);
+  await node.close();
+  const again = await NodeStorage.open(dir);
+  expect(again.recovered.hardState.commit).toBeLessThanOrEqual(again.log.durableIndex());
+  await again.close();
 });
