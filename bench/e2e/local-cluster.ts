@@ -67,7 +67,7 @@ export async function startLocalCluster(size: number, options: { readyTimeoutMs?
   if (!Number.isInteger(size) || size < 1 || size > 9) throw new Error(`--cluster takes 1..9 servers, not ${size}`);
   const root = mkdtempSync(join(tmpdir(), 'zook-bench-cluster-'));
   const ids = Array.from({ length: size }, (_, i) => i + 1);
-  const ports: Array<{ clientPort: number; peerPort: number }> = [];
+  const ports: Array<{ clientPort: number; peerPort: number; zkPort: number }> = [];
   const taken = new Set<number>();
   for (let i = 0; i < size; i++) {
     let clientPort = await freePort(HOST);
@@ -76,13 +76,16 @@ export async function startLocalCluster(size: number, options: { readyTimeoutMs?
     let peerPort = await freePort(HOST);
     while (taken.has(peerPort)) peerPort = await freePort(HOST);
     taken.add(peerPort);
-    ports.push({ clientPort, peerPort });
+    let zkPort = await freePort(HOST);
+    while (taken.has(zkPort)) zkPort = await freePort(HOST);
+    taken.add(zkPort);
+    ports.push({ clientPort, peerPort, zkPort });
   }
   const ensembleFile = join(root, 'ensemble.json');
   const ensemble = {
     clusterId: `bench-${process.pid}`,
     secret: randomBytes(24).toString('hex'),
-    servers: ids.map((id, i) => ({ id, host: HOST, clientPort: ports[i].clientPort, peerPort: ports[i].peerPort, dataDir: join(root, `data-${id}`) })),
+    servers: ids.map((id, i) => ({ id, host: HOST, zkPort: ports[i].zkPort, clientPort: ports[i].clientPort, peerPort: ports[i].peerPort, dataDir: join(root, `data-${id}`) })),
   };
   writeFileSync(ensembleFile, `${JSON.stringify(ensemble, null, 2)}\n`);
 

@@ -21,7 +21,7 @@ export interface LocalServer {
 export async function startLocalServer(extraArgs: readonly string[] = []): Promise<LocalServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'zook-bench-'));
   const main = join(here, COMPILED ? '../../src/cli/main.js' : '../../src/cli/main.ts');
-  const args = [...CHILD_EXEC_ARGV, main, 'server', '--port', '0', '--data-dir', dataDir, ...extraArgs];
+  const args = [...CHILD_EXEC_ARGV, main, 'server', '--port', '0', '--zk-port', '0', '--data-dir', dataDir, ...extraArgs];
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';

@@ -10,19 +10,23 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parseEnsemble, type Ensemble } from '../server/cluster/ensemble.js';
+import { parseEnsemble, zkAddresses, type Ensemble } from '../server/cluster/ensemble.js';
 import { freePort } from '../util/free-port.js';
 
 export const CLUSTER_USAGE = `zook cluster [options]
   a local ensemble on 127.0.0.1, one child process per server (Ctrl-C stops all)
   --nodes <n>            servers, 1..7 (default 3)
-  --base-port <p>        client ports p..p+n-1, peer ports p+1000..p+1000+n-1
-                         (default 2181; 0 picks free ports)
+  --base-port <p>        ZooKeeper client ports p..p+n-1, zook WebSocket/HTTP ports
+                         p+6000..p+6000+n-1, peer ports p+1000..p+1000+n-1
+                         (default 2181: 2181.., 8181.., 3181..; 0 picks free ports)
   --data-dir <dir>       server i keeps its data in <dir>/<i>/ (default ./zook-cluster);
                          <dir>/ensemble.json is the ensemble file (reused on restart),
                          <dir>/pids.json the servers' process ids`;
 
 const PEER_PORT_OFFSET = 1000;
+/** 2181 -> 8181: zook's WebSocket/HTTP port beside ZooKeeper's client port. */
+const WS_PORT_OFFSET = 6000;
+const PORTS_PER_SERVER = 3;
 const MAX_NODES = 7;
 const LISTEN_TIMEOUT_MS = 30_000;
 const LEADER_TIMEOUT_MS = 20_000;
@@ -47,7 +51,7 @@ async function newEnsembleFile(nodes: number, basePort: number, dir: string): Pr
   const ports: number[] = [];
   if (basePort === 0) {
     const seen = new Set<number>();
-    while (ports.length < 2 * nodes) {
+    while (ports.length < PORTS_PER_SERVER * nodes) {
       const port = await freePort();
       if (!seen.has(port)) {
         seen.add(port);
@@ -61,8 +65,9 @@ async function newEnsembleFile(nodes: number, basePort: number, dir: string): Pr
     servers.push({
       id,
       host: '127.0.0.1',
-      clientPort: basePort === 0 ? ports[2 * i] : basePort + i,
-      peerPort: basePort === 0 ? ports[2 * i + 1] : basePort + PEER_PORT_OFFSET + i,
+      zkPort: basePort === 0 ? ports[PORTS_PER_SERVER * i] : basePort + i,
+      clientPort: basePort === 0 ? ports[PORTS_PER_SERVER * i + 1] : basePort + WS_PORT_OFFSET + i,
+      peerPort: basePort === 0 ? ports[PORTS_PER_SERVER * i + 2] : basePort + PEER_PORT_OFFSET + i,
       dataDir: join(dir, String(id)),
     });
   }
@@ -218,13 +223,15 @@ export async function clusterCommand(argv: string[]): Promise<void> {
   if (!inTime) console.log(`zook cluster: not every server was listening after ${LISTEN_TIMEOUT_MS} ms (see their output above)`);
 
   const connectString = ensemble.servers.map((s) => `${s.host}:${s.clientPort}`).join(',');
+  const zkConnectString = zkAddresses(ensemble).join(',');
   const lines = [
     `zook cluster: ${ensemble.servers.length} servers (ensemble file ${ensemblePath}, data in ${dir}/<id>/)`,
     ...ensemble.servers.map((s) => {
       const c = children.find((x) => x.id === s.id)!;
-      return `  server ${s.id}  client ws://${s.host}:${s.clientPort}  peer ${s.peerPort}  pid ${c.process.pid}`;
+      return `  server ${s.id}  ZooKeeper ${s.host}:${s.zkPort}  zook ws://${s.host}:${s.clientPort}  peer ${s.peerPort}  pid ${c.process.pid}`;
     }),
-    `connect string: ${connectString}`,
+    `ZooKeeper connect string: ${zkConnectString}`,
+    `zook connect string:      ${connectString}`,
     `shell:          npx zook shell --server ${connectString}`,
     `status:         npx zook admin status --config ${ensemblePath}`,
     `pids:           ${pidsPath} (kill -9 one of them: the others keep serving)`,

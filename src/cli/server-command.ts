@@ -10,7 +10,10 @@ export const SERVER_USAGE = `zook server [options]
   --id <n>               this server's id in the ensemble file
   --data-dir <dir>       where the WAL and snapshots live (default ./zook-data)
   --host <addr>          address to listen on (default 127.0.0.1)
-  --port <n>             client port (default 2181; 0 picks a free port)
+  --port <n>             zook's WebSocket + HTTP port (/health, /status, /metrics)
+                         (default 8181; 0 picks a free port)
+  --zk-port <n>          ZooKeeper's client protocol port, for any ZooKeeper client
+                         (default 2181; 0 picks a free port)
   --server-id <n>        1..127 (default 1)
   --tick-ms <n>          session clock tick (default 1000; timeouts 2..20 ticks)
   --allow-slow-websockets  run even if uWebSockets.js fell back to its JS emulation`;
@@ -24,6 +27,7 @@ export async function serverCommand(argv: string[]): Promise<void> {
       'data-dir': { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
+      'zk-port': { type: 'string' },
       'server-id': { type: 'string' },
       'tick-ms': { type: 'string' },
       'allow-slow-websockets': { type: 'boolean' },
@@ -39,6 +43,7 @@ export async function serverCommand(argv: string[]): Promise<void> {
     dataDir: values['data-dir'],
     host: values.host,
     port: values.port,
+    zkPort: values['zk-port'],
     serverId: values['server-id'],
     tickMs: values['tick-ms'],
     allowSlowWebSockets: values['allow-slow-websockets'],
@@ -55,6 +60,7 @@ export async function serverCommand(argv: string[]): Promise<void> {
       serverId: me.id,
       host: me.host,
       port: me.clientPort,
+      zkPort: me.zkPort,
       dataDir: me.dataDir ?? `./zook-data-${me.id}`,
     };
   } else if (values.id !== undefined) flags.serverId = values.id;
@@ -65,7 +71,7 @@ export async function serverCommand(argv: string[]): Promise<void> {
   });
   const server = await startServer(config, ensemble);
   const role = ensemble === null ? 'standalone' : `member of ${ensemble.clusterId} (${ensemble.servers.length} servers listed)`;
-  console.log(`zook: server ${config.serverId} listening on ws://${config.host}:${server.port}, ${role} (data in ${config.dataDir}, ${server.node.tree.nodeCount} znodes, zxid ${server.node.lastApplied})`);
+  console.log(`zook: server ${config.serverId} listening on ws://${config.host}:${server.port} (ZooKeeper clients: ${config.host}:${server.zkPort}), ${role} (data in ${config.dataDir}, ${server.node.tree.nodeCount} znodes, zxid ${server.node.lastApplied})`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

@@ -11,6 +11,8 @@ export const ErrorCode = {
   Unimplemented: -6,
   OperationTimeout: -7,
   BadArguments: -8,
+  NewConfigNoQuorum: -13,
+  ReconfigInProgress: -14,
   UnknownSession: -12,
   APIError: -100,
   NoNode: -101,
@@ -28,6 +30,7 @@ export const ErrorCode = {
   EphemeralOnLocalSession: -120,
   NoWatcher: -121,
   RequestTimeout: -122,
+  ReconfigDisabled: -123,
   QuotaExceeded: -125,
   Throttled: -127,
 } as const;

@@ -6,7 +6,16 @@ export interface ServerConfig {
   /** This server's id (1..127): part of every session id it hands out. */
   readonly serverId: number;
   readonly host: string;
+  /** zook's WebSocket client port, which also serves HTTP (/health, /status, /metrics, /admin). */
   readonly port: number;
+  /** ZooKeeper's client protocol (jute over TCP), for every existing ZooKeeper client. */
+  readonly zkPort: number;
+  /** Largest ZooKeeper-protocol packet (ZooKeeper's jute.maxbuffer); a longer one closes that connection. */
+  readonly zkMaxFrameBytes: number;
+  /** A ZooKeeper-protocol connection that sends no ConnectRequest within this is closed. */
+  readonly zkConnectTimeoutMs: number;
+  /** Four-letter words answered on the ZooKeeper port, comma-separated ('*' = all; '' = none). */
+  readonly zkFourLetterWords: string;
   readonly dataDir: string;
   /** The session clock: timeouts are negotiated within [2, 20] ticks by default. */
   readonly tickMs: number;
@@ -44,7 +53,11 @@ export interface ServerConfig {
 export const DEFAULT_CONFIG: ServerConfig = {
   serverId: 1,
   host: '127.0.0.1',
-  port: 2181,
+  port: 8181,
+  zkPort: 2181,
+  zkMaxFrameBytes: 1024 * 1024,
+  zkConnectTimeoutMs: 10_000,
+  zkFourLetterWords: 'ruok,srvr,stat,mntr,conf,cons,wchs,envi,isro,dirs',
   dataDir: './zook-data',
   tickMs: 1000,
   minSessionTimeoutMs: 2000,
@@ -71,6 +84,7 @@ const ENV_KEYS: Record<string, keyof ServerConfig> = {
   ZOOK_SERVER_ID: 'serverId',
   ZOOK_HOST: 'host',
   ZOOK_PORT: 'port',
+  ZOOK_ZK_PORT: 'zkPort',
   ZOOK_DATA_DIR: 'dataDir',
   ZOOK_TICK_MS: 'tickMs',
   ZOOK_SUPER_DIGEST: 'superDigest',
@@ -104,6 +118,8 @@ export function resolveConfig(overrides: Partial<Record<keyof ServerConfig, unkn
     'minSessionTimeoutMs',
     'maxSessionTimeoutMs',
     'maxFrameBytes',
+    'zkMaxFrameBytes',
+    'zkConnectTimeoutMs',
     'maxDataBytes',
     'maxPathBytes',
     'maxInFlightPerConnection',
@@ -124,6 +140,8 @@ export function resolveConfig(overrides: Partial<Record<keyof ServerConfig, unkn
   }
   if (!Number.isInteger(config.serverId) || config.serverId < 1 || config.serverId > 127) throw new Error('config: serverId must be 1..127');
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) throw new Error('config: port must be 0..65535');
+  if (!Number.isInteger(config.zkPort) || config.zkPort < 0 || config.zkPort > 65535) throw new Error('config: zkPort must be 0..65535');
+  if (config.port !== 0 && config.port === config.zkPort) throw new Error(`config: port and zkPort are both ${config.port}: zook's WebSocket/HTTP port and ZooKeeper's client port must differ`);
   if (config.minSessionTimeoutMs > config.maxSessionTimeoutMs) throw new Error('config: minSessionTimeoutMs is above maxSessionTimeoutMs');
   if (config.electionTicks <= config.heartbeatTicks) throw new Error('config: electionTicks must exceed heartbeatTicks');
   if (config.maxDataBytes + 64 * 1024 > config.maxFrameBytes) throw new Error('config: maxFrameBytes must leave room for maxDataBytes plus 64 KiB of framing');

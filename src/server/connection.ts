@@ -5,19 +5,12 @@
 // earlier writes are applied (so it sees them); a watch event is sent when its
 // change is applied, which is before the reply of any request that could show it.
 // Writes are pipelined: many of a session's writes can wait on one fsync together.
-import {
-  type ClientFrame,
-  type ClientRequest,
-  PROTOCOL_VERSION,
-  ProtocolError,
-  decodeClientFrame,
-} from '../protocol/index.js';
+import { type ClientFrame, type ClientRequest, type ServerFrame, PROTOCOL_VERSION } from '../protocol/index.js';
 import { ErrorCode, type Id, type RequestSession } from '../tree/index.js';
 import { WriteAborted, type ZookNode } from './node.js';
 import { type Answer, appliedAnswer, authIdOf, executeRead, isWrite, rejectedAnswer, toWriteRequest } from './requests.js';
 import type { LiveSession, SessionConnection } from './sessions.js';
 import { setWatches } from './set-watches.js';
-import { serverFrameBytes } from './frames.js';
 
 /** What a connection needs from its socket. */
 export interface Transport {
@@ -26,9 +19,24 @@ export interface Transport {
   bufferedBytes(): number;
 }
 
+/**
+ * The protocol of one front door: how a server frame is written on its wire. zook's
+ * WebSocket door writes FlatBuffers (frames.ts); ZooKeeper's TCP door writes jute
+ * records (src/zookeeper). Null: this protocol has no such frame (nothing is sent).
+ */
+export interface ClientWire {
+  encode(frame: ServerFrame): Uint8Array | null;
+}
+
 export interface ConnectionLimits {
   readonly maxInFlight: number;
   readonly maxBufferedBytes: number;
+  /**
+   * How long a handshake may wait for this server to have a leader or to catch up with
+   * the zxid the client has seen. zook's client waits (up to its session timeout);
+   * ZooKeeper's clients expect a prompt refusal so that they try the next server.
+   */
+  readonly maxHandshakeWaitMs?: number;
 }
 
 interface Slot {
@@ -68,6 +76,7 @@ export class ClientConnection implements SessionConnection {
 
   constructor(
     private readonly node: ZookNode,
+    private readonly wire: ClientWire,
     private readonly transport: Transport,
     private readonly remoteAddress: string,
     private readonly limits: ConnectionLimits,
@@ -82,30 +91,34 @@ export class ClientConnection implements SessionConnection {
     return this.queue.length;
   }
 
+  /** True until the connect frame was answered (requests sent before it wait for it). */
+  get handshaking(): boolean {
+    return this.state === 'handshake' || this.state === 'connecting';
+  }
+
+  /** Encodes and sends one frame; false if the socket is gone or the protocol has no such frame. */
+  private send(frame: ServerFrame): boolean {
+    const bytes = this.wire.encode(frame);
+    return bytes !== null && this.transport.send(bytes);
+  }
+
   // SessionConnection: used by the node for watch events and expiry.
-  sendFrame(frame: Uint8Array): boolean {
+  sendEvent(type: number, path: string, zxid: number): boolean {
     if (this.state === 'closed') return false;
-    return this.transport.send(frame);
+    return this.send({ kind: 'event', type, path, zxid });
   }
 
   closeWith(error: number, reason: string): void {
     if (this.state === 'closed') return;
-    this.transport.send(serverFrameBytes({ kind: 'close', error, reason }));
+    this.send({ kind: 'close', error, reason });
     this.detach();
     this.state = 'closed';
     this.transport.end(error === ErrorCode.SessionExpired ? CLOSE_NORMAL : CLOSE_POLICY, reason);
   }
 
-  onBinary(bytes: Uint8Array): void {
+  /** One decoded frame from the client (each front door decodes its own protocol). */
+  receive(frame: ClientFrame): void {
     if (this.state === 'closed') return;
-    let frame: ClientFrame;
-    try {
-      frame = decodeClientFrame(bytes);
-    } catch (error) {
-      const code = error instanceof ProtocolError ? error.code : ErrorCode.MarshallingError;
-      this.closeWith(code, error instanceof Error ? error.message : 'malformed frame');
-      return;
-    }
     if (frame.kind === 'connect') {
       if (this.state !== 'handshake') this.closeWith(ErrorCode.BadArguments, 'connect sent twice on one connection');
       else this.connect(frame);
@@ -128,10 +141,6 @@ export class ClientConnection implements SessionConnection {
     // The client's own closeSession answers and closes in order (flush); anything else is an expiry.
     if (this.closeAfterFlush) return;
     this.closeWith(ErrorCode.SessionExpired, 'session expired');
-  }
-
-  onText(): void {
-    this.closeWith(ErrorCode.MarshallingError, 'text frames are not part of the protocol: send binary FlatBuffers frames');
   }
 
   /** The socket is gone: the session stays (until it times out), this connection lets go of it. */
@@ -171,7 +180,7 @@ export class ClientConnection implements SessionConnection {
     }
     // A server without a leader, or behind what the client has already seen, must not
     // answer from an older state: wait (within the session timeout) for it to catch up.
-    void this.catchUp(frame.lastZxidSeen, timeoutMs).then((caughtUp) => {
+    void this.catchUp(frame.lastZxidSeen, Math.min(timeoutMs, this.limits.maxHandshakeWaitMs ?? timeoutMs)).then((caughtUp) => {
       if (this.state !== 'connecting') return;
       if (caughtUp) proceed();
       else if (!this.node.serving) this.closeWith(ErrorCode.ConnectionLoss, 'this server has no leader: try another');
@@ -234,17 +243,15 @@ export class ClientConnection implements SessionConnection {
     node.sessionAttached(session.id);
     this.session = session;
     this.state = 'open';
-    this.transport.send(
-      serverFrameBytes({
-        kind: 'connected',
-        protocolVersion: PROTOCOL_VERSION,
-        sessionId: session.id,
-        password: node.sessions.passwordOf(session.id),
-        sessionTimeoutMs: session.timeoutMs,
-        serverId: node.config.serverId,
-        epoch: node.term,
-      }),
-    );
+    this.send({
+      kind: 'connected',
+      protocolVersion: PROTOCOL_VERSION,
+      sessionId: session.id,
+      password: node.sessions.passwordOf(session.id),
+      sessionTimeoutMs: session.timeoutMs,
+      serverId: node.config.serverId,
+      epoch: node.term,
+    });
     this.pump();
   }
 
@@ -380,7 +387,7 @@ export class ClientConnection implements SessionConnection {
       this.next--;
       const answer = slot.answer!;
       if (this.state !== 'closed') {
-        this.transport.send(serverFrameBytes({ kind: 'reply', xid: slot.xid, zxid: slot.zxid, error: answer.error, ...(answer.response === undefined ? {} : { response: answer.response }) }));
+        this.send({ kind: 'reply', xid: slot.xid, zxid: slot.zxid, error: answer.error, ...(answer.response === undefined ? {} : { response: answer.response }) });
       }
       this.events.answered(slot.request.op, answer.error, slot.arrivedMs);
       if (slot.request.op === 'closeSession' && this.closeAfterFlush && this.state !== 'closed') {

@@ -39,7 +39,6 @@ import { Forwarding, ForwardFailed, multiOfReply, type LocalProposal } from './c
 import { RaftHost, concatChunks } from './cluster/raft-host.js';
 import { PeerTransport } from './peer/index.js';
 import { SessionTable } from './sessions.js';
-import { serverFrameBytes } from './frames.js';
 
 /** What a write came to. */
 export type WriteOutcome =
@@ -540,7 +539,7 @@ export class ZookNode {
     for (const event of events) {
       const connection = this.sessions.get(event.watcher)?.connection;
       if (connection == null) continue;
-      connection.sendFrame(serverFrameBytes({ kind: 'event', type: event.type, path: event.path, zxid: event.zxid }));
+      connection.sendEvent(event.type, event.path, event.zxid);
       this.counters.eventsSent++;
     }
   }

@@ -5,8 +5,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Id } from '../tree/index.js';
 
 export interface SessionConnection {
-  /** Sends a frame to the client; false if the socket is gone. */
-  sendFrame(frame: Uint8Array): boolean;
+  /** Sends a watch event to the client, in its protocol; false if the socket is gone. */
+  sendEvent(type: number, path: string, zxid: number): boolean;
   /** Closes the socket with a reason the client can read. */
   closeWith(error: number, reason: string): void;
   /** The session's closeSession was applied: an expiry unless this connection asked for it. */

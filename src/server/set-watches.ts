@@ -6,7 +6,6 @@
 import type { ClientRequest } from '../protocol/index.js';
 import { AddWatchMode, EventType } from '../tree/index.js';
 import type { ZookNode } from './node.js';
-import { serverFrameBytes } from './frames.js';
 
 export type WatchLists = Omit<Extract<ClientRequest, { op: 'setWatches' }>, 'op'>;
 
@@ -14,7 +13,7 @@ export function setWatches(node: ZookNode, sessionId: number, lists: WatchLists)
   const { tree, watches } = node;
   const connection = node.sessions.get(sessionId)?.connection;
   const fire = (type: number, path: string): void => {
-    connection?.sendFrame(serverFrameBytes({ kind: 'event', type, path, zxid: node.lastApplied }));
+    connection?.sendEvent(type, path, node.lastApplied);
   };
   const since = lists.relativeZxid;
   for (const path of lists.dataWatches) {

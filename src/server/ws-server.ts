@@ -2,7 +2,11 @@
 // client protocol on every path, plus GET /health and GET /metrics on the same port.
 import { ErrorCode } from '../tree/index.js';
 import type { ServerConfig } from './config.js';
-import { ClientConnection } from './connection.js';
+import { type ClientFrame, ProtocolError, decodeClientFrame } from '../protocol/index.js';
+import { type ClientWire, ClientConnection } from './connection.js';
+import { serverFrameBytes } from './frames.js';
+import { type ZkListener, startZkListener } from '../zookeeper/listener.js';
+import { type FourLetterConnection, RequestStats } from '../zookeeper/four-letter.js';
 import { CorkedSender, type CorkedSocket } from './corked-sender.js';
 import type { Ensemble } from './cluster/ensemble.js';
 import { ZookNode } from './node.js';
@@ -18,7 +22,10 @@ interface SocketData extends Omit<CorkedSocket, 'ws'> {
 
 export interface RunningServer {
   readonly node: ZookNode;
+  /** zook's WebSocket + HTTP port. */
   readonly port: number;
+  /** ZooKeeper's client-protocol port. */
+  readonly zkPort: number;
   /**
    * Stops accepting; a leader first hands leadership to a caught-up follower (so a
    * rolling restart costs no election timeout); then waits for this server's writes
@@ -29,12 +36,23 @@ export interface RunningServer {
 
 const decoder = new TextDecoder();
 
+/** zook's own protocol: FlatBuffers frames, one per WebSocket message. */
+const WEBSOCKET_WIRE: ClientWire = { encode: serverFrameBytes };
+
 export async function startServer(config: ServerConfig, ensemble: Ensemble | null = null): Promise<RunningServer> {
   requireNativeUws(config.allowSlowWebSockets);
   const node = await ZookNode.open(config, ensemble);
   const sockets = new Set<WebSocket<SocketData>>();
   const sender = new CorkedSender();
-  const metrics = serverMetrics(node, () => sockets.size);
+  const startedMs = Date.now();
+  let zk: ZkListener | null = null;
+  const metrics = serverMetrics(node, () => sockets.size + (zk?.connections.size ?? 0));
+  const requestStats = new RequestStats();
+  const answered = (op: string, error: number, startedAtMs: number): void => {
+    const ms = Date.now() - startedAtMs;
+    requestStats.answered(ms);
+    metrics.answered(op, error, ms / 1000);
+  };
   const idleTimeoutSeconds = Math.max(8, Math.ceil((2 * config.maxSessionTimeoutMs) / 1000));
 
   const app = uWS
@@ -72,12 +90,11 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
         };
         data.connection = new ClientConnection(
           node,
+          WEBSOCKET_WIRE,
           transport,
           decoder.decode(ws.getRemoteAddressAsText()),
           { maxInFlight: config.maxInFlightPerConnection, maxBufferedBytes: config.maxBufferedBytesPerConnection },
-          {
-            answered: (op, error, startedMs) => metrics.answered(op, error, (Date.now() - startedMs) / 1000),
-          },
+          { answered },
         );
       },
       message: (ws, message, isBinary) => sender.inside(() => {
@@ -85,7 +102,7 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
         if (connection === null) return;
         if (!isBinary) {
           metrics.framesRejected.inc({ reason: 'text' });
-          connection.onText();
+          connection.closeWith(ErrorCode.MarshallingError, 'text frames are not part of the protocol: send binary FlatBuffers frames');
           return;
         }
         if (message.byteLength > config.maxFrameBytes) {
@@ -93,8 +110,16 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
           connection.closeWith(ErrorCode.BadArguments, `frame of ${message.byteLength} bytes is over maxFrameBytes (${config.maxFrameBytes})`);
           return;
         }
+        requestStats.received++;
         // The ArrayBuffer dies when this callback returns; the decoder copies what it keeps.
-        connection.onBinary(new Uint8Array(message));
+        let frame: ClientFrame;
+        try {
+          frame = decodeClientFrame(new Uint8Array(message));
+        } catch (error) {
+          connection.closeWith(error instanceof ProtocolError ? error.code : ErrorCode.MarshallingError, error instanceof Error ? error.message : 'malformed frame');
+          return;
+        }
+        connection.receive(frame);
       }),
       close: (ws) => {
         const data = ws.getUserData();
@@ -137,12 +162,36 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
     });
   });
   const port = uWS.us_socket_local_port(listenSocket);
+  try {
+    zk = await startZkListener(node, config, {
+      events: { answered },
+      accepted: () => metrics.connectionsOpened.inc(),
+      received: () => requestStats.received++,
+      closedByServer: (reason) => metrics.framesRejected.inc({ reason: `zk-${reason}` }),
+      context: () => ({ connections: describeConnections(), stats: requestStats, startedMs }),
+    });
+  } catch (error) {
+    uWS.us_listen_socket_close(listenSocket);
+    await node.close();
+    throw error;
+  }
+  const zkListener = zk;
+  const describeConnections = (): FourLetterConnection[] => {
+    const out: FourLetterConnection[] = [];
+    for (const ws of sockets) {
+      const c = ws.getUserData().connection;
+      if (c !== null) out.push({ remote: decoder.decode(ws.getRemoteAddressAsText()), sessionId: c.sessionId, inFlight: c.inFlight });
+    }
+    for (const c of zkListener.connections) out.push({ remote: c.remote, sessionId: c.sessionId, inFlight: c.inFlight });
+    return out;
+  };
   const closeAll = (reason: string): void => {
     for (const ws of [...sockets]) {
       const data = ws.getUserData();
       if (!data.open) continue;
       data.connection?.closeWith(ErrorCode.ConnectionLoss, reason);
     }
+    zkListener.closeAll(reason, ErrorCode.ConnectionLoss);
   };
   // The tree was replaced by the leader's snapshot (watches registered here are gone),
   // or this server lost its leader: clients start over, elsewhere if need be.
@@ -152,14 +201,17 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
   return {
     node,
     port,
+    zkPort: zkListener.port,
     close(): Promise<void> {
       closing ??= (async () => {
         uWS.us_listen_socket_close(listenSocket);
+        const zkClosed = zkListener.close();
         await node.transferLeadership();
         // In-flight writes finish and are applied before the WAL closes; clients then
         // reconnect elsewhere (or here after a restart) with their sessions intact.
         await node.close();
         closeAll('server shutting down');
+        await zkClosed;
       })();
       return closing;
     },

@@ -113,6 +113,18 @@ export class WatchRegistry {
     return n;
   }
 
+  /** Sessions with at least one watch, and distinct watched paths (ZooKeeper's `wchs`). */
+  get watcherCount(): number {
+    return this.byWatcher.size;
+  }
+
+  get pathCount(): number {
+    const paths = new Set<string>();
+    for (const table of this.tables) for (const path of table.keys()) paths.add(path);
+    return paths.size;
+  }
+
+  /** checkWatches: whether this watcher has a watch of `type` (Any: of any kind) on `path`. */
   hasWatch(path: string, watcher: WatcherId, type: WatcherType): boolean {
     const kinds: Kind[] =
       type === WatcherType.Data ? [KIND_DATA] : type === WatcherType.Children ? [KIND_CHILD] : type === WatcherType.Persistent ? [KIND_PERSISTENT] : type === WatcherType.PersistentRecursive ? [KIND_RECURSIVE] : [0, 1, 2, 3];

@@ -8,9 +8,9 @@
 //   "clusterId": "prod-a",
 //   "secret": "at least 16 characters, the same on every server",
 //   "servers": [
-//     { "id": 1, "host": "10.0.0.1", "clientPort": 2181, "peerPort": 2888 },
-//     { "id": 4, "host": "10.0.0.4", "clientPort": 2181, "peerPort": 2888, "role": "learner" },
-//     { "id": 5, "host": "10.0.0.5", "clientPort": 2181, "peerPort": 2888, "joining": true }
+//     { "id": 1, "host": "10.0.0.1", "zkPort": 2181, "clientPort": 8181, "peerPort": 2888 },
+//     { "id": 4, "host": "10.0.0.4", "zkPort": 2181, "clientPort": 8181, "peerPort": 2888, "role": "learner" },
+//     { "id": 5, "host": "10.0.0.5", "zkPort": 2181, "clientPort": 8181, "peerPort": 2888, "joining": true }
 //   ],
 //   "tickMs": 1000                      (any server setting, applied to every server)
 // }
@@ -20,6 +20,9 @@ import type { Membership } from '../../consensus/index.js';
 export interface EnsembleServer {
   readonly id: number;
   readonly host: string;
+  /** ZooKeeper's client protocol (default 2181). */
+  readonly zkPort: number;
+  /** zook's WebSocket + HTTP port. */
   readonly clientPort: number;
   readonly peerPort: number;
   /** A learner (ZooKeeper's observer) receives the log and serves clients but never votes. */
@@ -39,6 +42,8 @@ export interface Ensemble {
 }
 
 const MIN_SECRET_CHARS = 16;
+/** ZooKeeper's client port: what every ZooKeeper application's connect string names. */
+const DEFAULT_ZK_PORT = 2181;
 const ENSEMBLE_KEYS = new Set(['clusterId', 'secret', 'servers']);
 
 function fail(message: string): never {
@@ -76,6 +81,7 @@ export function parseEnsemble(value: unknown): Ensemble {
     servers.push({
       id,
       host,
+      zkPort: s.zkPort === undefined ? DEFAULT_ZK_PORT : port(s.zkPort, `server ${id}: zkPort`),
       clientPort: port(s.clientPort, `server ${id}: clientPort`),
       peerPort: port(s.peerPort, `server ${id}: peerPort`),
       role,
@@ -111,6 +117,11 @@ export function initialMembership(ensemble: Ensemble): Membership {
     voters: first.filter((s) => s.role === 'voter').map((s) => s.id).sort((a, b) => a - b),
     learners: first.filter((s) => s.role === 'learner').map((s) => s.id).sort((a, b) => a - b),
   };
+}
+
+/** `host:zkPort` of every server: a ZooKeeper connect string's parts. */
+export function zkAddresses(ensemble: Ensemble): string[] {
+  return ensemble.servers.map((s) => `${s.host}:${s.zkPort}`);
 }
 
 /** `host:clientPort` of every server, for clients (`connect(...)` takes the list). */

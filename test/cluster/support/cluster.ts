@@ -58,6 +58,8 @@ interface Proc {
 export class Cluster {
   readonly ids: number[];
   readonly clientPort = new Map<number, number>();
+  /** ZooKeeper-protocol port of each server. */
+  readonly zkPort = new Map<number, number>();
   readonly peerPort = new Map<number, number>();
   readonly dataDir = new Map<number, string>();
   readonly configFile = new Map<number, string>();
@@ -99,6 +101,7 @@ export class Cluster {
     };
     for (const id of this.ids) {
       this.clientPort.set(id, await port());
+      this.zkPort.set(id, await port());
       this.peerPort.set(id, await port());
       const dir = join(this.root, `data-${id}`);
       this.dataDir.set(id, dir);
@@ -115,6 +118,7 @@ export class Cluster {
         id,
         host: '127.0.0.1',
         clientPort: this.clientPort.get(id)!,
+        zkPort: this.zkPort.get(id)!,
         // Only the lower id dials: a higher peer is reached through the (me, id) proxy.
         peerPort: id > me ? this.proxies.get(`${me}-${id}`)!.port : this.peerPort.get(id)!,
         dataDir: this.dataDir.get(id)!,

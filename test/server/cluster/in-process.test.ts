@@ -22,7 +22,7 @@ const clients: ZookClient[] = [];
 
 async function start(id: number): Promise<RunningServer> {
   const me = ensemble.servers.find((s) => s.id === id)!;
-  const server = await startServer(resolveConfig({ ...ensemble.settings, serverId: id, port: me.clientPort, dataDir: dirs.get(id)! }), ensemble);
+  const server = await startServer(resolveConfig({ ...ensemble.settings, serverId: id, port: me.clientPort, zkPort: 0, dataDir: dirs.get(id)! }), ensemble);
   servers.set(id, server);
   return server;
 }

@@ -31,7 +31,7 @@ beforeAll(async () => {
   for (const s of ensemble.servers) {
     const dir = mkdtempSync(join(tmpdir(), `zook-learner-${s.id}-`));
     dirs.push(dir);
-    servers.set(s.id, await startServer(resolveConfig({ ...ensemble.settings, serverId: s.id, port: s.clientPort, dataDir: dir }), ensemble));
+    servers.set(s.id, await startServer(resolveConfig({ ...ensemble.settings, serverId: s.id, port: s.clientPort, zkPort: 0, dataDir: dir }), ensemble));
   }
   await untilTrue('a leader the learner knows', () => servers.get(3)!.node.serving);
 });

@@ -34,7 +34,7 @@ test('every server of three snapshots and compacts its log while 12 sessions wri
   for (const s of ensemble.servers) {
     const dir = mkdtempSync(join(tmpdir(), `zook-snap-load-${s.id}-`));
     dirs.push(dir);
-    servers.push(await startServer(resolveConfig({ ...ensemble.settings, serverId: s.id, port: s.clientPort, dataDir: dir }), ensemble));
+    servers.push(await startServer(resolveConfig({ ...ensemble.settings, serverId: s.id, port: s.clientPort, zkPort: 0, dataDir: dir }), ensemble));
   }
   await untilTrue('every server serving', () => servers.every((s) => s.node.serving));
   for (let i = 0; i < 12; i++) clients.push(await connect(`127.0.0.1:${servers[i % 3].port}`, { sessionTimeoutMs: 6000 }));

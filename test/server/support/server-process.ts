@@ -12,6 +12,8 @@ const MAIN = join(ROOT, 'src/cli/main.ts');
 
 export interface ServerProcess {
   readonly port: number;
+  /** ZooKeeper-protocol port. */
+  readonly zkPort: number;
   readonly url: string;
   readonly dataDir: string;
   readonly child: ChildProcess;
@@ -28,6 +30,7 @@ export interface ServerProcess {
 export interface StartOptions {
   readonly dataDir?: string;
   readonly port?: number;
+  readonly zkPort?: number;
   readonly tickMs?: number;
   readonly extraArgs?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
@@ -39,17 +42,17 @@ export function newDataDir(): string {
 
 export async function startServerProcess(options: StartOptions = {}): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? newDataDir();
-  const args = ['--import', 'tsx', MAIN, 'server', '--port', String(options.port ?? 0), '--data-dir', dataDir];
+  const args = ['--import', 'tsx', MAIN, 'server', '--port', String(options.port ?? 0), '--zk-port', String(options.zkPort ?? 0), '--data-dir', dataDir];
   if (options.tickMs !== undefined) args.push('--tick-ms', String(options.tickMs));
   args.push(...(options.extraArgs ?? []));
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
+  const [port, zkPort] = await new Promise<[number, number]>((resolve, reject) => {
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
-      const match = /listening on ws:\/\/[^:]+:(\d+)/.exec(output);
-      if (match) resolve(Number(match[1]));
+      const match = /listening on ws:\/\/[^:]+:(\d+) \(ZooKeeper clients: [^:]+:(\d+)\)/.exec(output);
+      if (match) resolve([Number(match[1]), Number(match[2])]);
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -57,6 +60,7 @@ export async function startServerProcess(options: StartOptions = {}): Promise<Se
   });
   return {
     port,
+    zkPort,
     url: `ws://127.0.0.1:${port}`,
     dataDir,
     child,

@@ -1,0 +1,245 @@
+// ZooKeeper's four-letter words, answered in ZooKeeper's text formats so that its
+// tools, exporters and dashboards read them unchanged (`mntr` keys are ZooKeeper's).
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { hostname, platform, release, arch, userInfo } from 'node:os';
+import type { ServerConfig } from '../server/config.js';
+import type { ZookNode } from '../server/node.js';
+import { nodeStatus } from '../server/node-status.js';
+
+/** The ZooKeeper release whose client protocol zook speaks, as tools expect to parse it. */
+export const ZOOKEEPER_COMPAT_VERSION = '3.9.0-zook';
+
+export const FOUR_LETTER_WORDS = ['ruok', 'srvr', 'stat', 'mntr', 'conf', 'cons', 'wchs', 'envi', 'isro', 'dirs'] as const;
+export type FourLetterWord = (typeof FOUR_LETTER_WORDS)[number];
+
+export function isFourLetterWord(word: string): word is FourLetterWord {
+  return (FOUR_LETTER_WORDS as readonly string[]).includes(word);
+}
+
+/** Request counters of this server's client ports, as `srvr`/`mntr` report them. */
+export class RequestStats {
+  received = 0;
+  sent = 0;
+  private minMs = Infinity;
+  private maxMs = 0;
+  private totalMs = 0;
+
+  answered(latencyMs: number): void {
+    this.sent++;
+    this.totalMs += latencyMs;
+    if (latencyMs < this.minMs) this.minMs = latencyMs;
+    if (latencyMs > this.maxMs) this.maxMs = latencyMs;
+  }
+
+  get latency(): { min: number; avg: number; max: number } {
+    return this.sent === 0 ? { min: 0, avg: 0, max: 0 } : { min: this.minMs, avg: this.totalMs / this.sent, max: this.maxMs };
+  }
+}
+
+export interface FourLetterConnection {
+  readonly remote: string;
+  readonly sessionId: number;
+  readonly inFlight: number;
+}
+
+export interface FourLetterContext {
+  readonly config: ServerConfig;
+  readonly node: ZookNode;
+  /** Every client connection of both doors, for `cons` and the counts. */
+  readonly connections: readonly FourLetterConnection[];
+  readonly stats: RequestStats;
+  readonly startedMs: number;
+}
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+function mode(ctx: FourLetterContext): string {
+  const role = nodeStatus(ctx.node).role;
+  // ZooKeeper's names: a learner is an observer, a candidate has no mode it could serve in.
+  return role === 'learner' ? 'observer' : role === 'candidate' ? 'looking' : role;
+}
+
+function outstanding(ctx: FourLetterContext): number {
+  return ctx.connections.reduce((sum, c) => sum + c.inFlight, 0);
+}
+
+function srvr(ctx: FourLetterContext, withClients: boolean): string {
+  const { min, avg, max } = ctx.stats.latency;
+  const lines = [`Zookeeper version: ${ZOOKEEPER_COMPAT_VERSION}, built on zook`];
+  if (withClients) {
+    lines.push('Clients:');
+    for (const c of ctx.connections) lines.push(` /${c.remote}[1](queued=${c.inFlight},recved=0,sent=0,sid=${hex(c.sessionId)})`);
+    lines.push('');
+  }
+  lines.push(
+    `Latency min/avg/max: ${min.toFixed(0)}/${avg.toFixed(4)}/${max.toFixed(0)}`,
+    `Received: ${ctx.stats.received}`,
+    `Sent: ${ctx.stats.sent}`,
+    `Connections: ${ctx.connections.length}`,
+    `Outstanding: ${outstanding(ctx)}`,
+    `Zxid: ${hex(ctx.node.lastApplied)}`,
+    `Mode: ${mode(ctx)}`,
+    `Node count: ${ctx.node.tree.nodeCount}`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+function openFileDescriptors(): number {
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return -1;
+  }
+}
+
+function maxFileDescriptors(): number {
+  try {
+    const limits = readFileSync('/proc/self/limits', 'utf8');
+    const m = /Max open files\s+(\d+)/.exec(limits);
+    return m ? Number(m[1]) : -1;
+  } catch {
+    return -1;
+  }
+}
+
+function approximateDataSize(node: ZookNode): number {
+  let bytes = 0;
+  for (const [path, znode] of node.tree.nodes) bytes += path.length + znode.data.length;
+  return bytes;
+}
+
+function ephemeralsCount(node: ZookNode): number {
+  let n = 0;
+  for (const session of node.tree.sessions.values()) n += session.ephemerals.size;
+  return n;
+}
+
+function mntr(ctx: FourLetterContext): string {
+  const st = nodeStatus(ctx.node);
+  const { min, avg, max } = ctx.stats.latency;
+  const rows: [string, string | number][] = [
+    ['zk_version', `${ZOOKEEPER_COMPAT_VERSION}, built on zook`],
+    ['zk_server_state', mode(ctx)],
+    ['zk_avg_latency', avg.toFixed(4)],
+    ['zk_max_latency', max],
+    ['zk_min_latency', min],
+    ['zk_packets_received', ctx.stats.received],
+    ['zk_packets_sent', ctx.stats.sent],
+    ['zk_num_alive_connections', ctx.connections.length],
+    ['zk_outstanding_requests', outstanding(ctx)],
+    ['zk_znode_count', st.znodes],
+    ['zk_watch_count', ctx.node.watches.size],
+    ['zk_ephemerals_count', ephemeralsCount(ctx.node)],
+    ['zk_approximate_data_size', approximateDataSize(ctx.node)],
+    ['zk_open_file_descriptor_count', openFileDescriptors()],
+    ['zk_max_file_descriptor_count', maxFileDescriptors()],
+    ['zk_uptime', Date.now() - ctx.startedMs],
+    ['zk_global_sessions', st.sessions],
+    ['zk_last_proposal_size', -1],
+  ];
+  if (st.role === 'leader') {
+    const voters = st.followers.filter((f) => !f.learner);
+    rows.push(
+      ['zk_learners', st.followers.length],
+      ['zk_synced_followers', voters.filter((f) => f.linkUp && f.lag === 0).length],
+      ['zk_synced_non_voting_followers', st.followers.filter((f) => f.learner && f.linkUp && f.lag === 0).length],
+      ['zk_pending_syncs', 0],
+    );
+  }
+  return rows.map(([k, v]) => `${k}\t${v}\n`).join('');
+}
+
+function conf(ctx: FourLetterContext): string {
+  const c = ctx.config;
+  const rows: [string, string | number][] = [
+    ['clientPort', c.zkPort],
+    ['clientPortAddress', c.host],
+    ['secureClientPort', -1],
+    ['dataDir', c.dataDir],
+    ['dataLogDir', c.dataDir],
+    ['tickTime', c.tickMs],
+    ['maxClientCnxns', c.maxConnections],
+    ['minSessionTimeout', c.minSessionTimeoutMs],
+    ['maxSessionTimeout', c.maxSessionTimeoutMs],
+    ['serverId', c.serverId],
+    ['jute.maxbuffer', c.zkMaxFrameBytes],
+    ['zook.httpPort', c.port],
+  ];
+  return rows.map(([k, v]) => `${k}=${v}\n`).join('');
+}
+
+function wchs(ctx: FourLetterContext): string {
+  const w = ctx.node.watches;
+  return `${w.watcherCount} connections watching ${w.pathCount} paths\nTotal watches:${w.size}\n`;
+}
+
+function envi(ctx: FourLetterContext): string {
+  const rows: [string, string][] = [
+    ['zookeeper.version', ZOOKEEPER_COMPAT_VERSION],
+    ['host.name', hostname()],
+    ['node.version', process.version],
+    ['os.name', platform()],
+    ['os.arch', arch()],
+    ['os.version', release()],
+    ['user.name', safeUser()],
+    ['user.dir', process.cwd()],
+    ['zook.dataDir', ctx.config.dataDir],
+  ];
+  return `Environment:\n${rows.map(([k, v]) => `${k}=${v}\n`).join('')}`;
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function dirs(ctx: FourLetterContext): string {
+  let bytes = 0;
+  const walk = (dir: string): void => {
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile()) bytes += safeSize(full);
+    }
+  };
+  walk(ctx.config.dataDir);
+  // zook keeps its log and snapshots in one data dir; ZooKeeper reports two sizes.
+  return `datadir_size: ${bytes}\nlogdir_size: 0\n`;
+}
+
+function safeSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+export function fourLetterWord(word: FourLetterWord, ctx: FourLetterContext): string {
+  switch (word) {
+    case 'ruok':
+      return 'imok';
+    case 'isro':
+      return 'rw';
+    case 'srvr':
+      return srvr(ctx, false);
+    case 'stat':
+      return srvr(ctx, true);
+    case 'mntr':
+      return mntr(ctx);
+    case 'conf':
+      return conf(ctx);
+    case 'cons':
+      return `${ctx.connections.map((c) => ` /${c.remote}[1](queued=${c.inFlight},sid=${hex(c.sessionId)})`).join('\n')}\n\n`;
+    case 'wchs':
+      return wchs(ctx);
+    case 'envi':
+      return envi(ctx);
+    case 'dirs':
+      return dirs(ctx);
+  }
+}

@@ -1,0 +1,98 @@
+// ZooKeeper's client port: a plain TCP listener (2181 by default) whose connections
+// are ZkConnections feeding the server core, plus ZooKeeper's four-letter words
+// (`echo ruok | nc host 2181`) on the same port.
+import { type Server, type Socket, createServer } from 'node:net';
+import type { ServerConfig } from '../server/config.js';
+import type { ConnectionEvents } from '../server/connection.js';
+import type { ZookNode } from '../server/node.js';
+import { type CloseReason, ZkConnection } from './connection.js';
+import { type FourLetterContext, fourLetterWord, isFourLetterWord } from './four-letter.js';
+import { DEFAULT_ZK_DECODE_LIMITS } from './records.js';
+
+export interface ZkListenerHooks {
+  readonly events: ConnectionEvents;
+  /** A connection the server closed, with why (for logs and metrics). */
+  readonly closedByServer: (reason: CloseReason, detail: string, remote: string) => void;
+  readonly accepted: () => void;
+  /** One request packet read (for the four-letter words' counters). */
+  readonly received: () => void;
+  /** Everything the four-letter words report beyond the node itself. */
+  readonly context: () => Omit<FourLetterContext, 'config' | 'node'>;
+}
+
+export interface ZkListener {
+  readonly port: number;
+  readonly connections: ReadonlySet<ZkConnection>;
+  /** Closes every connection (clients reconnect, elsewhere if need be). */
+  closeAll(reason: string, error: number): void;
+  /** Stops accepting; open connections are left to closeAll. */
+  close(): Promise<void>;
+}
+
+/** Commands allowed by `zkFourLetterWords` ('*' allows every one zook knows). */
+function whitelist(setting: string): ReadonlySet<string> | 'all' {
+  const words = setting.split(',').map((w) => w.trim()).filter((w) => w !== '');
+  return words.includes('*') ? 'all' : new Set(words);
+}
+
+export async function startZkListener(node: ZookNode, config: ServerConfig, hooks: ZkListenerHooks): Promise<ZkListener> {
+  const connections = new Set<ZkConnection>();
+  const allowed = whitelist(config.zkFourLetterWords);
+  const limits = {
+    maxFrameBytes: config.zkMaxFrameBytes,
+    maxInFlight: config.maxInFlightPerConnection,
+    maxBufferedBytes: config.maxBufferedBytesPerConnection,
+    maxBackpressureBytes: config.maxBackpressureBytes,
+    connectTimeoutMs: config.zkConnectTimeoutMs,
+    // ZooKeeper refuses a client that has seen a newer zxid at once, so that it tries
+    // the next server; a short wait spares it that hop when this server is just behind.
+    maxHandshakeWaitMs: Math.min(1000, config.minSessionTimeoutMs),
+    decode: DEFAULT_ZK_DECODE_LIMITS,
+  };
+
+  const server: Server = createServer({ noDelay: true }, (socket: Socket) => {
+    if (connections.size >= config.maxConnections) {
+      socket.destroy();
+      return;
+    }
+    hooks.accepted();
+    const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    const connection = new ZkConnection(node, socket, remote, limits, { ...hooks.events, received: hooks.received }, (reason, detail) => hooks.closedByServer(reason, detail, remote));
+    connection.onFirstWord = (head) => {
+      const word = head.toString('latin1');
+      if (!isFourLetterWord(word)) return false;
+      connections.delete(connection);
+      const text =
+        allowed === 'all' || allowed.has(word)
+          ? fourLetterWord(word, { ...hooks.context(), config, node })
+          : `${word} is not executed because it is not in the whitelist.\n`;
+      socket.end(text);
+      return true;
+    };
+    connections.add(connection);
+    socket.once('close', () => connections.delete(connection));
+  });
+  server.on('error', () => {}); // accept errors (EMFILE, ...) must not kill the server
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error): void => reject(new Error(`zook: cannot listen for ZooKeeper clients on ${config.host}:${config.zkPort} (${error.message})`));
+    server.once('error', onError);
+    server.listen({ host: config.host, port: config.zkPort, exclusive: true }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.zkPort;
+
+  return {
+    port,
+    connections,
+    closeAll(reason, error) {
+      for (const connection of [...connections]) connection.closeWith(error, reason);
+    },
+    close() {
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
