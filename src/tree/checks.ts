@@ -7,6 +7,7 @@ import { assert } from '../util/assert.js';
 import { Perm, hasPermission, type Acl, type Id } from './acl.js';
 import { ErrorCode, type FailureCode } from './errors.js';
 import { ROOT, isValidPath, parentOf, sequenceSuffix } from './paths.js';
+import { isUndeletablePath } from './system.js';
 import { NodeKind, type CreateTxn, type DeleteTxn, type MultiOpTxn, type SetDataTxn, type CheckTxn, type SessionId } from './types.js';
 
 /** What the rules need to know about a node. Znode satisfies it. */
@@ -69,9 +70,14 @@ export function parentOfRequested(requested: string): string {
   return slash === 0 ? ROOT : requested.slice(0, slash);
 }
 
-/** Delete: exists (NoNode), DELETE on parent (NoAuth), version (BadVersion), then emptiness (NotEmpty; NOTES 6). */
+/**
+ * Delete: not the root or a system node (BadArguments; ZooKeeper's
+ * getParentPathAndValidate runs before any lookup, the path's shape having been
+ * checked first by prepare), exists (NoNode), DELETE on parent (NoAuth), version
+ * (BadVersion), then emptiness (NotEmpty; NOTES 6).
+ */
 export function checkDelete(view: NodeView, txn: DeleteTxn, acl: AclCheck | null): FailureCode | null {
-  if (txn.path === ROOT) return ErrorCode.BadArguments;
+  if (isUndeletablePath(txn.path)) return ErrorCode.BadArguments;
   const node = view.lookup(txn.path);
   if (node === undefined) return ErrorCode.NoNode;
   if (acl !== null) {

@@ -5,6 +5,17 @@ export { ErrorCode, errorName, type FailureCode } from './errors.js';
 export { Perm, digestId, fixupAcl, hasPermission, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, CREATOR_ALL_ACL, ANYONE_ID, type Acl, type Id } from './acl.js';
 export { DEFAULT_TREE_OPTIONS, treeOptions, type TreeOptions } from './options.js';
 export { isValidPath, parentOf, nameOf, ROOT } from './paths.js';
+export {
+  ZOOKEEPER_PATH,
+  ZOOKEEPER_CONFIG_PATH,
+  ZOOKEEPER_QUOTA_PATH,
+  ZOOKEEPER_ACL,
+  ZOOKEEPER_CONFIG_ACL,
+  ZOOKEEPER_QUOTA_ACL,
+  SYSTEM_NODES,
+  isUndeletablePath,
+  type SystemNode,
+} from './system.js';
 export * from './types.js';
 export { DataTree, type SessionState } from './tree.js';
 export { statOf } from './znode.js';

@@ -8,6 +8,7 @@ import { addHash, contentHash, fieldsHash, nodeHash, sessionHash, subtractHash }
 import type { NodeView } from './checks.js';
 import { treeOptions, type TreeOptions } from './options.js';
 import { ROOT, parentOf } from './paths.js';
+import { ROOT_CVERSION, SYSTEM_NODES } from './system.js';
 import { NodeKind, type SessionId, type Zxid } from './types.js';
 import { EMPTY_DATA, Znode, storeData } from './znode.js';
 
@@ -43,11 +44,23 @@ export class DataTree implements NodeView {
   /** The snapshot being written, if any: see beginSnapshot. */
   private snapshot: SnapshotView | null = null;
 
+  /**
+   * A new tree: the root and ZooKeeper's system nodes (system.ts), the same on
+   * every replica, all at zxid 0 and time 0, and in the digest like any node.
+   */
   constructor(options: Partial<TreeOptions> = {}) {
     this.options = treeOptions(options);
-    const root = new Znode(EMPTY_DATA, this.acls.acquire(OPEN_ACL_UNSAFE), 0, 0, 0, 0, 0, 0, 0, 0, 0, NodeKind.Persistent, 0);
+    const root = new Znode(EMPTY_DATA, this.acls.acquire(OPEN_ACL_UNSAFE), 0, 0, 0, 0, 0, 0, ROOT_CVERSION, 0, 0, NodeKind.Persistent, 0);
     this.nodes.set(ROOT, root);
-    this.digestValue = nodeHash(ROOT, root);
+    for (const system of SYSTEM_NODES) {
+      const node = new Znode(EMPTY_DATA, this.acls.acquire(system.acl), 0, 0, 0, 0, 0, 0, system.cversion, system.aversion, 0, NodeKind.Persistent, 0);
+      this.nodes.get(parentOf(system.path))!.addChild(system.path);
+      this.nodes.set(system.path, node);
+    }
+    // A node's hash does not cover its child list, so hashing after linking is the same as before.
+    let d = 0n;
+    for (const [path, node] of this.nodes) d = addHash(d, nodeHash(path, node));
+    this.digestValue = d;
   }
 
   /** The digest of all nodes and sessions: equal trees have equal digests. */
@@ -226,12 +239,14 @@ export class DataTree implements NodeView {
     this.digestValue = addHash(this.digestValue, nodeHash(path, node));
   }
 
-  /** Used by the snapshot loader: starts from nothing (not even a root). */
+  /**
+   * Used by the snapshot loader: starts from nothing, not even a root or the system
+   * nodes (a snapshot holds them like any other node, so loading restores them).
+   */
   clearForRestore(): void {
-    const root = this.nodes.get(ROOT);
-    assert(this.nodes.size === 1 && root !== undefined && this.sessions.size === 0, 'clearForRestore: the tree is not new');
-    this.nodes.delete(ROOT);
-    this.acls.release(root.aclEntry);
+    assert(this.nodes.size === SYSTEM_NODES.length + 1 && this.lastZxid === 0 && this.sessions.size === 0, 'clearForRestore: the tree is not new');
+    for (const node of this.nodes.values()) this.acls.release(node.aclEntry);
+    this.nodes.clear();
     this.digestValue = 0n;
   }
 

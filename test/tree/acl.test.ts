@@ -136,8 +136,10 @@ describe('ACLs', () => {
   test('nodes share interned ACL lists, released when the last user goes', () => {
     const h = harness();
     const before = h.tree.acls.size;
-    h.mustCreate('/a', '', CreateMode.Persistent, anon, [{ perms: Perm.Read, scheme: 'world', id: 'anyone' }]);
-    h.mustCreate('/b', '', CreateMode.Persistent, anon, [{ perms: Perm.Read, scheme: 'world', id: 'anyone' }]);
+    // Read + Write: a list no node of a new tree has (/zookeeper/config already holds world:anyone:r).
+    const acl = [{ perms: Perm.Read | Perm.Write, scheme: 'world', id: 'anyone' }];
+    h.mustCreate('/a', '', CreateMode.Persistent, anon, acl);
+    h.mustCreate('/b', '', CreateMode.Persistent, anon, acl);
     expect(h.tree.acls.size).toBe(before + 1);
     h.delete('/a');
     h.delete('/b');

@@ -57,7 +57,15 @@ export class Model {
     readonly maxDataBytes: number,
     readonly maxTtlMs: number,
   ) {
-    this.nodes.set('/', { data: new Uint8Array(), acl: [{ perms: 31, scheme: 'world', id: 'anyone' }], czxid: 0, mzxid: 0, pzxid: 0, ctime: 0, mtime: 0, version: 0, cversion: 0, aversion: 0, owner: 0, kind: 'persistent', ttl: 0, created: 0 });
+    // A new ZooKeeper 3.8 server, as measured: the root and the system nodes, all at
+    // zxid 0. Reported cversion is 2 * creates - children (/ -1, /zookeeper -2);
+    // /zookeeper/config is world:anyone:r with aversion -1.
+    const open: Acl[] = [{ perms: 31, scheme: 'world', id: 'anyone' }];
+    const system = (acl: Acl[], cversion: number, aversion: number): MNode => ({ data: new Uint8Array(), acl, czxid: 0, mzxid: 0, pzxid: 0, ctime: 0, mtime: 0, version: 0, cversion, aversion, owner: 0, kind: 'persistent', ttl: 0, created: 0 });
+    this.nodes.set('/', system(open, -1, 0));
+    this.nodes.set('/zookeeper', system(open, -2, 0));
+    this.nodes.set('/zookeeper/config', system([{ perms: 1, scheme: 'world', id: 'anyone' }], 0, -1));
+    this.nodes.set('/zookeeper/quota', system(open, 0, 0));
   }
 
   clone(): Model {
@@ -199,7 +207,8 @@ export class Model {
       }
       case 'delete': {
         if (!GOOD_PATH.test(req.path)) throw new Failed(E.BadArguments);
-        if (req.path === '/') throw new Failed(E.BadArguments);
+        // ZooKeeper never deletes the root or its system nodes, whatever the ACL or version.
+        if (['/', '/zookeeper', '/zookeeper/config', '/zookeeper/quota'].includes(req.path)) throw new Failed(E.BadArguments);
         const n = this.get(req.path);
         if (!this.allowed(this.nodes.get(Model.parent(req.path))!.acl, 8, ids)) throw new Failed(E.NoAuth);
         this.version(req.version, n.version);

@@ -460,8 +460,9 @@ describe('reads', () => {
     for (const n of ['b', 'a', 'c']) h.mustCreate(`/${n}`);
     const first = getChildren(h.tree, '/', anon, undefined, { limit: 2 });
     expect(first.error === 0 && [first.children, first.next]).toEqual([['a', 'b'], 'b']);
+    // The root also holds ZooKeeper's system node `zookeeper`.
     const second = getChildren(h.tree, '/', anon, undefined, { after: 'b', limit: 2 });
-    expect(second.error === 0 && [second.children, second.next]).toEqual([['c'], undefined]);
+    expect(second.error === 0 && [second.children, second.next]).toEqual([['c', 'zookeeper'], undefined]);
   });
 
   test('a page limit out of range gives BadArguments', () => {
@@ -477,7 +478,9 @@ describe('reads', () => {
     h.mustCreate('/a/b/c');
     h.mustCreate('/z');
     expect(getAllChildrenNumber(h.tree, '/a', anon)).toEqual({ error: 0, count: 2 });
-    expect(getAllChildrenNumber(h.tree, '/', anon)).toEqual({ error: 0, count: 4 });
+    // The root counts the system nodes too (/zookeeper, /zookeeper/config, /zookeeper/quota), as ZooKeeper does.
+    expect(getAllChildrenNumber(h.tree, '/', anon)).toEqual({ error: 0, count: 4 + 3 });
+    expect(getAllChildrenNumber(h.tree, '/zookeeper', anon)).toEqual({ error: 0, count: 2 });
   });
 
   test('sync succeeds on any valid path and changes nothing', () => {

@@ -3,6 +3,7 @@
 // paging), not a reference implementation (src/tree is that).
 import { CreateMode, type Acl, type ClientResponse, type OpResult, type Stat, type WriteOp } from '../../../src/protocol/types.js';
 import { ErrorCode } from '../../../src/tree/errors.js';
+import { SYSTEM_NODES, isUndeletablePath } from '../../../src/tree/system.js';
 
 export interface MiniNode {
   data: Uint8Array;
@@ -49,7 +50,13 @@ export class MiniTree {
   private clock = 1_700_000_000_000;
 
   constructor() {
-    this.nodes.set('/', this.node(new Uint8Array(0), [], 0));
+    // As a zook (and ZooKeeper) server starts: the root and the system nodes
+    // /zookeeper, /zookeeper/config, /zookeeper/quota, at zxid 0 and time 0.
+    this.nodes.set('/', { ...this.node(new Uint8Array(0), [], 0), ctime: 0, mtime: 0, cversion: -1 });
+    for (const system of SYSTEM_NODES) {
+      this.nodes.set(system.path, { ...this.node(new Uint8Array(0), [...system.acl], 0), ctime: 0, mtime: 0, cversion: system.cversion, aversion: system.aversion });
+      this.nodes.get(parentOf(system.path))!.children.add(nameOf(system.path));
+    }
   }
 
   private node(data: Uint8Array, acl: Acl[], owner: number): MiniNode {
@@ -104,7 +111,7 @@ export class MiniTree {
       }
       case 'delete': {
         const n = this.nodes.get(op.path);
-        if (op.path === '/') return fail(ErrorCode.BadArguments);
+        if (isUndeletablePath(op.path)) return fail(ErrorCode.BadArguments);
         if (n === undefined) return fail(ErrorCode.NoNode);
         if (op.version !== -1 && op.version !== n.version) return fail(ErrorCode.BadVersion);
         if (n.children.size > 0) return fail(ErrorCode.NotEmpty);
