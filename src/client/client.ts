@@ -5,7 +5,7 @@
 import { AddWatchMode as AddWatchModeNumbers, WatcherType, type Acl, type ClientRequest, type ClientResponse, type Id, type Stat } from '../protocol/types.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { ZookError } from './errors.js';
-import { createOp, expectResponse, expectStat, multiReadResults, multiResults, replyError, toBytes, writeOp } from './ops.js';
+import { checkMultiPaths, createOp, expectResponse, expectStat, multiReadResults, multiResults, replyError, toBytes, writeOp } from './ops.js';
 import { resolveConfig } from './options.js';
 import type { ReplyFrame } from './requests.js';
 import { pathOf, Session, type SessionConfig, type SubmitOptions } from './session.js';
@@ -127,9 +127,13 @@ export class ZookClient {
     return expectResponse(reply, 'stat', path).stat;
   }
 
-  /** Applies every op or none. On failure throws a ZookError with the failing op's code and `results` for every op. */
+  /**
+   * Applies every op or none. On failure throws a ZookError with the failing op's code and `results` for every op.
+   * An invalid path in any op fails the whole multi with BadArguments before anything is sent (ops.ts, checkMultiPaths).
+   */
   async multi(ops: readonly MultiOp[], options: RequestOptions = {}): Promise<MultiResult[]> {
     const writeOps = ops.map(writeOp);
+    checkMultiPaths(writeOps);
     const reply = await this.session.submit({ op: 'multi', ops: writeOps }, options);
     return multiResults(writeOps, reply);
   }

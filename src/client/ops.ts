@@ -2,6 +2,8 @@
 // replies: pure functions, no I/O.
 import { CreateMode, type ClientResponse, type CreateModeName, type CreateOp, type Stat, type WriteOp } from '../protocol/types.js';
 import { ErrorCode, errorName } from '../protocol/error-codes.js';
+import { isValidPath, isValidSequentialPrefix } from '../tree/paths.js';
+import { isSequentialMode } from '../tree/types.js';
 import { OPEN_ACL_UNSAFE } from './acl.js';
 import { ZookError, type MultiOpOutcome, type ZookErrorCode } from './errors.js';
 import type { ReplyFrame } from './requests.js';
@@ -46,6 +48,36 @@ export function writeOp(op: MultiOp): WriteOp {
     default:
       throw new TypeError(`unknown multi op "${String((op as { op: unknown }).op)}"`);
   }
+}
+
+/**
+ * A multi's paths, checked before anything is sent, as ZooKeeper's Java client
+ * does (3.8, ZooKeeper.multi(ops, cb, ctx) -> validatePath(ops)): each op runs
+ * Op.validate(), i.e. PathUtils.validatePath(path), of `path + "1"` for a
+ * sequential create; if any op fails, the multi fails whole with BADARGUMENTS and
+ * one ErrorResult per op, BadArguments for every invalid op and
+ * RuntimeInconsistency for every other, and no request goes out. (Java's
+ * synchronous multi(ops) throws IllegalArgumentException instead; a promise is the
+ * callback form.) Measured on ZooKeeper 3.8: an invalid path in op 1 fails the
+ * multi at op 1 even when op 0 would have failed on the server with BadVersion.
+ * The validator is the tree's (ZooKeeper's rules char for char); the client
+ * applies no byte limit (as ZooKeeper's client), the server applies its own.
+ */
+export function checkMultiPaths(ops: readonly WriteOp[]): void {
+  const invalid = ops.map((op) => !isValidOpPath(op));
+  const first = invalid.indexOf(true);
+  if (first < 0) return;
+  const results = ops.map((op, i): MultiOpOutcome => {
+    const errno = invalid[i] ? ErrorCode.BadArguments : ErrorCode.RuntimeInconsistency;
+    return { op: op.op, path: op.path, code: errorName(errno) as ZookErrorCode, errno };
+  });
+  const op = ops[first];
+  throw new ZookError(ErrorCode.BadArguments, `multi: op ${first} (${op.op}) has an invalid path; nothing was sent`, { path: op.path, results });
+}
+
+function isValidOpPath(op: WriteOp): boolean {
+  if (typeof op.path !== 'string') return false;
+  return op.op === 'create' && isSequentialMode(op.mode) ? isValidSequentialPrefix(op.path, Infinity) : isValidPath(op.path, Infinity);
 }
 
 /** The error a reply carries, as a ZookError; undefined for Ok. */
