@@ -40,7 +40,7 @@ export async function complete(client: ZookClient, line: string): Promise<[strin
 export async function shellCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { server: { type: 'string', default: 'ws://127.0.0.1:2181' }, c: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+    options: { server: { type: 'string', default: 'ws://127.0.0.1:8181' }, c: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
     strict: true,
   });
   if (values.help === true) {

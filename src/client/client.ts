@@ -35,7 +35,7 @@ import type { WatchSlot } from './watches.js';
 export type ClientPhase = 'connecting' | 'connected' | 'disconnected' | 'closing' | 'expired' | 'closed';
 
 /**
- * Connects to one of `servers` ('ws://a:2181,ws://b:2181' or an array) and resolves
+ * Connects to one of `servers` ('ws://a:8181,ws://b:8181' or an array) and resolves
  * once a server granted a session.
  */
 export async function connect(servers: string | readonly string[], options: ConnectOptions = {}): Promise<ZookClient> {

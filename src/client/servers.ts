@@ -1,7 +1,7 @@
 // The server list from a connection string, and the order the client tries them in.
 
 /**
- * Parses 'ws://a:2181,ws://b:2181' (or an array of such strings) into URLs. A
+ * Parses 'ws://a:8181,ws://b:8181' (or an array of such strings) into URLs. A
  * bare 'host:port' gets 'ws://'. Throws on an empty list or a non-WebSocket URL.
  */
 export function parseServers(servers: string | readonly string[]): string[] {

@@ -43,7 +43,7 @@ describe('README recipes', () => {
     const file = join(dir, `example-${Math.random().toString(36).slice(2)}.mts`);
     const source = code
       .replaceAll("from 'zook'", `from ${JSON.stringify(join(ROOT, 'src/index.ts'))}`)
-      .replaceAll('ws://127.0.0.1:2181', t.server.url);
+      .replaceAll('ws://127.0.0.1:8181', t.server.url);
     writeFileSync(file, source);
     const { code: exitCode, output } = await run(file);
     expect(exitCode, output).toBe(0);

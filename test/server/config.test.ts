@@ -5,9 +5,9 @@ import { describe, expect, test } from 'vitest';
 import { DEFAULT_CONFIG, configFromEnv, readConfigFile, resolveConfig } from '../../src/server/config.js';
 
 describe('server configuration', () => {
-  test('defaults suit one machine: 127.0.0.1:2181, ./zook-data, sessions of 2 to 20 ticks', () => {
+  test('defaults suit one machine: ZooKeeper clients on 127.0.0.1:2181, zook WebSocket/HTTP on 8181, ./zook-data, sessions of 2 to 20 ticks', () => {
     const config = resolveConfig({});
-    expect(config).toMatchObject({ host: '127.0.0.1', port: 2181, dataDir: './zook-data', tickMs: 1000, minSessionTimeoutMs: 2000, maxSessionTimeoutMs: 20_000 });
+    expect(config).toMatchObject({ host: '127.0.0.1', zkPort: 2181, port: 8181, dataDir: './zook-data', tickMs: 1000, minSessionTimeoutMs: 2000, maxSessionTimeoutMs: 20_000 });
     expect(config).toEqual({ ...DEFAULT_CONFIG });
   });
 
@@ -22,6 +22,12 @@ describe('server configuration', () => {
     writeFileSync(file, JSON.stringify({ port: 3000, dataDir: '/var/zook', serverId: 4 }));
     const config = resolveConfig({ ...readConfigFile(file), ...configFromEnv({ ZOOK_PORT: '4000' }), ...{ serverId: '5' } });
     expect(config).toMatchObject({ port: 4000, dataDir: '/var/zook', serverId: 5 });
+  });
+
+  test('the WebSocket port and the ZooKeeper port cannot be the same', () => {
+    expect(() => resolveConfig({ port: 5000, zkPort: 5000 })).toThrow(/port and zkPort are both 5000/);
+    expect(() => resolveConfig({ zkPort: 70_000 })).toThrow(/zkPort must be 0..65535/);
+    expect(resolveConfig({ port: 0, zkPort: 0 })).toMatchObject({ port: 0, zkPort: 0 });
   });
 
   test('unknown settings and bad values are refused with the setting named', () => {

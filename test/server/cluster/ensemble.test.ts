@@ -1,6 +1,6 @@
 // The ensemble file: what is accepted, what is refused and with which message.
 import { describe, expect, test } from 'vitest';
-import { clientAddresses, ensembleServer, initialMembership, isEnsembleFile, parseEnsemble } from '../../../src/server/cluster/ensemble.js';
+import { clientAddresses, zkAddresses, ensembleServer, initialMembership, isEnsembleFile, parseEnsemble } from '../../../src/server/cluster/ensemble.js';
 
 const secret = 'a-secret-of-enough-length';
 const server = (id: number, extra: Record<string, unknown> = {}) => ({ id, host: '127.0.0.1', clientPort: 2180 + id, peerPort: 2880 + id, ...extra });
@@ -14,6 +14,13 @@ describe('ensemble file', () => {
     expect(ensembleServer(e, 5).joining).toBe(true);
     expect(clientAddresses(e)).toEqual(['127.0.0.1:2181', '127.0.0.1:2182', '127.0.0.1:2183', '127.0.0.1:2184', '127.0.0.1:2185']);
     expect(isEnsembleFile({ servers: [] })).toBe(true);
+    expect(e.servers.map((s) => s.zkPort)).toEqual([2181, 2181, 2181, 2181, 2181]);
+  });
+
+  test('zkPort is per server: the ZooKeeper connect string lists host:zkPort', () => {
+    const e = parseEnsemble({ secret, servers: [server(1, { zkPort: 12181 }), server(2, { zkPort: 12182 })] });
+    expect(zkAddresses(e)).toEqual(['127.0.0.1:12181', '127.0.0.1:12182']);
+    expect(() => parseEnsemble({ secret, servers: [server(1, { zkPort: 0 })] })).toThrow(/zkPort/);
     expect(isEnsembleFile({ port: 2181 })).toBe(false);
   });
 
