@@ -36,7 +36,7 @@ function zook(args: readonly string[]): Promise<Run> {
 describe('zook admin', () => {
   let dir: string;
   let config: string;
-  let ports: { client: number; peer: number }[];
+  let ports: { client: number; peer: number; zk: number }[];
   const servers: { child: ChildProcess; exited: Promise<unknown> }[] = [];
 
   async function status(id: number): Promise<NodeStatus | undefined> {
@@ -69,7 +69,7 @@ describe('zook admin', () => {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
     dir = mkdtempSync(join(tmpdir(), 'zook-admin-test-'));
     ports = [];
-    for (let i = 0; i < 4; i++) ports.push({ client: await freePort(), peer: await freePort() });
+    for (let i = 0; i < 4; i++) ports.push({ client: await freePort(), peer: await freePort(), zk: await freePort() });
     config = join(dir, 'ensemble.json');
     const file = {
       clusterId: CLUSTER_ID,
@@ -78,6 +78,7 @@ describe('zook admin', () => {
         id: i + 1,
         host: '127.0.0.1',
         clientPort: p.client,
+        zkPort: p.zk,
         peerPort: p.peer,
         dataDir: join(dir, String(i + 1)),
         ...(i === 3 ? { joining: true } : {}),

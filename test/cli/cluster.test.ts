@@ -44,6 +44,7 @@ describe('zook cluster --nodes 3', () => {
   let output = '';
   let exited: Promise<number | null>;
   let connectString: string;
+  let zkConnectString: string;
   let pids: Record<string, number>;
   const clients: ZookClient[] = [];
 
@@ -55,7 +56,8 @@ describe('zook cluster --nodes 3', () => {
     cluster.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     exited = new Promise((resolve) => cluster.on('exit', (code) => resolve(code)));
     await until('a leader', () => (/leader is server \d+/.test(output) ? true : cluster.exitCode !== null ? Promise.reject(new Error(output)) : undefined), 30_000);
-    connectString = /^connect string: (\S+)$/m.exec(output)![1];
+    connectString = /^zook connect string: +(\S+)$/m.exec(output)![1];
+    zkConnectString = /^ZooKeeper connect string: (\S+)$/m.exec(output)![1];
     pids = JSON.parse(readFileSync(join(dir, 'pids.json'), 'utf8')) as Record<string, number>;
   }, 40_000);
 
@@ -68,6 +70,7 @@ describe('zook cluster --nodes 3', () => {
 
   test('prints a connect string of three servers and writes their pids', () => {
     expect(connectString.split(',')).toHaveLength(3);
+    expect(zkConnectString.split(',')).toHaveLength(3);
     expect(output).toContain(`npx zook shell --server ${connectString}`);
     expect(Object.keys(pids).sort()).toEqual(['1', '2', '3']);
     for (const pid of Object.values(pids)) expect(output).toContain(`pid ${pid}`);
