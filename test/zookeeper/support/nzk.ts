@@ -76,9 +76,14 @@ export async function connectNzk(connectString: string, options: { sessionTimeou
     getACL: (path) => call((cb) => raw.getACL(path, cb), (a) => a as unknown[]),
     setACL: (path, acls, version = -1) => call((cb) => raw.setACL(path, acls, version, cb), () => undefined),
     sessionIdHex: () => (raw.getSessionId() as Buffer).toString('hex'),
+    // The library says 'disconnected' once closed; a client whose server is gone may never say it.
     close: () =>
       new Promise<void>((resolve) => {
-        raw.once('disconnected', () => resolve());
+        const timer = setTimeout(resolve, 3000);
+        raw.once('disconnected', () => {
+          clearTimeout(timer);
+          resolve();
+        });
         raw.close();
       }),
   };
