@@ -11,16 +11,13 @@
 // so the two figures of a row are seconds apart rather than a minute: less
 // exposed to the box's load changing between them (each idle ensemble costs
 // the other side a little CPU: ticks and heartbeats).
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { compareTable, summaryRows } from '../zookeeper/compare-table.js';
 import { startLocalZooKeeper } from '../zookeeper/local-zookeeper.js';
 import { startLocalCluster } from './local-cluster.js';
-import { CHILD_EXEC_ARGV, COMPILED } from './local-server.js';
+import { type MainRun, runMain } from './run-main.js';
 import { WORKLOADS } from './workloads.js';
 
 const { values } = parseArgs({
@@ -38,9 +35,6 @@ const { values } = parseArgs({
   },
 });
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-const mainScript = join(here, `main.${COMPILED ? 'js' : 'ts'}`);
-const load = (): string => loadavg().slice(0, 2).map((l) => l.toFixed(2)).join(' / ');
 
 function shared(workloads = values.workloads!): string[] {
   const args = ['--duration', values.duration!, '--workloads', workloads];
@@ -53,23 +47,12 @@ interface Side {
   readonly args: string[];
 }
 
-async function run(side: Side): Promise<{ output: string; loadBefore: string; loadAfter: string; seconds: number }> {
-  const loadBefore = load();
-  const started = Date.now();
-  console.error(`compare-cluster: ${side.name}: node main ${side.args.join(' ')} (load ${loadBefore})`);
-  const child = spawn(process.execPath, [...CHILD_EXEC_ARGV, mainScript, ...side.args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-    process.stderr.write(chunk);
-  });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`${side.name} run exited with ${code}`);
-  return { output, loadBefore, loadAfter: load(), seconds: (Date.now() - started) / 1000 };
+function run(side: Side): Promise<MainRun> {
+  return runMain(side.name, side.args);
 }
 
 /** Both ensembles up at once; each workload on both, back to back. Returns each side's concatenated output and a merged summary line. */
-async function interleaved(nodes: number, sides: ReadonlyArray<'zook' | 'ZooKeeper'>): Promise<Map<string, Awaited<ReturnType<typeof run>>>> {
+async function interleaved(nodes: number, sides: ReadonlyArray<'zook' | 'ZooKeeper'>): Promise<Map<string, MainRun>> {
   const cluster = await startLocalCluster(nodes);
   const zk = await startLocalZooKeeper(nodes).catch(async (error: unknown) => {
     await cluster.stop();
@@ -108,7 +91,7 @@ async function main(): Promise<void> {
   const zk: Side = { name: 'ZooKeeper', args: ['--target', 'zookeeper://local', '--nodes', String(nodes), ...shared()] };
   if (values.order !== 'zookeeper-first' && values.order !== 'zook-first') throw new Error('--order is zookeeper-first or zook-first');
   const sides = values.order === 'zook-first' ? [zook, zk] : [zk, zook];
-  let results = new Map<string, Awaited<ReturnType<typeof run>>>();
+  let results = new Map<string, MainRun>();
   if (values.interleave === true) results = await interleaved(nodes, sides.map((s) => s.name));
   else for (const side of sides) results.set(side.name, await run(side));
   const z = results.get('zook')!;

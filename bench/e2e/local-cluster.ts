@@ -32,6 +32,8 @@ export interface LocalCluster {
   readonly members: readonly LocalClusterMember[];
   /** ws:// URL of every server, in id order: what the bench clients connect to. */
   readonly urls: readonly string[];
+  /** host:zkPort of every server: a ZooKeeper connect string for ZooKeeper-protocol clients. */
+  readonly zkConnectString: string;
   readonly ensembleFile: string;
   /** The leader's id when the cluster became ready. */
   readonly leader: number;
@@ -149,6 +151,7 @@ export async function startLocalCluster(size: number, options: { readyTimeoutMs?
   return {
     members,
     urls: members.map((m) => m.url),
+    zkConnectString: ports.map((p) => `${HOST}:${p.zkPort}`).join(','),
     ensembleFile,
     leader,
     status,
