@@ -29,6 +29,26 @@ export interface ZkListener {
   close(): Promise<void>;
 }
 
+/** At most `perSecond` lines a second, so a flood of bad connections cannot flood the log; the rest are counted. */
+function rateLimitedLog(perSecond: number): (line: string) => void {
+  let windowStartMs = 0;
+  let printed = 0;
+  let suppressed = 0;
+  return (line) => {
+    const nowMs = Date.now();
+    if (nowMs - windowStartMs >= 1000) {
+      if (suppressed > 0) console.warn(`zook: ${suppressed} more ZooKeeper-protocol connections closed for bad input in the last second (not logged one by one)`);
+      windowStartMs = nowMs;
+      printed = 0;
+      suppressed = 0;
+    }
+    if (printed < perSecond) {
+      printed++;
+      console.warn(line);
+    } else suppressed++;
+  };
+}
+
 /** Commands allowed by `zkFourLetterWords` ('*' allows every one zook knows). */
 function whitelist(setting: string): ReadonlySet<string> | 'all' {
   const words = setting.split(',').map((w) => w.trim()).filter((w) => w !== '');
@@ -37,6 +57,7 @@ function whitelist(setting: string): ReadonlySet<string> | 'all' {
 
 export async function startZkListener(node: ZookNode, config: ServerConfig, hooks: ZkListenerHooks): Promise<ZkListener> {
   const connections = new Set<ZkConnection>();
+  const log = rateLimitedLog(10);
   const allowed = whitelist(config.zkFourLetterWords);
   const limits = {
     maxFrameBytes: config.zkMaxFrameBytes,
@@ -57,7 +78,11 @@ export async function startZkListener(node: ZookNode, config: ServerConfig, hook
     }
     hooks.accepted();
     const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    const connection = new ZkConnection(node, socket, remote, limits, { ...hooks.events, received: hooks.received }, (reason, detail) => hooks.closedByServer(reason, detail, remote));
+    const connection = new ZkConnection(node, socket, remote, limits, { ...hooks.events, received: hooks.received }, (reason, detail) => {
+      // The server's own closes (shutdown, expiry, leader lost) are not the client's fault: only bad input is logged.
+      if (reason !== 'server') log(`zook: closed ZooKeeper-protocol connection from ${remote}: ${detail}`);
+      hooks.closedByServer(reason, detail, remote);
+    });
     connection.onFirstWord = (head) => {
       const word = head.toString('latin1');
       if (!isFourLetterWord(word)) return false;

@@ -164,6 +164,8 @@ test(`${TARGET_PACKETS} malformed, truncated and oversized packets and random ha
   await witness.setData('/witness', 'after');
   expect((await witness.getData('/witness')).data).toBe('after');
   expect(server.child.exitCode).toBeNull();
+  // Connections closed for bad input are logged with the reason (rate-limited).
+  expect(server.output()).toMatch(/closed ZooKeeper-protocol connection from [\d.:]+: packet length -?\d+ outside 0\.\.65536 \(jute\.maxbuffer\)/);
   const grownBytes = rssBytes(pid) - rssBefore;
   console.log(`fuzz seed ${SEED}: ${packets} packets over ${round} connections; server RSS grew by ${(grownBytes / 1048576).toFixed(1)} MiB`);
   // Bounded: no per-packet residue (a leak of even 2 KiB per packet would be 200 MB).
