@@ -172,8 +172,10 @@ export class ZkConnection implements ClientWire {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
+    if (chunk.length > 0) {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+    }
     while (!this.closed && !this.paused && this.buffered >= 4) {
       const head = this.peek(4);
       const length = head.readInt32BE(0);
@@ -192,6 +194,7 @@ export class ZkConnection implements ClientWire {
   onFirstWord: (head: Buffer) => boolean = () => false;
 
   private peek(n: number): Buffer {
+    // A packet split over several chunks is joined once, when it is needed whole.
     if (this.chunks[0].length < n) this.chunks = [Buffer.concat(this.chunks)];
     return this.chunks[0].subarray(0, n);
   }
@@ -252,7 +255,8 @@ export class ZkConnection implements ClientWire {
       this.pending.push({ xid, shape, local });
       if (this.pending.length === 1) this.answerLocal();
     }
-    if (this.core.inFlight >= this.limits.maxInFlight || this.socket.writableLength > this.limits.maxBufferedBytes) this.pause();
+    // pending counts every unanswered request, the core's and this door's: it bounds both.
+    if (this.pending.length >= this.limits.maxInFlight || this.socket.writableLength > this.limits.maxBufferedBytes) this.pause();
   }
 
   private checkWatches(xid: number, shape: ReplyShape, path: string, type: 1 | 2 | 3): () => Uint8Array {
@@ -271,7 +275,7 @@ export class ZkConnection implements ClientWire {
 
   private resumeIfRoom(): void {
     if (!this.paused || this.closed) return;
-    if (this.core.inFlight > this.limits.maxInFlight / 2 || this.socket.writableLength > this.limits.maxBufferedBytes) return;
+    if (this.pending.length > this.limits.maxInFlight / 2 || this.socket.writableLength > this.limits.maxBufferedBytes) return;
     this.paused = false;
     this.socket.resume();
     // Packets that arrived before the pause are still buffered here.

@@ -225,6 +225,15 @@ describe('raw ZooKeeper protocol: what the 3.4-era npm client cannot send', () =
     await client.close();
   });
 
+  test('5,000 pipelined requests (past maxInFlight 1,000) are all answered in order: TCP pushes back, nothing is Throttled', async () => {
+    const { client } = await RawZkClient.session(server.zkPort);
+    await a.create('/pipelined', 'p');
+    const replies = await Promise.all(Array.from({ length: 5000 }, (_, i) => client.request(i % 2 === 0 ? OpCode.exists : OpCode.getData, body.pathWatch('/pipelined', false), i + 1)));
+    expect(replies.map((r) => r.xid)).toEqual(Array.from({ length: 5000 }, (_, i) => i + 1));
+    expect(replies.filter((r) => r.err !== 0)).toEqual([]);
+    await client.close();
+  });
+
   test('reconfig is refused with ReconfigDisabled and SASL with AuthFailed; the connection stays', async () => {
     const { client } = await RawZkClient.session(server.zkPort);
     const reconfig = await client.request(OpCode.reconfig, (w) => void w.ustring(null).ustring(null).ustring('server.9=x').long(-1));
