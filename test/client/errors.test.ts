@@ -1,16 +1,7 @@
 // Server error codes become ZookErrors with ZooKeeper's name, number and the path.
 import { describe, expect, test } from 'vitest';
-import { isZookError, ZookError } from '../../src/client/index.js';
-import { setup } from './support/harness.js';
-
-async function failure(p: Promise<unknown>): Promise<ZookError> {
-  const error = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ZookError);
-  return error as ZookError;
-}
+import { isZookError } from '../../src/client/index.js';
+import { failure, setup } from './support/harness.js';
 
 describe('errors', () => {
   test('NoNode from getData carries code, errno and path', async () => {

@@ -3,17 +3,8 @@
 // -> validatePath: BadArguments for each invalid op, RuntimeInconsistency for
 // every other). One behaviour per test.
 import { describe, expect, test } from 'vitest';
-import { isZookError, ZookError, type MultiOp } from '../../src/client/index.js';
-import { setup } from './support/harness.js';
-
-async function failure(p: Promise<unknown>): Promise<ZookError> {
-  const error = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ZookError);
-  return error as ZookError;
-}
+import { isZookError, type MultiOp } from '../../src/client/index.js';
+import { failure, setup } from './support/harness.js';
 
 describe('multi: client-side path validation', () => {
   test('an invalid path in op 1 fails the multi with BadArguments at op 1, even though op 0 would fail on the server with BadVersion', async () => {

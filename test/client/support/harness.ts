@@ -1,7 +1,7 @@
 // Test set-up: fake servers and clients that are torn down after each test, and
 // helpers that wait on events rather than on the clock.
-import { onTestFinished } from 'vitest';
-import { connect, type ClientState, type ConnectOptions, type WatchEvent, type ZookClient } from '../../../src/client/index.js';
+import { expect, onTestFinished } from 'vitest';
+import { connect, type ClientState, type ConnectOptions, type WatchEvent, type ZookClient, ZookError } from '../../../src/client/index.js';
 import { FakeServer, FakeState } from './fake-server.js';
 
 /** Fast, deterministic defaults for tests: servers in list order, short backoff. */
@@ -87,3 +87,13 @@ export function recorder(): { watcher: (e: WatchEvent) => void; events: WatchEve
 
 export const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const str = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+/** The ZookError a call fails with (the test fails if it resolves or throws anything else). */
+export async function failure(p: Promise<unknown>): Promise<ZookError> {
+  const error = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ZookError);
+  return error as ZookError;
+}
