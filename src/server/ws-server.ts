@@ -168,7 +168,7 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
       accepted: () => metrics.connectionsOpened.inc(),
       received: () => requestStats.received++,
       closedByServer: (reason) => metrics.framesRejected.inc({ reason: `zk-${reason}` }),
-      context: () => ({ connections: describeConnections(), stats: requestStats, startedMs }),
+      context: () => ({ connections: describeConnections(), stats: requestStats, startedMs, zkPort: zk?.port ?? config.zkPort, httpPort: port }),
     });
   } catch (error) {
     uWS.us_listen_socket_close(listenSocket);

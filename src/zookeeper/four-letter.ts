@@ -49,6 +49,9 @@ export interface FourLetterContext {
   readonly connections: readonly FourLetterConnection[];
   readonly stats: RequestStats;
   readonly startedMs: number;
+  /** The ports as bound (a configured 0 picks one): ZooKeeper's and zook's WebSocket/HTTP port. */
+  readonly zkPort: number;
+  readonly httpPort: number;
 }
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
@@ -152,7 +155,7 @@ function mntr(ctx: FourLetterContext): string {
 function conf(ctx: FourLetterContext): string {
   const c = ctx.config;
   const rows: [string, string | number][] = [
-    ['clientPort', c.zkPort],
+    ['clientPort', ctx.zkPort],
     ['clientPortAddress', c.host],
     ['secureClientPort', -1],
     ['dataDir', c.dataDir],
@@ -163,7 +166,7 @@ function conf(ctx: FourLetterContext): string {
     ['maxSessionTimeout', c.maxSessionTimeoutMs],
     ['serverId', c.serverId],
     ['jute.maxbuffer', c.zkMaxFrameBytes],
-    ['zook.httpPort', c.port],
+    ['zook.httpPort', ctx.httpPort],
   ];
   return rows.map(([k, v]) => `${k}=${v}\n`).join('');
 }

@@ -314,9 +314,8 @@ describeWith(['zkCli.sh'], 'zkCli.sh (ZooKeeper 3.8) against a zook server', () 
     expect(conf.get('maxSessionTimeout')).toBe('20000');
   });
 
-  // ZooKeeper's conf prints the port it is listening on (ServerCnxnFactory.getLocalPort);
-  // zook prints the configured one, 0 when it was asked to pick a free port.
-  knownBug('conf reports clientPort as the port clients connect to, as ZooKeeper does (zook prints 0 after --zk-port 0) [protocol bug, reported]', async () => {
+  // ZooKeeper's conf prints the port it is listening on (ServerCnxnFactory.getLocalPort).
+  test('conf reports clientPort as the port clients connect to, as ZooKeeper does (also after --zk-port 0)', async () => {
     expect(keyValues(await fourLetterWord(port, 'conf'), '=').get('clientPort')).toBe(String(port));
   });
 
