@@ -14,6 +14,7 @@ import {
   type Stat,
   type WatcherTypeNumber,
   type WriteOp,
+  CreateMode,
   DEFAULT_DECODE_LIMITS,
   ErrorCode,
 } from '../protocol/index.js';
@@ -141,12 +142,46 @@ function createMode(flags: number): CreateModeNumber {
   return flags as CreateModeNumber;
 }
 
+/**
+ * The kind of node is ZooKeeper's opcode's to say, not the flags' (PrepRequestProcessor
+ * writes a CreateContainerTxn for createContainer and a CreateTxn, ephemeral or not,
+ * for create and create2): createContainer makes a container whatever its flags (a
+ * sequential flag still numbers it, and zook has no sequential container, so that
+ * stays a persistent sequential node), and create/create2 with the CONTAINER flag make
+ * a plain persistent node.
+ */
+function modeFor(opCode: number, mode: CreateModeNumber): CreateModeNumber {
+  if (opCode === OpCode.createContainer) {
+    if (mode === CreateMode.PERSISTENT || mode === CreateMode.EPHEMERAL) return CreateMode.CONTAINER;
+    if (mode === CreateMode.EPHEMERAL_SEQUENTIAL) return CreateMode.PERSISTENT_SEQUENTIAL;
+    return mode;
+  }
+  if (opCode !== OpCode.createTTL && mode === CreateMode.CONTAINER) return CreateMode.PERSISTENT;
+  return mode;
+}
+
+/** A request that decoded but that ZooKeeper refuses before it reaches the tree: answered with `code` by the door. */
+class Refused extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 function createOp(r: JuteReader, opCode: number, limits: ZkDecodeLimits): WriteOp {
   const p = path(r);
   const d = data(r);
   const a = acl(r, limits);
-  const mode = createMode(r.int('flags'));
+  const mode = modeFor(opCode, createMode(r.int('flags')));
   const ttlMs = opCode === OpCode.createTTL ? r.long('ttl') : 0;
+  // ZooKeeper's EphemeralType.validateTTL, its first check of a create: a ttl with a mode
+  // that is not TTL is BadArguments. (In a multi this answers the whole multi, where
+  // ZooKeeper would answer per op; its clients throw the same code either way.)
+  if (opCode === OpCode.createTTL && mode !== CreateMode.PERSISTENT_WITH_TTL && mode !== CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL) {
+    throw new Refused(ErrorCode.BadArguments, `createTTL with create mode ${mode}, which is not a TTL mode`);
+  }
   // create answers with the path alone; create2, createContainer and createTTL with path and Stat.
   return { op: 'create', path: p, data: d, acl: a, mode, ttlMs, returnStat: opCode !== OpCode.create };
 }
@@ -325,6 +360,7 @@ export function decodeRequestPacket(bytes: Uint8Array, limits: ZkDecodeLimits = 
   } catch (error) {
     // The frame's length was right, so the stream is still in step: answer this one, keep the connection.
     if (error instanceof JuteError) return { xid, shape: { opCode }, error: ErrorCode.MarshallingError, reason: error.message };
+    if (error instanceof Refused) return { xid, shape: { opCode }, error: error.code, reason: error.message };
     throw error;
   }
 }
