@@ -455,8 +455,10 @@ function body(w: JuteWriter, shape: ReplyShape, response: ClientResponse): void 
       w.ustring(response.path);
       return;
     case 'whoAmI':
+      // ClientInfo{authScheme, user}: the user name, as ZooKeeper's providers give it
+      // (a digest id "user:hash" names the user "user"; an ip id is its address).
       w.int(response.ids.length);
-      for (const id of response.ids) w.ustring(id.scheme).ustring(id.id);
+      for (const id of response.ids) w.ustring(id.scheme).ustring(id.scheme === 'digest' ? id.id.slice(0, id.id.indexOf(':') >>> 0) : id.id);
       return;
     case 'multi': {
       const subOps = shape.subOps ?? [];

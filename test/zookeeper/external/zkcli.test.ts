@@ -220,9 +220,8 @@ describeWith(['zkCli.sh'], 'zkCli.sh (ZooKeeper 3.8) against a zook server', () 
     expect(await zkCliScript(port, ['whoami'])).toEqual(['Auth scheme: User', 'ip: 127.0.0.1']);
   });
 
-  // ZooKeeper's whoami answers a digest identity by its user name (DigestAuthenticationProvider.getUserName);
-  // zook answers the whole ACL id, user:base64(sha1(user:pass)).
-  knownBug('whoami after addauth digest names the user, as ZooKeeper does (zook shows user:hash) [protocol bug, reported]', async () => {
+  // ZooKeeper's whoami answers a digest identity by its user name (DigestAuthenticationProvider.getUserName).
+  test('whoami after addauth digest names the user, as ZooKeeper does', async () => {
     expect(await zkCliScript(port, ['addauth digest user:pass', 'whoami'])).toEqual(['Auth scheme: User', 'ip: 127.0.0.1', 'digest: user']);
   });
 
