@@ -71,19 +71,20 @@ export function parentOfRequested(requested: string): string {
 }
 
 /**
- * Delete: not the root or a system node (BadArguments; ZooKeeper's
- * getParentPathAndValidate runs before any lookup, the path's shape having been
- * checked first by prepare), exists (NoNode), DELETE on parent (NoAuth), version
- * (BadVersion), then emptiness (NotEmpty; NOTES 6).
+ * Delete, in ZooKeeper's order (PrepRequestProcessor, OpCode.delete): not the root
+ * or a system node (BadArguments; ZooKeeper's getParentPathAndValidate runs before
+ * any lookup, the path's shape having been checked first by prepare), parent exists
+ * (NoNode), DELETE on parent (NoAuth), the node exists (NoNode), version
+ * (BadVersion), then emptiness (NotEmpty; NOTES 6). So a missing child of a parent
+ * that denies DELETE is NoAuth, not NoNode.
  */
 export function checkDelete(view: NodeView, txn: DeleteTxn, acl: AclCheck | null): FailureCode | null {
   if (isUndeletablePath(txn.path)) return ErrorCode.BadArguments;
+  const parent = view.lookup(parentOf(txn.path));
+  if (parent === undefined) return ErrorCode.NoNode;
+  if (!allowed(parent.acl, Perm.Delete, acl)) return ErrorCode.NoAuth;
   const node = view.lookup(txn.path);
   if (node === undefined) return ErrorCode.NoNode;
-  if (acl !== null) {
-    const parent = view.lookup(parentOf(txn.path));
-    if (parent !== undefined && !allowed(parent.acl, Perm.Delete, acl)) return ErrorCode.NoAuth;
-  }
   if (!versionMatches(txn.version, node.version)) return ErrorCode.BadVersion;
   if (node.numChildren > 0) return ErrorCode.NotEmpty;
   return null;

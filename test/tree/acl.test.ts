@@ -35,6 +35,38 @@ describe('ACLs', () => {
     expect(h.delete('/m/c', -1, anon).error).toBe(0);
   });
 
+  test("delete of a missing node whose parent denies DELETE gives NoAuth: the parent's ACL is checked before the node is looked up (ZooKeeper's order)", () => {
+    const h = setup([{ perms: Perm.All & ~Perm.Delete, scheme: 'world', id: 'anyone' }]);
+    expect(h.delete('/n/missing', -1, anon).error).toBe(ErrorCode.NoAuth);
+  });
+
+  test('delete of a missing node whose parent allows DELETE gives NoNode', () => {
+    const h = setup([{ perms: Perm.Delete, scheme: 'world', id: 'anyone' }]);
+    expect(h.delete('/n/missing', -1, anon).error).toBe(ErrorCode.NoNode);
+  });
+
+  test('delete under a missing parent gives NoNode (the parent is looked up before its ACL)', () => {
+    const h = setup([{ perms: 0, scheme: 'world', id: 'anyone' }]);
+    expect(h.delete('/n/missing/c', -1, anon).error).toBe(ErrorCode.NoNode);
+  });
+
+  test('in a multi, delete of a missing node whose parent denies DELETE fails that op with NoAuth', () => {
+    const h = setup([{ perms: Perm.All & ~Perm.Delete, scheme: 'world', id: 'anyone' }]);
+    const r = h.multi([{ type: 'check', path: '/n', version: -1 }, { type: 'delete', path: '/n/missing', version: -1 }], anon);
+    expect(r.error).toBe(ErrorCode.NoAuth);
+    expect('multi' in r && r.multi).toEqual({ type: 'multi', results: [{ type: 'error', error: 0 }, { type: 'error', error: ErrorCode.NoAuth }] });
+  });
+
+  test("apply re-checks delete in the same order: the node gone and the parent's DELETE revoked since prepare gives NoAuth", () => {
+    const h = setup([{ perms: Perm.All, scheme: 'world', id: 'anyone' }]);
+    h.mustCreate('/n/c', '', CreateMode.Persistent, anon);
+    const late = prepare(h.tree, { type: 'delete', path: '/n/c', version: -1 }, bob, h.nowMs);
+    if (late.error !== 0) throw new Error('prepare failed');
+    expect(h.delete('/n/c', -1, anon).error).toBe(0);
+    expect(h.write({ type: 'setACL', path: '/n', acl: [{ perms: Perm.All & ~Perm.Delete, scheme: 'world', id: 'anyone' }], version: -1 }, anon).error).toBe(0);
+    expect(h.applyTxn(late.txn).error).toBe(ErrorCode.NoAuth);
+  });
+
   test('setData needs WRITE, reads need READ, setACL needs ADMIN', () => {
     const h = setup([{ perms: Perm.All, scheme: 'digest', id: digestId('alice', 'secret') }]);
     expect(h.setData('/n', 'x', -1, bob).error).toBe(ErrorCode.NoAuth);

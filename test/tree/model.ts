@@ -209,8 +209,10 @@ export class Model {
         if (!GOOD_PATH.test(req.path)) throw new Failed(E.BadArguments);
         // ZooKeeper never deletes the root or its system nodes, whatever the ACL or version.
         if (['/', '/zookeeper', '/zookeeper/config', '/zookeeper/quota'].includes(req.path)) throw new Failed(E.BadArguments);
+        // ZooKeeper's order: the parent exists, the parent grants DELETE, then the node exists.
+        const parent = this.get(Model.parent(req.path));
+        if (!this.allowed(parent.acl, 8, ids)) throw new Failed(E.NoAuth);
         const n = this.get(req.path);
-        if (!this.allowed(this.nodes.get(Model.parent(req.path))!.acl, 8, ids)) throw new Failed(E.NoAuth);
         this.version(req.version, n.version);
         if (this.children(req.path).length > 0) throw new Failed(E.NotEmpty);
         this.remove(req.path);

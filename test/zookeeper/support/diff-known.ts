@@ -1,7 +1,7 @@
 // Differences between zook and ZooKeeper 3.8 that the differential test found and
 // that live in zook's server core (src/tree), not in its ZooKeeper door. Until they
 // are settled there, the default run steps around them (the generator does not make
-// the first; the others are recognised in the answers and counted), so that the
+// the first; the other is recognised in the answers and counted), so that the
 // test keeps guarding everything else. ZOOK_DIFF_STRICT=1 turns all of this off.
 import type { RawAcl } from './diff-client.js';
 import { ACLS, type AclName, type Op, Perms, USERS, type User, digestId } from './diff-ops.js';
@@ -11,10 +11,6 @@ export const KNOWN_DIFFERENCES = {
   nullData: {
     folded: false,
     text: 'create with null data (-1 length on the wire): ZooKeeper keeps null and getData answers a null buffer; zook stores empty data and answers a 0-length buffer (dataLength 0 on both)',
-  },
-  deleteNoAuthFirst: {
-    folded: true,
-    text: "delete of a missing node whose parent denies DELETE: ZooKeeper answers NoAuth (PrepRequestProcessor checks the parent's ACL before looking the node up), zook NoNode (src/tree/checks.ts checkDelete looks the node up first)",
   },
   watchNeedsRead: {
     folded: true,
@@ -80,19 +76,6 @@ interface Answer {
 export function foldKnown(op: Op, zk: Answer, zook: Answer, model: AclModel, waived: Map<KnownDifference, number>): Answer {
   const count = (k: KnownDifference, n = 1): void => void waived.set(k, (waived.get(k) ?? 0) + n);
   let out: Answer = zook;
-  if (op.kind === 'delete' && zk.err === -102 && zook.err === -101) {
-    out = { ...out, err: -102 };
-    count('deleteNoAuthFirst');
-  }
-  if (op.kind === 'multi' && Array.isArray(zk.results) && Array.isArray(zook.results) && zk.results.length === zook.results.length) {
-    const k = op.ops.findIndex((o, i) => o.op === 'delete' && (zk.results as Answer[])[i]?.err === -102 && (zook.results as Answer[])[i]?.err === -101);
-    if (k >= 0 && zk.err === -102 && zook.err === -101) {
-      const results = [...(zook.results as Answer[])];
-      results[k] = { err: -102 };
-      out = { ...out, err: -102, results };
-      count('deleteNoAuthFirst');
-    }
-  }
   const events = zook.events as Record<string, [number, string][]> | undefined;
   if (events !== undefined) {
     const kept: Record<string, [number, string][]> = {};
