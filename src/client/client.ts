@@ -161,7 +161,8 @@ export class ZookClient {
   async getData(path: string, options: WatchOptions = {}): Promise<{ data: Uint8Array; stat: Stat }> {
     const reply = await this.call({ op: 'getData', path, watch: options.watch !== undefined }, options, this.watchOnOk('data', path, options.watch));
     const r = expectResponse(reply, 'data', path);
-    return { data: r.data, stat: r.stat };
+    // zook's own protocol carries no null data (protocol/types.ts Data): always bytes here.
+    return { data: r.data ?? new Uint8Array(0), stat: r.stat };
   }
 
   /** The children's names (not sorted, as in ZooKeeper). */

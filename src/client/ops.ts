@@ -148,7 +148,7 @@ export function multiReadResults(ops: readonly { op: 'getData' | 'getChildren'; 
     const r = results[i];
     if (r.error !== ErrorCode.Ok) return { op: op.op, error: new ZookError(r.error, undefined, { path: op.path }) };
     const resp = r.response;
-    if (op.op === 'getData' && resp?.kind === 'data') return { op: 'getData', data: resp.data, stat: resp.stat };
+    if (op.op === 'getData' && resp?.kind === 'data') return { op: 'getData', data: resp.data ?? new Uint8Array(0), stat: resp.stat };
     if (op.op === 'getChildren' && resp?.kind === 'children') return { op: 'getChildren', children: [...resp.children] };
     return { op: op.op, error: new ZookError(ErrorCode.MarshallingError, `unexpected ${resp?.kind ?? 'missing'} result`, { path: op.path }) };
   });

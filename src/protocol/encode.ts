@@ -8,6 +8,7 @@ type Builder = flatbuffers.Builder;
 type Offset = flatbuffers.Offset;
 
 const big = (n: number): bigint => BigInt(n);
+const NO_BYTES = new Uint8Array(0);
 
 function strings(b: Builder, values: readonly string[]): Offset[] {
   return values.map((v) => b.createString(v));
@@ -54,14 +55,14 @@ function readOp(b: Builder, op: ReadOp): [fb.ReadOp, Offset] {
 
 function create(b: Builder, op: Extract<ClientRequest, { op: 'create' }>): Offset {
   const path = b.createString(op.path);
-  const data = fb.CreateRequest.createDataVector(b, op.data);
+  const data = fb.CreateRequest.createDataVector(b, op.data ?? NO_BYTES);
   const acl = fb.CreateRequest.createAclVector(b, acls(b, op.acl));
   return fb.CreateRequest.createCreateRequest(b, path, data, acl, op.mode, big(op.ttlMs), op.returnStat);
 }
 
 function setData(b: Builder, op: Extract<ClientRequest, { op: 'setData' }>): Offset {
   const path = b.createString(op.path);
-  const data = fb.SetDataRequest.createDataVector(b, op.data);
+  const data = fb.SetDataRequest.createDataVector(b, op.data ?? NO_BYTES);
   return fb.SetDataRequest.createSetDataRequest(b, path, data, op.version);
 }
 
@@ -159,7 +160,8 @@ function response(b: Builder, r: ClientResponse): [fb.Response, Offset] {
     case 'stat':
       return [R.StatResponse, statOnly(b, r.stat)];
     case 'data': {
-      const data = fb.GetDataResponse.createDataVector(b, r.data);
+      // This protocol has no null data: a node with null data (created through the ZooKeeper door) reads as empty bytes.
+      const data = fb.GetDataResponse.createDataVector(b, r.data ?? NO_BYTES);
       fb.GetDataResponse.startGetDataResponse(b);
       fb.GetDataResponse.addData(b, data);
       fb.GetDataResponse.addStat(b, addStat(b, r.stat));

@@ -60,10 +60,18 @@ export const EventType = {
 } as const;
 export type EventTypeName = keyof typeof EventType;
 
+/**
+ * Node data in requests and replies: bytes, or null for ZooKeeper's null buffer
+ * (jute length -1). Only the ZooKeeper door (src/zookeeper) produces or conveys
+ * null; this protocol's FlatBuffers form has no null: a request always decodes to
+ * bytes (an absent vector is empty), and null data is answered as empty bytes.
+ */
+export type Data = Uint8Array | null;
+
 export interface CreateOp {
   readonly op: 'create';
   readonly path: string;
-  readonly data: Uint8Array;
+  readonly data: Data;
   readonly acl: readonly Acl[];
   readonly mode: CreateModeNumber;
   readonly ttlMs: number;
@@ -77,7 +85,7 @@ export interface DeleteOp {
 export interface SetDataOp {
   readonly op: 'setData';
   readonly path: string;
-  readonly data: Uint8Array;
+  readonly data: Data;
   readonly version: number;
 }
 export interface CheckOp {
@@ -149,7 +157,7 @@ export type OpResult =
 export type ClientResponse =
   | { readonly kind: 'create'; readonly path: string; readonly stat?: Stat }
   | { readonly kind: 'stat'; readonly stat: Stat }
-  | { readonly kind: 'data'; readonly data: Uint8Array; readonly stat: Stat }
+  | { readonly kind: 'data'; readonly data: Data; readonly stat: Stat }
   | { readonly kind: 'children'; readonly children: readonly string[]; readonly stat?: Stat; readonly nextAfter?: string }
   | { readonly kind: 'count'; readonly count: number }
   | { readonly kind: 'paths'; readonly paths: readonly string[] }

@@ -7,7 +7,11 @@ import { DEFAULT_TREE_OPTIONS, type TreeOptions } from './options.js';
 import { NodeKind, type CheckTxn, type CreateTxn, type DeleteTxn, type MultiOpTxn, type SetDataTxn, type Txn } from './types.js';
 
 const FORMAT = 1;
-/** One tag per kind, shared with the forwarded-request codec (request-codec.ts). */
+/**
+ * One tag per kind, shared with the forwarded-request codec (request-codec.ts). A
+ * create or setData with null data (ZooKeeper's null buffer) has its own tag and no
+ * data field, so every other txn is encoded exactly as before null data existed.
+ */
 export const TAG = {
   create: 1,
   delete: 2,
@@ -18,6 +22,8 @@ export const TAG = {
   createSession: 7,
   closeSession: 8,
   check: 9,
+  createNullData: 10,
+  setDataNullData: 11,
 } as const;
 
 export { DecodeError };
@@ -81,10 +87,10 @@ export type PlainOp = DeleteTxn | SetDataTxn | CheckTxn;
 export function writeOp(w: ByteWriter, op: MultiOpTxn): void {
   switch (op.type) {
     case 'create':
-      w.u8(TAG.create);
+      w.u8(op.data === null ? TAG.createNullData : TAG.create);
       w.string(op.path);
       w.string(op.sequentialPrefix);
-      w.blob(op.data);
+      if (op.data !== null) w.blob(op.data);
       writeAcl(w, op.acl);
       w.u8(op.kind);
       w.uvar(op.ephemeralOwner);
@@ -96,9 +102,9 @@ export function writeOp(w: ByteWriter, op: MultiOpTxn): void {
       w.svar(op.version);
       break;
     case 'setData':
-      w.u8(TAG.setData);
+      w.u8(op.data === null ? TAG.setDataNullData : TAG.setData);
       w.string(op.path);
-      w.blob(op.data);
+      if (op.data !== null) w.blob(op.data);
       w.svar(op.version);
       break;
     case 'check':
@@ -166,8 +172,9 @@ export function decodeTxn(bytes: Uint8Array, options: TreeOptions = DEFAULT_TREE
     case TAG.setACL:
       txn = { type: 'setACL', path: r.string(options.maxPathBytes), acl: readAcl(r, options), version: r.svar(), timeMs, authIds };
       break;
-    case TAG.create: {
-      const c = readCreate(r, options);
+    case TAG.create:
+    case TAG.createNullData: {
+      const c = readCreate(r, options, tag === TAG.createNullData);
       txn = { type: 'create', path: c.path, sequentialPrefix: c.sequentialPrefix, data: c.data, acl: c.acl, kind: c.kind, ephemeralOwner: c.ephemeralOwner, ttlMs: c.ttlMs, timeMs, authIds };
       break;
     }
@@ -176,6 +183,9 @@ export function decodeTxn(bytes: Uint8Array, options: TreeOptions = DEFAULT_TREE
       break;
     case TAG.setData:
       txn = { type: 'setData', path: r.string(options.maxPathBytes), data: r.blob(options.maxDataBytes), version: r.svar(), timeMs, authIds };
+      break;
+    case TAG.setDataNullData:
+      txn = { type: 'setData', path: r.string(options.maxPathBytes), data: null, version: r.svar(), timeMs, authIds };
       break;
     case TAG.check:
       throw new DecodeError('check outside a multi');
@@ -186,10 +196,10 @@ export function decodeTxn(bytes: Uint8Array, options: TreeOptions = DEFAULT_TREE
   return txn;
 }
 
-function readCreate(r: ByteReader, options: TreeOptions): CreateTxn {
+function readCreate(r: ByteReader, options: TreeOptions, nullData: boolean): CreateTxn {
   const path = r.string(options.maxPathBytes);
   const sequentialPrefix = r.string(options.maxPathBytes);
-  const data = r.blob(options.maxDataBytes);
+  const data = nullData ? null : r.blob(options.maxDataBytes);
   const acl = readAcl(r, options);
   const kind = r.u8();
   if (kind > NodeKind.Ttl) throw new DecodeError(`unknown node kind ${kind}`);
@@ -199,11 +209,14 @@ function readCreate(r: ByteReader, options: TreeOptions): CreateTxn {
 export function readOp(r: ByteReader, tag: number, options: TreeOptions): MultiOpTxn {
   switch (tag) {
     case TAG.create:
-      return readCreate(r, options);
+    case TAG.createNullData:
+      return readCreate(r, options, tag === TAG.createNullData);
     case TAG.delete:
       return { type: 'delete', path: r.string(options.maxPathBytes), version: r.svar() };
     case TAG.setData:
       return { type: 'setData', path: r.string(options.maxPathBytes), data: r.blob(options.maxDataBytes), version: r.svar() };
+    case TAG.setDataNullData:
+      return { type: 'setData', path: r.string(options.maxPathBytes), data: null, version: r.svar() };
     case TAG.check:
       return { type: 'check', path: r.string(options.maxPathBytes), version: r.svar() };
     default:

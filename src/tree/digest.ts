@@ -5,7 +5,9 @@
 //
 // A node's hash is split in two so that a parent's stat change (every child
 // create/delete) does not rehash the parent's data: fieldsHash covers path and
-// stat, contentHash covers path and data.
+// stat, contentHash covers path and data. Null data (ZooKeeper's null buffer) hashes
+// the path under its own seed, so it differs from empty data on every replica, and
+// nodes with bytes hash exactly as before null data existed.
 import { hash64 } from '../core/index.js';
 import { ByteWriter } from './bytes.js';
 import type { StoredData, Znode } from './znode.js';
@@ -45,6 +47,7 @@ export function contentHash(path: string, data: StoredData): bigint {
   const w = scratch;
   w.reset();
   w.string(path);
+  if (data === null) return hash64(w.bytes(), 0x4011n);
   w.latin1(data);
   return hash64(w.bytes(), 0xda7an);
 }

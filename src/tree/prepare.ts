@@ -20,6 +20,7 @@ import {
   type MultiOpResult,
   type MultiOpTxn,
   type MultiResult,
+  type NodeData,
   type RequestSession,
   type Txn,
   type WriteRequest,
@@ -162,7 +163,7 @@ function createTxnOf(tree: DataTree, request: CreateRequest, session: RequestSes
   } else if (ttlMs !== 0) {
     return ErrorCode.BadArguments;
   }
-  if (!(request.data instanceof Uint8Array) || request.data.length > options.maxDataBytes) return ErrorCode.BadArguments;
+  if (request.data !== null && (!(request.data instanceof Uint8Array) || request.data.length > options.maxDataBytes)) return ErrorCode.BadArguments;
   const sequential = isSequentialMode(mode);
   const pathOk = sequential ? isValidSequentialPrefix(request.path, options.maxPathBytes) : isValidPath(request.path, options.maxPathBytes);
   if (!pathOk) return ErrorCode.BadArguments;
@@ -181,9 +182,10 @@ function createTxnOf(tree: DataTree, request: CreateRequest, session: RequestSes
   };
 }
 
-function staticSetDataError(tree: DataTree, path: string, data: Uint8Array, version: number): FailureCode | null {
+function staticSetDataError(tree: DataTree, path: string, data: NodeData, version: number): FailureCode | null {
   if (!isValidPath(path, tree.options.maxPathBytes) || !isVersion(version)) return ErrorCode.BadArguments;
-  if (!(data instanceof Uint8Array) || data.length > tree.options.maxDataBytes) return ErrorCode.BadArguments;
+  // null is ZooKeeper's null buffer: stored as null, read back as null.
+  if (data !== null && (!(data instanceof Uint8Array) || data.length > tree.options.maxDataBytes)) return ErrorCode.BadArguments;
   return null;
 }
 

@@ -10,7 +10,7 @@ import { Perm, hasPermission, redactAcl, type Acl } from './acl.js';
 import { ErrorCode, type FailureCode } from './errors.js';
 import { isValidPath } from './paths.js';
 import type { DataTree } from './tree.js';
-import type { RequestSession, SessionId, Stat } from './types.js';
+import type { NodeData, RequestSession, SessionId, Stat } from './types.js';
 import type { WatchRegistry, WatcherId } from './watches.js';
 import { loadData, statOf, type Znode } from './znode.js';
 
@@ -48,8 +48,8 @@ export function exists(tree: DataTree, path: string, session: RequestSession, wa
   return node === undefined ? NO_NODE : { error: 0, stat: statOf(node) };
 }
 
-/** getData: a fresh copy of the node's bytes and its Stat; needs READ. */
-export function getData(tree: DataTree, path: string, session: RequestSession, watch?: WatchTarget): ReadOutcome<{ data: Uint8Array; stat: Stat }> {
+/** getData: a fresh copy of the node's bytes (null for null data) and its Stat; needs READ. */
+export function getData(tree: DataTree, path: string, session: RequestSession, watch?: WatchTarget): ReadOutcome<{ data: NodeData; stat: Stat }> {
   const node = tree.nodes.get(path);
   if (node === undefined) return isValidPath(path, tree.options.maxPathBytes) ? NO_NODE : BAD_ARGUMENTS;
   if (!canRead(tree, node, session, Perm.Read)) return NO_AUTH;
@@ -143,7 +143,7 @@ export function getAcl(tree: DataTree, path: string, session: RequestSession): R
 
 export type ReadOp = { readonly type: 'getData'; readonly path: string } | { readonly type: 'getChildren'; readonly path: string };
 export type ReadOpResult =
-  | { readonly type: 'getData'; readonly data: Uint8Array; readonly stat: Stat }
+  | { readonly type: 'getData'; readonly data: NodeData; readonly stat: Stat }
   | { readonly type: 'getChildren'; readonly children: readonly string[] }
   | { readonly type: 'error'; readonly error: FailureCode };
 

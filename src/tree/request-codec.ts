@@ -71,9 +71,10 @@ function writeOp(w: ByteWriter, op: MultiOpRequest): void {
     writePlainOp(w, op);
     return;
   }
-  w.u8(TAG.create);
+  // Null data (ZooKeeper's null buffer): its own tag, no data field (as in codec.ts).
+  w.u8(op.data === null ? TAG.createNullData : TAG.create);
   w.string(op.path);
-  w.blob(op.data);
+  if (op.data !== null) w.blob(op.data);
   writeAcl(w, op.acl);
   w.u8(op.mode);
   // 0 = no TTL given; a TTL is always >= 1 ms.
@@ -124,12 +125,12 @@ export function decodeWriteRequest(bytes: Uint8Array, options: TreeOptions = DEF
 }
 
 function readOp(r: ByteReader, tag: number, options: TreeOptions): MultiOpRequest {
-  if (tag !== TAG.create) {
-    if (tag !== TAG.delete && tag !== TAG.setData && tag !== TAG.check) throw new DecodeError(`unknown request tag ${tag}`);
+  if (tag !== TAG.create && tag !== TAG.createNullData) {
+    if (tag !== TAG.delete && tag !== TAG.setData && tag !== TAG.setDataNullData && tag !== TAG.check) throw new DecodeError(`unknown request tag ${tag}`);
     return readPlainOp(r, tag, options) as PlainOp;
   }
   const path = r.string(options.maxPathBytes);
-  const data = r.blob(options.maxDataBytes);
+  const data = tag === TAG.createNullData ? null : r.blob(options.maxDataBytes);
   const acl = readAcl(r, options);
   const mode = r.u8() as CreateMode;
   const ttlMs = r.uvar();

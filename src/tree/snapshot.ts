@@ -29,6 +29,12 @@ import { Znode } from './znode.js';
 const MAGIC = 0x5a4b5453; // "ZKTS"
 const FORMAT = 1;
 const FRAME = { header: 1, session: 2, acl: 3, nodes: 4, end: 5 } as const;
+/**
+ * Set in a node record's kind byte when the node's data is null (ZooKeeper's null
+ * buffer; its data field is then empty). Other nodes are written exactly as before
+ * null data existed; a loader that predates it refuses such a record (unknown kind).
+ */
+const KIND_NULL_DATA = 0x80;
 const NODES_FRAME_TARGET_BYTES = 64 * 1024;
 const FRAME_OVERHEAD = 9;
 
@@ -150,11 +156,15 @@ function* snapshotBody(tree: DataTree, start: SnapshotStart, maxChunkBytes: numb
     w.svar(node.cversion);
     w.svar(node.aversion);
     w.uvar(node.ephemeralOwner);
-    w.u8(node.kind);
+    const data = node.data;
+    w.u8(data === null ? node.kind | KIND_NULL_DATA : node.kind);
     w.uvar(node.ttlMs);
     w.uvar(node.childCreates);
-    w.uvar(node.data.length);
-    w.latin1(node.data);
+    if (data === null) w.uvar(0);
+    else {
+      w.uvar(data.length);
+      w.latin1(data);
+    }
     written++;
     if (node.children !== null) {
       const children = node.childPaths();
@@ -274,11 +284,15 @@ export class SnapshotLoader {
     const cversion = r.svar();
     const aversion = r.svar();
     const owner = r.uvar();
-    const kind = r.u8();
-    if (kind > NodeKind.Ttl) throw new SnapshotError(`node ${path}: unknown kind ${kind}`);
+    const kindByte = r.u8();
+    const kind = kindByte & ~KIND_NULL_DATA;
+    if (kind > NodeKind.Ttl) throw new SnapshotError(`node ${path}: unknown kind ${kindByte}`);
     const ttlMs = r.uvar();
     const childCreates = r.uvar();
-    const data = r.latin1(o.maxDataBytes);
+    const bytes = r.latin1(o.maxDataBytes);
+    const nullData = (kindByte & KIND_NULL_DATA) !== 0;
+    if (nullData && bytes.length !== 0) throw new SnapshotError(`node ${path}: null data with ${bytes.length} bytes`);
+    const data = nullData ? null : bytes;
     if (!isValidPath(path, o.maxPathBytes)) throw new SnapshotError(`invalid node path ${JSON.stringify(path)}`);
     if (tree.nodes.has(path)) throw new SnapshotError(`node ${path} twice`);
     const parent = this.seen.nodes === 0 ? null : tree.nodes.get(parentPathOf(path));

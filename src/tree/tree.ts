@@ -9,7 +9,7 @@ import type { NodeView } from './checks.js';
 import { treeOptions, type TreeOptions } from './options.js';
 import { ROOT, parentOf } from './paths.js';
 import { ROOT_CVERSION, SYSTEM_NODES } from './system.js';
-import { NodeKind, type SessionId, type Zxid } from './types.js';
+import { NodeKind, type NodeData, type SessionId, type Zxid } from './types.js';
 import { EMPTY_DATA, Znode, storeData } from './znode.js';
 
 export interface SessionState {
@@ -91,7 +91,7 @@ export class DataTree implements NodeView {
 
   addNode(
     path: string,
-    data: Uint8Array,
+    data: NodeData,
     acl: readonly Acl[],
     kind: NodeKind,
     ephemeralOwner: SessionId,
@@ -158,7 +158,7 @@ export class DataTree implements NodeView {
     }
   }
 
-  setNodeData(path: string, node: Znode, data: Uint8Array, zxid: Zxid, timeMs: number): void {
+  setNodeData(path: string, node: Znode, data: NodeData, zxid: Zxid, timeMs: number): void {
     if (this.snapshot !== null) this.preserve(path, node);
     let d = subtractHash(this.digestValue, fieldsHash(path, node));
     d = subtractHash(d, contentHash(path, node.data));

@@ -13,6 +13,13 @@ export type SessionId = number;
 /** Opaque, monotonic in log order, non-negative safe integer (the Raft index). */
 export type Zxid = number;
 
+/**
+ * A znode's data: bytes, or null. ZooKeeper's jute buffers can be null (length -1):
+ * a node created or set with null data keeps null and getData answers null, apart
+ * from empty bytes; both have dataLength 0.
+ */
+export type NodeData = Uint8Array | null;
+
 export interface Stat {
   readonly czxid: Zxid;
   readonly mzxid: Zxid;
@@ -64,7 +71,7 @@ export type NodeKind = (typeof NodeKind)[keyof typeof NodeKind];
 export interface CreateRequest {
   readonly type: 'create';
   readonly path: string;
-  readonly data: Uint8Array;
+  readonly data: NodeData;
   readonly acl: readonly Acl[];
   readonly mode: CreateMode;
   /** Only for the TTL modes: ms without modification (and with no children) after which the node goes. */
@@ -79,7 +86,7 @@ export interface DeleteRequest {
 export interface SetDataRequest {
   readonly type: 'setData';
   readonly path: string;
-  readonly data: Uint8Array;
+  readonly data: NodeData;
   readonly version: number;
 }
 export interface SetAclRequest {
@@ -142,7 +149,7 @@ export interface CreateTxn {
   readonly path: string;
   /** For a sequential create, the requested path without suffix; otherwise "". */
   readonly sequentialPrefix: string;
-  readonly data: Uint8Array;
+  readonly data: NodeData;
   readonly acl: readonly Acl[];
   readonly kind: NodeKind;
   /** Owner session for an ephemeral, else 0. */
@@ -158,7 +165,7 @@ export interface DeleteTxn {
 export interface SetDataTxn {
   readonly type: 'setData';
   readonly path: string;
-  readonly data: Uint8Array;
+  readonly data: NodeData;
   readonly version: number;
 }
 export interface SetAclTxn {

@@ -13,23 +13,31 @@
 //     names stay cheap to insert.
 //   - a leaf has `children === null`, not an empty array.
 //   - the ephemeral owner and the TTL share one field (a node is never both).
+//   - null data (ZooKeeper's null buffer) is the value null in the data field, apart
+//     from '' (empty bytes): no flag, nothing extra for any other node.
 import type { AclEntry, Acl } from './acl.js';
 import { ChildList, SMALL_CHILDREN_MAX } from './children.js';
 import { lowerBound, upperBound } from './sorted.js';
-import { NodeKind, type SessionId, type Stat, type Zxid } from './types.js';
+import { NodeKind, type NodeData, type SessionId, type Stat, type Zxid } from './types.js';
 
-/** Node data as stored: a string whose char codes are the bytes (0..255). */
-export type StoredData = string;
+/** Node data as stored: a string whose char codes are the bytes (0..255), or null for null data. */
+export type StoredData = string | null;
 export const EMPTY_DATA: StoredData = '';
 
-export function storeData(bytes: Uint8Array): StoredData {
+export function storeData(bytes: NodeData): StoredData {
+  if (bytes === null) return null;
   if (bytes.length === 0) return EMPTY_DATA;
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
 }
 
-/** A fresh copy (Buffer's latin1 decoder: measured faster than a JS loop even at 100 bytes). */
-export function loadData(data: StoredData): Uint8Array {
-  return Buffer.from(data, 'latin1');
+/** A fresh copy (Buffer's latin1 decoder: measured faster than a JS loop even at 100 bytes); null stays null. */
+export function loadData(data: StoredData): NodeData {
+  return data === null ? null : Buffer.from(data, 'latin1');
+}
+
+/** Stat.dataLength: the byte count; 0 for null data (as ZooKeeper). */
+export function dataLengthOf(data: StoredData): number {
+  return data === null ? 0 : data.length;
 }
 
 export class Znode {
@@ -146,7 +154,7 @@ export function statOf(node: Znode): Stat {
     cversion: node.cversion,
     aversion: node.aversion,
     ephemeralOwner: node.ephemeralOwner,
-    dataLength: node.data.length,
+    dataLength: dataLengthOf(node.data),
     numChildren: node.numChildren,
   };
 }

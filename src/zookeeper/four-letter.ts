@@ -107,7 +107,7 @@ function maxFileDescriptors(): number {
 
 function approximateDataSize(node: ZookNode): number {
   let bytes = 0;
-  for (const [path, znode] of node.tree.nodes) bytes += path.length + znode.data.length;
+  for (const [path, znode] of node.tree.nodes) bytes += path.length + (znode.data?.length ?? 0);
   return bytes;
 }
 

@@ -120,8 +120,9 @@ function path(r: JuteReader, what = 'path'): string {
   return p;
 }
 
-function data(r: JuteReader): Uint8Array {
-  return r.buffer('data') ?? new Uint8Array(0);
+/** A create's or setData's data: null stays null (length -1), as ZooKeeper stores and answers it. */
+function data(r: JuteReader): Uint8Array | null {
+  return r.buffer('data');
 }
 
 function acl(r: JuteReader, limits: ZkDecodeLimits): Acl[] {

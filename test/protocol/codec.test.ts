@@ -142,11 +142,16 @@ describe('protocol codec', () => {
     expect(decodeServerFrame(encodeServerFrame(frame))).toEqual(frame);
   });
 
+  test('this protocol has no null data: null data (from the ZooKeeper door) is answered as empty bytes', () => {
+    const decoded = decodeServerFrame(encodeServerFrame({ kind: 'reply', xid: 4, zxid: 10, error: 0, response: { kind: 'data', data: null, stat } }));
+    expect(decoded.kind === 'reply' && decoded.response?.kind === 'data' && decoded.response.data).toEqual(new Uint8Array(0));
+  });
+
   test('decoded byte fields are copies, not views into the frame', () => {
     const encoded = encodeClientFrame({ kind: 'request', xid: 1, linearizable: false, request: { op: 'setData', path: '/a', data: bytes(1, 2, 3), version: -1 } }).slice();
     const decoded = decodeClientFrame(encoded);
     encoded.fill(0);
-    expect(decoded.kind === 'request' && decoded.request.op === 'setData' && [...decoded.request.data]).toEqual([1, 2, 3]);
+    expect(decoded.kind === 'request' && decoded.request.op === 'setData' && [...(decoded.request.data ?? [])]).toEqual([1, 2, 3]);
   });
 
   test('a multi over the op limit is refused with BadArguments', () => {

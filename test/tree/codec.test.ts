@@ -28,6 +28,9 @@ const SAMPLES: Txn[] = [
     timeMs: 99,
   },
   { type: 'multi', ops: [], timeMs: 1 },
+  // Null data (ZooKeeper's null buffer): its own tags, no data field.
+  { type: 'create', path: '/null', sequentialPrefix: '', data: null, acl, kind: NodeKind.Persistent, ephemeralOwner: 0, ttlMs: 0, timeMs: 7 },
+  { type: 'setData', path: '/null', data: null, version: 4, timeMs: 7, authIds: [] },
 ];
 
 /** Buffers and Uint8Arrays with the same bytes compare equal; absent and undefined fields too. */

@@ -22,7 +22,8 @@ function compareAll(h: Harness, m: Model, step: number): void {
     const e = exists(h.tree, path, su);
     expect(e.error === 0 && e.stat, `stat of ${path} at step ${step}`).toEqual(m.stat(path));
     const d = getData(h.tree, path, su);
-    expect(d.error === 0 && [...d.data], `data of ${path} at step ${step}`).toEqual([...m.read(path, su.authIds).data!]);
+    const want = m.read(path, su.authIds).data!;
+    expect(d.error === 0 && (d.data === null ? null : [...d.data]), `data of ${path} at step ${step}`).toEqual(want === null ? null : [...want]);
     const c = getChildren(h.tree, path, su);
     expect(c.error === 0 && c.children, `children of ${path} at step ${step}`).toEqual(m.children(path));
     const a = getAcl(h.tree, path, su);

@@ -2,7 +2,7 @@
 // plainest way possible. Nodes in a Map by path; children found by scanning every
 // path; a multi runs on a deep copy that replaces the model only if every op
 // succeeded. Slow and obviously correct is the point.
-import type { Acl, CreateMode, Id, MultiOpRequest, Stat, WriteRequest } from '../../src/tree/index.js';
+import type { Acl, CreateMode, Id, MultiOpRequest, NodeData, Stat, WriteRequest } from '../../src/tree/index.js';
 
 export const E = {
   Ok: 0,
@@ -19,7 +19,8 @@ export const E = {
 } as const;
 
 interface MNode {
-  data: Uint8Array;
+  /** null: ZooKeeper's null data, kept apart from empty bytes (dataLength 0 for both). */
+  data: NodeData;
   acl: Acl[];
   czxid: number;
   mzxid: number;
@@ -87,7 +88,7 @@ export class Model {
 
   stat(path: string): Stat {
     const n = this.nodes.get(path)!;
-    return { czxid: n.czxid, mzxid: n.mzxid, pzxid: n.pzxid, ctime: n.ctime, mtime: n.mtime, version: n.version, cversion: n.cversion, aversion: n.aversion, ephemeralOwner: n.owner, dataLength: n.data.length, numChildren: this.children(path).length };
+    return { czxid: n.czxid, mzxid: n.mzxid, pzxid: n.pzxid, ctime: n.ctime, mtime: n.mtime, version: n.version, cversion: n.cversion, aversion: n.aversion, ephemeralOwner: n.owner, dataLength: n.data === null ? 0 : n.data.length, numChildren: this.children(path).length };
   }
 
   private allowed(acl: Acl[], perm: number, ids: readonly Id[]): boolean {
@@ -188,7 +189,7 @@ export class Model {
         const ttl = req.ttlMs ?? 0;
         if (mode < 0 || mode > 6) throw new Failed(E.BadArguments);
         if (ttlMode ? ttl <= 0 || ttl > this.maxTtlMs : ttl !== 0) throw new Failed(E.BadArguments);
-        if (req.data.length > this.maxDataBytes) throw new Failed(E.BadArguments);
+        if (req.data !== null && req.data.length > this.maxDataBytes) throw new Failed(E.BadArguments);
         if (!GOOD_PATH.test(seq ? req.path + '1' : req.path)) throw new Failed(E.BadArguments);
         const acl = this.fixAcl(req.acl, ids);
         if (req.path === '/' && !seq) throw new Failed(E.NodeExists);
@@ -219,7 +220,7 @@ export class Model {
         return {};
       }
       case 'setData': {
-        if (!GOOD_PATH.test(req.path) || req.data.length > this.maxDataBytes) throw new Failed(E.BadArguments);
+        if (!GOOD_PATH.test(req.path) || (req.data !== null && req.data.length > this.maxDataBytes)) throw new Failed(E.BadArguments);
         const n = this.get(req.path);
         if (!this.allowed(n.acl, 2, ids)) throw new Failed(E.NoAuth);
         this.version(req.version, n.version);
@@ -265,7 +266,7 @@ export class Model {
       .sort((a, b) => (a.path < b.path ? -1 : 1));
   }
 
-  read(path: string, ids: readonly Id[]): { error: number; data?: Uint8Array; stat?: Stat; children?: string[] } {
+  read(path: string, ids: readonly Id[]): { error: number; data?: NodeData; stat?: Stat; children?: string[] } {
     const n = this.nodes.get(path);
     if (n === undefined) return { error: E.NoNode };
     if (!this.allowed(n.acl, 1, ids)) return { error: E.NoAuth };

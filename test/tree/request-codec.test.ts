@@ -23,6 +23,8 @@ const requests: WriteRequest[] = [
   { type: 'sync', path: '/' },
   { type: 'createSession', sessionId: 99, timeoutMs: 4000 },
   { type: 'closeSession', sessionId: 99 },
+  { type: 'create', path: '/null', data: null, acl: OPEN_ACL_UNSAFE, mode: 0 },
+  { type: 'setData', path: '/null', data: null, version: -1 },
   {
     type: 'multi',
     ops: [
@@ -36,7 +38,8 @@ const requests: WriteRequest[] = [
 
 describe('write request codec', () => {
   for (const request of requests) {
-    test(`a ${request.type} request and its session survive the round trip${request.type === 'create' && request.ttlMs !== undefined ? ' (with a TTL)' : ''}`, () => {
+    const note = request.type === 'create' && request.ttlMs !== undefined ? ' (with a TTL)' : (request.type === 'create' || request.type === 'setData') && request.data === null ? ' (null data)' : '';
+    test(`a ${request.type} request and its session survive the round trip${note}`, () => {
       const decoded = decodeWriteRequest(encodeWriteRequest(session, request));
       expect(decoded.session).toEqual(session);
       expect(plain(decoded.request)).toEqual(plain(request));

@@ -1,7 +1,7 @@
 // Random write requests over a small namespace (so names collide, versions match
 // and miss, parents exist and vanish), for the model and determinism tests.
 import type { SeededRandom } from '../../src/util/random.js';
-import { digestId, type Acl, type CreateMode, type CreateRequest, type Id, type MultiOpRequest, type WriteRequest } from '../../src/tree/index.js';
+import { digestId, type Acl, type CreateMode, type CreateRequest, type Id, type MultiOpRequest, type NodeData, type WriteRequest } from '../../src/tree/index.js';
 
 export const ALICE: Id = { scheme: 'digest', id: digestId('alice', 'secret') };
 /** Session ids used by the workload; session 2 is authenticated as alice. */
@@ -51,8 +51,10 @@ export class Workload {
     return r < 5 ? -1 : r < 9 ? this.rng.int(3) : -2;
   }
 
-  data(): Uint8Array {
-    return this.rng.bytes(this.rng.int(12));
+  /** Bytes, sometimes none, sometimes null (ZooKeeper's null buffer). */
+  data(): NodeData {
+    const n = this.rng.int(13);
+    return n === 12 ? null : this.rng.bytes(n);
   }
 
   create(): CreateRequest {

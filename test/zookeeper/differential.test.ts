@@ -10,7 +10,7 @@
 //   ZOOK_DIFF_SEEDS=500 ...                   seeds 1..500 (default 60)
 //   ZOOK_DIFF_OPS=200 ...                     ops per seed (default 80)
 //   ZOOK_DIFF_TRACE=1 ...                     print every op and its answers
-//   ZOOK_DIFF_STRICT=1 ...                    also generate and compare what is known
+//   ZOOK_DIFF_STRICT=1 ...                    also compare, unfolded, what is known
 //                                             to differ (support/diff-known.ts)
 //
 // Each seed runs under its own root /diff-<seed> on servers started once for the file.

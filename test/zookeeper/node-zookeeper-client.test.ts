@@ -143,6 +143,21 @@ describe('one world with the WebSocket clients', () => {
   });
 });
 
+describe('null data (a null buffer, length -1)', () => {
+  test('a node created over TCP with null data reads back over TCP as a null buffer (length -1), and over WebSocket as empty bytes', async () => {
+    const { client } = await RawZkClient.session(server.zkPort);
+    try {
+      expect((await client.request(OpCode.create, body.create('/null-data', null))).err).toBe(0);
+      const reply = await client.request(OpCode.getData, body.pathWatch('/null-data', false));
+      expect([reply.err, Buffer.from(reply.body).readInt32BE(0)]).toEqual([0, -1]);
+    } finally {
+      await client.close();
+    }
+    const r = await ws.getData('/null-data');
+    expect([r.data, r.stat.dataLength]).toEqual([new Uint8Array(0), 0]);
+  });
+});
+
 describe('raw ZooKeeper protocol: what the 3.4-era npm client cannot send', () => {
   test('a persistent recursive watch (addWatch) sees every change below its path and stays', async () => {
     const { client } = await RawZkClient.session(server.zkPort);

@@ -47,6 +47,30 @@ describe('requests decode into the server core\'s request shape', () => {
     expect(create(OpCode.create, 0).xid).toBe(7);
   });
 
+  test('create and setData keep null data (length -1) as null, and empty data as empty bytes', () => {
+    const create = (data: Uint8Array | null) =>
+      decodeRequestPacket(packet(1, OpCode.create, (w) => {
+        w.ustring('/a').buffer(data);
+        openAcl(w);
+        w.int(0);
+      })).request;
+    expect(create(null)).toMatchObject({ op: 'create', data: null });
+    expect(create(new Uint8Array(0))).toMatchObject({ op: 'create', data: new Uint8Array(0) });
+    const setData = decodeRequestPacket(packet(2, OpCode.setData, (w) => void w.ustring('/a').buffer(null).int(-1))).request;
+    expect(setData).toMatchObject({ op: 'setData', data: null });
+  });
+
+  test('a multi keeps null data in its create and setData ops', () => {
+    const p = decodeRequestPacket(packet(3, OpCode.multi, (w) => {
+      w.int(OpCode.create).bool(false).int(-1).ustring('/m').buffer(null);
+      openAcl(w);
+      w.int(0);
+      w.int(OpCode.setData).bool(false).int(-1).ustring('/m').buffer(null).int(-1);
+      w.int(-1).bool(true).int(-1);
+    }));
+    expect(p.request).toMatchObject({ op: 'multi', ops: [{ op: 'create', data: null }, { op: 'setData', data: null }] });
+  });
+
   test('getChildren2 asks for the Stat, getChildren does not', () => {
     expect(decodeRequestPacket(packet(1, OpCode.getChildren, (w) => void w.ustring('/p').bool(true))).request).toMatchObject({ op: 'getChildren', watch: true, withStat: false });
     expect(decodeRequestPacket(packet(1, OpCode.getChildren2, (w) => void w.ustring('/p').bool(false))).request).toMatchObject({ op: 'getChildren', watch: false, withStat: true });
@@ -116,6 +140,20 @@ describe('replies are written as ZooKeeper\'s records', () => {
     const two = reply(encodeReply(new JuteWriter(), 2, 10, 0, { opCode: OpCode.create2 }, { kind: 'create', path: '/a', stat: STAT }));
     expect(two.r.ustring()).toBe('/a');
     expect(readStat(two.r)).toEqual(STAT);
+  });
+
+  test('getData of null data writes a null buffer (length -1); of empty data, length 0', () => {
+    const nullData = reply(encodeReply(new JuteWriter(), 3, 10, 0, { opCode: OpCode.getData }, { kind: 'data', data: null, stat: STAT }));
+    expect(nullData.r.int()).toBe(-1);
+    expect(readStat(nullData.r)).toEqual(STAT);
+    const empty = reply(encodeReply(new JuteWriter(), 3, 10, 0, { opCode: OpCode.getData }, { kind: 'data', data: new Uint8Array(0), stat: STAT }));
+    expect(empty.r.int()).toBe(0);
+  });
+
+  test("multiRead's getData of null data writes a null buffer (length -1)", () => {
+    const r = reply(encodeReply(new JuteWriter(), 4, 10, 0, { opCode: OpCode.multiRead, subOps: [OpCode.getData] }, { kind: 'multi', results: [{ error: 0, response: { kind: 'data', data: null, stat: STAT } }] }));
+    expect([r.r.int(), r.r.bool(), r.r.int(), r.r.int()]).toEqual([OpCode.getData, false, 0, -1]);
+    expect(readStat(r.r)).toEqual(STAT);
   });
 
   test('an error reply is a header alone', () => {

@@ -94,7 +94,7 @@ export class MiniTree {
         const path = sequential ? `${op.path}${String(parent.created).padStart(10, '0')}` : op.path;
         if (this.nodes.has(path)) return fail(ErrorCode.NodeExists);
         const ephemeral = op.mode === CreateMode.EPHEMERAL || op.mode === CreateMode.EPHEMERAL_SEQUENTIAL;
-        this.nodes.set(path, this.node(op.data, [...op.acl], ephemeral ? session : 0));
+        this.nodes.set(path, this.node(op.data ?? new Uint8Array(0), [...op.acl], ephemeral ? session : 0));
         parent.children.add(nameOf(path));
         parent.created++;
         parent.cversion++;
@@ -129,7 +129,7 @@ export class MiniTree {
         const n = this.nodes.get(op.path);
         if (n === undefined) return fail(ErrorCode.NoNode);
         if (op.version !== -1 && op.version !== n.version) return fail(ErrorCode.BadVersion);
-        n.data = op.data;
+        n.data = op.data ?? new Uint8Array(0);
         n.version++;
         n.mzxid = this.zxid;
         n.mtime = this.clock++;

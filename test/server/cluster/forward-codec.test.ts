@@ -13,6 +13,21 @@ describe('forward payloads', () => {
     expect(message).toEqual({ kind: 'write', write: { session: { id: 5, authIds: [] }, request: { type: 'delete', path: '/x', version: 3 } } });
   });
 
+  test('a forwarded write keeps null data (ZooKeeper\'s null buffer) apart from empty data', () => {
+    const acl = [{ perms: 31, scheme: 'world', id: 'anyone' }];
+    const request = {
+      type: 'multi',
+      ops: [
+        { type: 'create', path: '/n', data: null, acl, mode: 0 },
+        { type: 'create', path: '/e', data: new Uint8Array(0), acl, mode: 0 },
+        { type: 'setData', path: '/n', data: null, version: -1 },
+      ],
+    } as const;
+    const message = decode(encodeForwardWrite({ id: 5, authIds: [] }, request));
+    if (message.kind !== 'write' || message.write.request.type !== 'multi') throw new Error('not a forwarded multi');
+    expect(message.write.request.ops.map((op) => (op.type === 'create' || op.type === 'setData' ? op.data : undefined))).toEqual([null, Buffer.alloc(0), null]);
+  });
+
   const replies: ForwardReply[] = [
     { kind: 'proposed', index: 2 ** 40 + 7, term: 12 },
     { kind: 'rejected', error: ErrorCode.NodeExists, multi: null },

@@ -13,6 +13,9 @@ import { startServer, type RunningServer } from '../../../src/server/ws-server.j
 import { freePort } from '../support/free-port.js';
 import { RawClient, bytes, create, text } from '../support/raw-client.js';
 import { untilTrue } from '../../support/until.js';
+import { JuteReader } from '../../../src/zookeeper/jute.js';
+import { OpCode } from '../../../src/zookeeper/records.js';
+import { RawZkClient, body as zkBody } from '../../zookeeper/support/raw-zk.js';
 
 const IDS = [1, 2, 3];
 let ensemble: Ensemble;
@@ -84,6 +87,35 @@ describe('writes through followers', () => {
     expect(text((await zk.getData('/ryw')).data)).toBe('v2');
     const index = f.node.lastApplied;
     for (const s of servers.values()) await s.node.waitApplied(index);
+    for (const s of servers.values()) expect(s.node.tree.digest).toBe(f.node.tree.digest);
+  });
+
+  test("null data written through a follower's ZooKeeper door is forwarded and kept as null on every server", async () => {
+    const [f] = await followers();
+    const { client: zk } = await RawZkClient.session(f.zkPort);
+    try {
+      expect((await zk.request(OpCode.create, zkBody.create('/null-data', null))).err).toBe(0);
+      expect((await zk.request(OpCode.create, zkBody.create('/null-set', 'bytes'))).err).toBe(0);
+      expect((await zk.request(OpCode.setData, zkBody.setData('/null-set', null))).err).toBe(0);
+    } finally {
+      await zk.close();
+    }
+    const index = f.node.lastApplied;
+    for (const s of servers.values()) await s.node.waitApplied(index);
+    for (const s of servers.values()) {
+      const { client: reader } = await RawZkClient.session(s.zkPort);
+      try {
+        for (const path of ['/null-data', '/null-set']) {
+          const reply = await reader.request(OpCode.getData, zkBody.pathWatch(path, false));
+          expect([reply.err, new JuteReader(reply.body).int()], `${path} on server ${s.node.config.serverId}`).toEqual([0, -1]);
+        }
+      } finally {
+        await reader.close();
+      }
+    }
+    // The readers' sessions were txns too: compare digests once every server has applied them all.
+    const last = Math.max(...[...servers.values()].map((s) => s.node.lastApplied));
+    for (const s of servers.values()) await s.node.waitApplied(last);
     for (const s of servers.values()) expect(s.node.tree.digest).toBe(f.node.tree.digest);
   });
 

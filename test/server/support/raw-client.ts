@@ -118,7 +118,8 @@ export class RawClient {
 
 export const OPEN_ACL = [{ perms: 31, scheme: 'world', id: 'anyone' }] as const;
 export const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-export const text = (data: Uint8Array): string => new TextDecoder().decode(data);
+/** zook's own protocol answers bytes (never null: see Data in src/protocol/types.ts). */
+export const text = (data: Uint8Array | null): string => new TextDecoder().decode(data ?? undefined);
 
 export function create(path: string, data = '', mode = 0, returnStat = false): ClientRequest {
   return { op: 'create', path, data: bytes(data), acl: [...OPEN_ACL], mode: mode as 0, ttlMs: 0, returnStat };

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type ServerProcess, startServerProcess } from '../../server/support/server-process.js';
 import { until } from '../../support/until.js';
-import { ZkCliSession, describeWith, fourLetterWord, knownBugTest, zkCli, zkCliScript } from './support.js';
+import { ZkCliSession, describeWith, fourLetterWord, zkCli, zkCliScript } from './support.js';
 
 /** `[a, b]` as zkCli prints a list -> ['a', 'b']. */
 function list(line: string | undefined): string[] {
@@ -34,9 +34,6 @@ function keyValues(text: string, sep: string): Map<string, string> {
   }
   return out;
 }
-
-/** A test that shows a known zook protocol bug (reported; expected to fail until fixed). */
-const knownBug = knownBugTest(['zkCli.sh']);
 
 const event = (type: string, path: string): string => `WatchedEvent state:SyncConnected type:${type} path:${path}`;
 
@@ -185,9 +182,9 @@ describeWith(['zkCli.sh'], 'zkCli.sh (ZooKeeper 3.8) against a zook server', () 
     expect(await zkCliScript(port, ['create /synced x', 'sync /synced'])).toEqual(['Created /synced', 'Sync is OK']);
   });
 
-  // ZooKeeper keeps a node created without data as null (zkCli's `create /x` sends a
-  // null buffer) and `get` prints "null"; zook stores and returns empty data instead.
-  knownBug('create without data: get prints null, as ZooKeeper does (zook returns empty data) [protocol bug, reported]', async () => {
+  // zkCli's `create /x` sends a null buffer; ZooKeeper keeps the node's data null and
+  // `get` prints "null". zook keeps null apart from empty data too.
+  test('create without data: get prints null, as ZooKeeper does', async () => {
     expect(await zkCliScript(port, ['create /nodata', 'get /nodata'])).toEqual(['Created /nodata', 'null']);
   });
 

@@ -18,7 +18,7 @@ export const nzk: any = require('node-zookeeper-client');
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- its jute records, untyped
 const jute: any = require('node-zookeeper-client/lib/jute');
 
-export const OP = { create: 1, getData: 4, getACL: 6, sync: 9, create2: 15, createContainer: 19, createTTL: 21 } as const;
+export const OP = { create: 1, getData: 4, setData: 5, getACL: 6, sync: 9, create2: 15, createContainer: 19, createTTL: 21 } as const;
 
 export interface RawStat {
   readonly czxid: bigint;
@@ -48,7 +48,7 @@ export interface RawEvent {
 /** One multi op as the library's Transaction takes it. */
 export type TxnOp =
   | { readonly op: 'create'; readonly path: string; readonly data: Buffer | null; readonly acl: readonly RawAcl[]; readonly mode: number }
-  | { readonly op: 'setData'; readonly path: string; readonly data: Buffer; readonly version: number }
+  | { readonly op: 'setData'; readonly path: string; readonly data: Buffer | null; readonly version: number }
   | { readonly op: 'delete'; readonly path: string; readonly version: number }
   | { readonly op: 'check'; readonly path: string; readonly version: number };
 
@@ -197,9 +197,14 @@ export class DiffClient {
     return this.call((cb) => this.raw.remove(path, version, cb), () => undefined);
   }
 
-  /** The library's setData needs a buffer (it copies data.length bytes). */
-  setData(path: string, data: Buffer, version: number): Promise<{ err: number; value?: RawStat }> {
-    return this.call((cb) => this.raw.setData(path, data, version, cb), (s) => rawStat(s));
+  /** setData; null data goes on the wire as a null buffer (-1). */
+  setData(path: string, data: Buffer | null, version: number): Promise<{ err: number; value?: RawStat }> {
+    if (data !== null) return this.call((cb) => this.raw.setData(path, data, version, cb), (s) => rawStat(s));
+    // The library's setData reads data.length: a SetDataRequest with no data, which its record writes as -1.
+    const payload = new jute.protocol.SetDataRequest();
+    payload.path = path;
+    payload.version = version;
+    return this.aliased(OP.setData, OP.setData, payload, (p) => rawStat(p.stat));
   }
 
   getData(path: string, watch: boolean): Promise<{ err: number; value?: { data: Buffer | null; stat: RawStat } }> {
@@ -235,7 +240,7 @@ export class DiffClient {
     const t = this.raw.transaction();
     for (const o of ops) {
       if (o.op === 'create') t.create(o.path, o.data ?? undefined, aclObjects(o.acl), o.mode);
-      else if (o.op === 'setData') t.setData(o.path, o.data, o.version);
+      else if (o.op === 'setData') t.setData(o.path, o.data ?? undefined, o.version);
       else if (o.op === 'delete') t.remove(o.path, o.version);
       else t.check(o.path, o.version);
     }

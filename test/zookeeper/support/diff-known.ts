@@ -1,17 +1,13 @@
 // Differences between zook and ZooKeeper 3.8 that the differential test found and
 // that live in zook's server core (src/tree), not in its ZooKeeper door. Until they
-// are settled there, the default run steps around them (the generator does not make
-// the first; the other is recognised in the answers and counted), so that the
-// test keeps guarding everything else. ZOOK_DIFF_STRICT=1 turns all of this off.
+// are settled there, the default run steps around them (each is recognised in the
+// answers, folded to ZooKeeper's and counted), so that the test keeps guarding
+// everything else. ZOOK_DIFF_STRICT=1 turns all of this off.
 import type { RawAcl } from './diff-client.js';
 import { ACLS, type AclName, type Op, Perms, USERS, type User, digestId } from './diff-ops.js';
 
 /** `folded`: recognised in the answers and folded to ZooKeeper's; otherwise never generated. */
 export const KNOWN_DIFFERENCES = {
-  nullData: {
-    folded: false,
-    text: 'create with null data (-1 length on the wire): ZooKeeper keeps null and getData answers a null buffer; zook stores empty data and answers a 0-length buffer (dataLength 0 on both)',
-  },
   watchNeedsRead: {
     folded: true,
     text: 'watch events on a node the watching session may not READ at trigger time: ZooKeeper does not deliver them (the CVE-2024-23944 fix: ServerCnxn.process checks READ; in Debian 3.8.0-11+deb12u2, upstream 3.8.4 / 3.9.2), zook delivers them',

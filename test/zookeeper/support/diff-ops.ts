@@ -50,7 +50,7 @@ export type CreateApi = 'create' | 'create2' | 'createContainer' | 'createTTL';
 
 export type MultiOp =
   | { readonly op: 'create'; readonly path: string; readonly data: Buffer | null; readonly acl: AclName; readonly mode: number }
-  | { readonly op: 'setData'; readonly path: string; readonly data: Buffer; readonly version: number }
+  | { readonly op: 'setData'; readonly path: string; readonly data: Buffer | null; readonly version: number }
   | { readonly op: 'delete'; readonly path: string; readonly version: number }
   | { readonly op: 'check'; readonly path: string; readonly version: number };
 
@@ -69,7 +69,7 @@ export type Op =
       readonly ttlMs?: number;
     }
   | { readonly kind: 'delete'; readonly c: 0 | 1; readonly path: string; readonly version: number }
-  | { readonly kind: 'setData'; readonly c: 0 | 1; readonly path: string; readonly data: Buffer; readonly version: number }
+  | { readonly kind: 'setData'; readonly c: 0 | 1; readonly path: string; readonly data: Buffer | null; readonly version: number }
   | { readonly kind: 'getData' | 'exists' | 'getChildren'; readonly c: 0 | 1; readonly path: string; readonly watch: boolean }
   | { readonly kind: 'getACL' | 'sync'; readonly c: 0 | 1; readonly path: string }
   | { readonly kind: 'setACL'; readonly c: 0 | 1; readonly path: string; readonly acl: AclName; readonly version: number }
@@ -116,8 +116,6 @@ export class OpGenerator {
   constructor(
     seed: number,
     private readonly root: string,
-    /** Generate ops whose answers are known to differ (support/diff-known.ts). */
-    private readonly includeKnownDifferences: boolean,
   ) {
     this.rng = new SeededRandom(seed);
   }
@@ -133,7 +131,7 @@ export class OpGenerator {
     const roll = r.int(100);
     if (roll < 24) return this.create(c);
     if (roll < 33) return { kind: 'delete', c, path: this.pickPath(false), version: this.version(this.lastPath) };
-    if (roll < 45) return { kind: 'setData', c, path: this.pickPath(true), data: this.data(false) as Buffer, version: this.version(this.lastPath) };
+    if (roll < 45) return { kind: 'setData', c, path: this.pickPath(true), data: this.data(), version: this.version(this.lastPath) };
     if (roll < 55) return { kind: 'getData', c, path: this.pickPath(true), watch: r.next() < 0.6 };
     if (roll < 65) return { kind: 'exists', c, path: this.pickPath(true), watch: r.next() < 0.6 };
     if (roll < 75) return { kind: 'getChildren', c, path: this.pickPath(true), watch: r.next() < 0.6 };
@@ -148,7 +146,7 @@ export class OpGenerator {
   private create(c: 0 | 1): Op {
     const r = this.rng;
     const path = this.pickPath(true, true);
-    const data = this.data(true);
+    const data = this.data();
     const acl = this.acl(0.75);
     const roll = r.int(100);
     // ZooKeeper's own client sends CONTAINER (4) with createContainer and the TTL modes
@@ -186,14 +184,14 @@ export class OpGenerator {
         const path = reuse ? `${r.pick(made)}/${r.pick(NAMES)}` : this.pickPath(true, true);
         made.push(path);
         const mode = r.pick([Mode.persistent, Mode.persistent, Mode.ephemeral, Mode.sequential]);
-        ops.push({ op: 'create', path, data: this.data(true), acl: this.acl(0.85), mode });
+        ops.push({ op: 'create', path, data: this.data(), acl: this.acl(0.85), mode });
         continue;
       }
       // Mostly nodes that exist, so that more multis get past their first op.
       const existing = this.existing();
       const path = reuse ? r.pick(made) : existing.length > 0 && r.next() < 0.6 ? r.pick(existing) : this.pickPath(roll < 60);
       const version = reuse ? r.pick([-1, 0, 1]) : this.version(path);
-      if (roll < 60) ops.push({ op: 'setData', path, data: this.data(false) as Buffer, version });
+      if (roll < 60) ops.push({ op: 'setData', path, data: this.data(), version });
       else if (roll < 80) ops.push({ op: 'delete', path, version });
       else ops.push({ op: 'check', path, version });
     }
@@ -246,9 +244,9 @@ export class OpGenerator {
     return roll < 50 ? right : roll < 80 ? -1 : right + 1;
   }
 
-  /** 0..64 random bytes; for creates sometimes null (no data at all, -1 on the wire): a known difference. */
-  private data(nullable: boolean): Buffer | null {
-    if (nullable && this.rng.next() < 0.1 && this.includeKnownDifferences) return null;
+  /** 0..64 random bytes, or sometimes null (no data at all: -1 on the wire), for creates and setData. */
+  private data(): Buffer | null {
+    if (this.rng.next() < 0.1) return null;
     return Buffer.from(this.rng.bytes(this.rng.between(0, 64)));
   }
 

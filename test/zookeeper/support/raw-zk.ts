@@ -28,9 +28,10 @@ export interface RawSession {
 export const body = {
   path: (path: string) => (w: JuteWriter) => void w.ustring(path),
   pathWatch: (path: string, watch: boolean) => (w: JuteWriter) => void w.ustring(path).bool(watch),
-  create: (path: string, data: string, flags = 0) => (w: JuteWriter) =>
-    void w.ustring(path).buffer(Buffer.from(data)).int(1).int(31).ustring('world').ustring('anyone').int(flags),
-  setData: (path: string, data: string, version = -1) => (w: JuteWriter) => void w.ustring(path).buffer(Buffer.from(data)).int(version),
+  /** `data` null: a null buffer (length -1), as ZooKeeper's clients send for no data. */
+  create: (path: string, data: string | null, flags = 0) => (w: JuteWriter) =>
+    void w.ustring(path).buffer(data === null ? null : Buffer.from(data)).int(1).int(31).ustring('world').ustring('anyone').int(flags),
+  setData: (path: string, data: string | null, version = -1) => (w: JuteWriter) => void w.ustring(path).buffer(data === null ? null : Buffer.from(data)).int(version),
   addWatch: (path: string, mode: 0 | 1) => (w: JuteWriter) => void w.ustring(path).int(mode),
   watchType: (path: string, type: number) => (w: JuteWriter) => void w.ustring(path).int(type),
   none: () => () => {},
