@@ -12,6 +12,7 @@ import type { ClientWire, ConnectionEvents } from '../server/connection.js';
 import { ClientConnection } from '../server/connection.js';
 import type { ZookNode } from '../server/node.js';
 import { WatcherType } from '../tree/index.js';
+import { assert } from '../util/assert.js';
 import { JuteError, JuteWriter } from './jute.js';
 import {
   type ReplyShape,
@@ -121,7 +122,7 @@ export class ZkConnection implements ClientWire {
       case 'reply': {
         const head = this.pending.shift();
         // The core answers in request order and only what it was given: anything else is a bug here.
-        if (head === undefined || head.local !== null || head.xid !== frame.xid) throw new Error(`zookeeper door: reply for xid ${frame.xid} out of order`);
+        assert(head !== undefined && head.local === null && head.xid === frame.xid, () => `zookeeper door: reply for xid ${frame.xid} out of order`);
         if (head.shape.opCode === OpCode.auth && frame.error !== 0) {
           // ZooKeeper answers a refused auth packet and then closes the connection.
           setImmediate(() => this.end('protocol', 'auth failed'));
