@@ -1,7 +1,9 @@
 // Fuzz of the ZooKeeper-protocol listener: 100,000+ malformed, truncated and oversized
 // packets and random handshakes, seeded (ZOOK_FUZZ_SEED reproduces a run). The server
 // stays up, its memory stays bounded, and a real client keeps working throughout.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Socket, connect } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { SeededRandom } from '../../src/util/random.js';
@@ -18,12 +20,10 @@ const OPCODES = Object.values(OpCode);
 
 let server: ServerProcess;
 let witness: Nzk;
+let dir: string;
 
 beforeAll(async () => {
-  const { mkdtempSync, writeFileSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const { tmpdir } = await import('node:os');
-  const dir = mkdtempSync(join(tmpdir(), 'zook-fuzz-'));
+  dir = mkdtempSync(join(tmpdir(), 'zook-fuzz-'));
   const config = join(dir, 'fuzz.json');
   writeFileSync(config, JSON.stringify({ zkMaxFrameBytes: MAX_FRAME, zkConnectTimeoutMs: 500, maxDataBytes: 32 * 1024, maxFrameBytes: 2 * 1024 * 1024 }));
   server = await startServerProcess({ extraArgs: ['--config', config] });
@@ -35,6 +35,7 @@ afterAll(async () => {
   await witness?.close();
   await server?.stop();
   server?.cleanup();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 function rssBytes(pid: number): number {

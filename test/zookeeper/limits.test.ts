@@ -1,6 +1,6 @@
 // The ZooKeeper door's limits, each with its own setting: the connect deadline, the
 // largest packet, the four-letter-word whitelist, and a client ahead of the server.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -9,9 +9,10 @@ import { type ServerProcess, startServerProcess } from '../server/support/server
 import { RawZkClient, body, fourLetterWord } from './support/raw-zk.js';
 
 let server: ServerProcess;
+let dir: string;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'zook-zk-limits-'));
+  dir = mkdtempSync(join(tmpdir(), 'zook-zk-limits-'));
   const config = join(dir, 'limits.json');
   writeFileSync(config, JSON.stringify({ zkConnectTimeoutMs: 300, zkMaxFrameBytes: 4096, zkFourLetterWords: 'ruok,mntr' }));
   server = await startServerProcess({ extraArgs: ['--config', config] });
@@ -20,6 +21,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
   server?.cleanup();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('a connection that sends no ConnectRequest within zkConnectTimeoutMs is closed', async () => {
