@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs what test/zookeeper/external needs on a fresh Debian 12 machine (as root,
-# or through sudo): Debian's ZooKeeper 3.8 for zkCli.sh and its jar, and kazoo 2.8 for
-# the system Python (/usr/bin/python3; a pyenv `python3` on PATH is not used).
+# or through sudo): Debian's ZooKeeper 3.8 for zkCli.sh and its jar (the Java client),
+# a JDK to compile the Java client test, and kazoo 2.8 for the system Python
+# (/usr/bin/python3; a pyenv `python3` on PATH is not used).
 # Quick and quiet when everything is already there; exits non-zero if anything
 # is still missing afterwards.
 #
 #   bash test/zookeeper/external/install-deps.sh
 set -euo pipefail
 
-packages=(zookeeper python3-kazoo)
+packages=(zookeeper python3-kazoo openjdk-17-jdk-headless)
 
 installed() {
   [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
@@ -45,6 +46,7 @@ check() {
 check test -x /usr/share/zookeeper/bin/zkCli.sh
 check test -f /usr/share/java/zookeeper.jar
 check /usr/bin/java -version
+check /usr/bin/javac -version
 check /usr/bin/python3 -c 'import kazoo.client, kazoo.recipe.lock, kazoo.recipe.cache'
 if [ "$fail" -ne 0 ]; then
   echo "install-deps: dependencies still missing after installing ${packages[*]}" >&2

@@ -5,21 +5,26 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { beforeEach, describe, test } from 'vitest';
+import { beforeEach, describe } from 'vitest';
 import { until } from '../../support/until.js';
 
 export const ZKCLI = '/usr/share/zookeeper/bin/zkCli.sh';
 /** Debian's Python, which python3-kazoo installs into (not a pyenv `python3` on PATH). */
 export const PYTHON = '/usr/bin/python3';
+export const JAVAC = '/usr/bin/javac';
+/** Debian's ZooKeeper jar: the Java client itself (its manifest's Class-Path names the jars it needs). */
+export const ZOOKEEPER_JAR = '/usr/share/java/zookeeper.jar';
 export const INSTALL_COMMAND = 'bash test/zookeeper/external/install-deps.sh';
 const PY_DIR = fileURLToPath(new URL('./py/', import.meta.url));
 
-export type Dependency = 'zkCli.sh' | 'kazoo';
+export type Dependency = 'zkCli.sh' | 'kazoo' | 'javac';
 
 function whatIsMissing(dep: Dependency): string | null {
   switch (dep) {
     case 'zkCli.sh':
       return existsSync(ZKCLI) && existsSync('/usr/bin/java') ? null : `${ZKCLI} (Debian package zookeeper)`;
+    case 'javac':
+      return existsSync(JAVAC) && existsSync(ZOOKEEPER_JAR) ? null : `${JAVAC} (Debian package openjdk-17-jdk-headless) and ${ZOOKEEPER_JAR} (zookeeper)`;
     case 'kazoo': {
       const probe = existsSync(PYTHON) ? spawnSync(PYTHON, ['-c', 'import kazoo.client'], { stdio: 'ignore', timeout: 30_000 }) : null;
       return probe?.status === 0 ? null : `kazoo for ${PYTHON} (Debian package python3-kazoo)`;
@@ -33,16 +38,6 @@ const checked = new Map<Dependency, string | null>();
 export function missingDependencies(deps: readonly Dependency[]): string[] {
   for (const dep of deps) if (!checked.has(dep)) checked.set(dep, whatIsMissing(dep));
   return deps.map((dep) => checked.get(dep)!).filter((m): m is string => m !== null);
-}
-
-/**
- * `test.fails` for a test that shows a known zook bug, but a plain `test` when the
- * dependencies are missing: on CI such a test must fail like the others, not pass as
- * an expected failure.
- */
-export function knownBugTest(deps: readonly Dependency[]): (name: string, fn: () => Promise<void>) => void {
-  const register = missingDependencies(deps).length === 0 ? test.fails : test;
-  return (name, fn) => register(name, fn);
 }
 
 const onCi = (): boolean => {
