@@ -29,7 +29,7 @@ export function serverMetrics(node: ZookNode, connections: () => number): Server
   const registry = new MetricsRegistry();
   const requests = registry.add(new Counter('zook_requests_total', 'Requests answered, by operation and ZooKeeper error code.'));
   const latency = registry.add(new Histogram('zook_request_duration_seconds', 'Time from a request arriving to its reply, by operation.', LATENCY_BUCKETS_SECONDS));
-  const connectionsOpened = registry.add(new Counter('zook_connections_opened_total', 'WebSocket connections accepted.'));
+  const connectionsOpened = registry.add(new Counter('zook_connections_opened_total', 'Client connections accepted (WebSocket and ZooKeeper protocol).'));
   const framesRejected = registry.add(new Counter('zook_frames_rejected_total', 'Frames refused as malformed or over a limit, by reason.'));
   registry.add(new Gauge('zook_connections', 'Open client connections.', connections));
   registry.add(new Gauge('zook_sessions', 'Live sessions.', () => node.sessions.size));

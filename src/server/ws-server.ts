@@ -1,5 +1,6 @@
 // The network face of one server: uWebSockets.js serving the binary WebSocket
-// client protocol on every path, plus GET /health and GET /metrics on the same port.
+// client protocol on every path, plus GET /health and GET /metrics on the same port;
+// and ZooKeeper's client protocol on zkPort (src/zookeeper), into the same node.
 import { ErrorCode } from '../tree/index.js';
 import type { ServerConfig } from './config.js';
 import { type ClientFrame, ProtocolError, decodeClientFrame } from '../protocol/index.js';
