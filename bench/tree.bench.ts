@@ -182,9 +182,10 @@ function watchMemory(): void {
   }
   const after = settledHeap();
   const perWatch = (after.heap - before.heap) / count;
+  const acl = new DataTree().nodes.get('/')!.aclEntry;
   const triggerStart = performance.now();
   const events: WatchEvent[] = [];
-  for (let i = 0; i < 100_000; i++) registry.dataChanged(`/p${String(i % PARENTS).padStart(4, '0')}/c${String(i).padStart(6, '0')}`, 1, events);
+  for (let i = 0; i < 100_000; i++) registry.dataChanged(`/p${String(i % PARENTS).padStart(4, '0')}/c${String(i).padStart(6, '0')}`, 1, acl, events);
   const triggerMs = performance.now() - triggerStart;
   console.log(
     markdownTable(

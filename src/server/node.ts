@@ -13,6 +13,8 @@ import { NodeStorage, type WriteAheadLog } from '../storage/index.js';
 import {
   DataTree,
   WatchRegistry,
+  Perm,
+  entryAllows,
   apply,
   applyEmpty,
   decodeTxn,
@@ -536,9 +538,16 @@ export class ZookNode {
   }
 
   private deliverEvents(events: readonly WatchEvent[]): void {
+    const superDigest = this.tree.options.superDigest;
     for (const event of events) {
-      const connection = this.sessions.get(event.watcher)?.connection;
+      const session = this.sessions.get(event.watcher);
+      if (session === undefined) continue;
+      const connection = session.connection;
       if (connection == null) continue;
+      // Watch events obey ACLs (CVE-2024-23944, as ZooKeeper 3.8.4 / 3.9.2's
+      // ServerCnxn.process(event, acl)): only a session that may READ under the
+      // event's ACL gets it. The one-shot watch is already consumed either way.
+      if (!entryAllows(event.acl, Perm.Read, session.authIds, superDigest)) continue;
       connection.sendEvent(event.type, event.path, event.zxid);
       this.counters.eventsSent++;
     }

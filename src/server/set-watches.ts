@@ -2,6 +2,10 @@
 // zxid it saw. As ZooKeeper's DataTree.setWatches: a watch whose node changed
 // after that zxid fires at once (the client missed the change while away);
 // the others are registered again. Persistent watches are simply re-added.
+// ACLs: a watch registered again here obeys the node's ACL when it later fires
+// (node.ts deliverEvents). The events fired at once below are NOT filtered, exactly
+// as in ZooKeeper 3.8.4 / 3.9.2: DataTree.setWatches calls watcher.process(event),
+// i.e. ServerCnxn.process(event, null), and checkACL passes a null ACL.
 // (Tree semantics over the tree's read API; it belongs with src/tree's watch rules.)
 import type { ClientRequest } from '../protocol/index.js';
 import { AddWatchMode, EventType } from '../tree/index.js';

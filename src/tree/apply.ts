@@ -11,6 +11,7 @@
 import { assert } from '../util/assert.js';
 import { checkCreate, checkDelete, checkMulti, checkSetAcl, checkSetData, type AclCheck } from './checks.js';
 import { ErrorCode, type FailureCode } from './errors.js';
+import { parentOf } from './paths.js';
 import { failedMultiResult } from './prepare.js';
 import type { DataTree } from './tree.js';
 import type { CreateResult, CreateTxn, MultiOpResult, MultiResult, Txn, TxnResult, Zxid } from './types.js';
@@ -47,8 +48,7 @@ export function apply(tree: DataTree, txn: Txn, zxid: Zxid, watches?: WatchRegis
     case 'delete': {
       const error = checkDelete(tree, txn, acl);
       if (error !== null) return failed(error);
-      tree.removeNode(txn.path, zxid);
-      watches?.nodeDeleted(txn.path, zxid, events);
+      removeNode(tree, txn.path, zxid, watches, events);
       return done({ type: 'delete' }, events);
     }
     case 'setData': {
@@ -56,7 +56,7 @@ export function apply(tree: DataTree, txn: Txn, zxid: Zxid, watches?: WatchRegis
       if (error !== null) return failed(error);
       const node = tree.nodes.get(txn.path)!;
       tree.setNodeData(txn.path, node, txn.data, zxid, time);
-      watches?.dataChanged(txn.path, zxid, events);
+      watches?.dataChanged(txn.path, zxid, node.aclEntry, events);
       return done({ type: 'setData', stat: statOf(node) }, events);
     }
     case 'setACL': {
@@ -80,15 +80,14 @@ export function apply(tree: DataTree, txn: Txn, zxid: Zxid, watches?: WatchRegis
             results.push(applyCreate(tree, op, path, zxid, time, watches, events));
             break;
           case 'delete':
-            tree.removeNode(path, zxid);
-            watches?.nodeDeleted(path, zxid, events);
+            removeNode(tree, path, zxid, watches, events);
             results.push({ type: 'delete' });
             break;
           case 'setData': {
             const node = tree.nodes.get(path);
             if (node === undefined) assert(false, () => `multi setData ${path}: checked but missing`);
             tree.setNodeData(path, node, op.data, zxid, time);
-            watches?.dataChanged(path, zxid, events);
+            watches?.dataChanged(path, zxid, node.aclEntry, events);
             results.push({ type: 'setData', stat: statOf(node) });
             break;
           }
@@ -114,8 +113,7 @@ export function apply(tree: DataTree, txn: Txn, zxid: Zxid, watches?: WatchRegis
       // Sorted, so every replica fires the same events in the same order.
       const paths = [...session.ephemerals].sort();
       for (const path of paths) {
-        tree.removeNode(path, zxid);
-        watches?.nodeDeleted(path, zxid, events);
+        removeNode(tree, path, zxid, watches, events);
       }
       tree.removeSession(txn.sessionId);
       return done({ type: 'closeSession', sessionId: txn.sessionId }, events);
@@ -125,8 +123,19 @@ export function apply(tree: DataTree, txn: Txn, zxid: Zxid, watches?: WatchRegis
 
 function applyCreate(tree: DataTree, txn: CreateTxn, path: string, zxid: Zxid, time: number, watches: WatchRegistry | undefined, events: WatchEvent[]): CreateResult {
   const node = tree.addNode(path, txn.data, txn.acl, txn.kind, txn.ephemeralOwner, txn.ttlMs, zxid, time);
-  watches?.nodeCreated(path, zxid, events);
+  if (watches !== undefined) watches.nodeCreated(path, zxid, node.aclEntry, tree.nodes.get(parentOf(path))!.aclEntry, events);
   return { type: 'create', path, stat: statOf(node) };
+}
+
+/** Removes a node; its watch events carry its ACL as it was (taken before removal) and its parent's. */
+function removeNode(tree: DataTree, path: string, zxid: Zxid, watches: WatchRegistry | undefined, events: WatchEvent[]): void {
+  if (watches === undefined) {
+    tree.removeNode(path, zxid);
+    return;
+  }
+  const acl = tree.nodes.get(path)!.aclEntry;
+  tree.removeNode(path, zxid);
+  watches.nodeDeleted(path, zxid, acl, tree.nodes.get(parentOf(path))!.aclEntry, events);
 }
 
 function done(value: TxnResult, events: readonly WatchEvent[]): Applied {

@@ -2,7 +2,7 @@
 // surface the server uses; README.md here explains the design, the API and where
 // it differs from ZooKeeper.
 export { ErrorCode, errorName, type FailureCode } from './errors.js';
-export { Perm, digestId, fixupAcl, hasPermission, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, CREATOR_ALL_ACL, ANYONE_ID, type Acl, type Id } from './acl.js';
+export { Perm, digestId, fixupAcl, hasPermission, entryAllows, type AclEntry, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, CREATOR_ALL_ACL, ANYONE_ID, type Acl, type Id } from './acl.js';
 export { DEFAULT_TREE_OPTIONS, treeOptions, type TreeOptions } from './options.js';
 export { isValidPath, parentOf, nameOf, ROOT } from './paths.js';
 export {

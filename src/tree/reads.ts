@@ -6,7 +6,7 @@
 //
 // A path found in the tree is valid (only valid paths are ever stored), so reads
 // validate a path only when the lookup misses: the hit path stays short.
-import { Perm, hasPermission, redactAcl, type Acl } from './acl.js';
+import { Perm, entryAllows, redactAcl, type Acl } from './acl.js';
 import { ErrorCode, type FailureCode } from './errors.js';
 import { isValidPath } from './paths.js';
 import type { DataTree } from './tree.js';
@@ -34,10 +34,8 @@ const NO_NODE = { error: ErrorCode.NoNode } as const;
 const NO_AUTH = { error: ErrorCode.NoAuth } as const;
 
 function canRead(tree: DataTree, node: Znode, session: RequestSession, perm: number): boolean {
-  const entry = node.aclEntry;
   // The overwhelmingly common world:anyone grant: no walk over the list.
-  if ((entry.anyonePerms & perm) !== 0) return true;
-  return hasPermission(entry.list, perm, session.authIds, tree.options.superDigest);
+  return entryAllows(node.aclEntry, perm, session.authIds, tree.options.superDigest);
 }
 
 /** exists: Stat or NoNode; no ACL check (as ZooKeeper). A watch is set either way. */

@@ -8,11 +8,22 @@
 //   - persistent-recursive watches fire for data events on the path and every
 //     descendant, but never NodeChildrenChanged; stored once, found by walking up
 //     the changed path's ancestors (so there is no copy per descendant);
-//   - a watcher gets one event per change even if several of its watches match.
+//   - a watcher gets one event per change even if several of its watches match;
+//   - every event carries the ACL that governs who may see it (CVE-2024-23944,
+//     ZooKeeper 3.8.4 / 3.9.2): the server delivers it only to a watcher whose
+//     session may READ under that ACL (`entryAllows(event.acl, Perm.Read, ...)`).
+//     As in ZooKeeper's DataTree: NodeCreated / NodeDataChanged carry the node's
+//     ACL, NodeDeleted the deleted node's ACL as it was (also for the deleted
+//     node's own child watches), NodeChildrenChanged the parent's. The registry
+//     consumes a one-shot watch whether or not the event is then delivered:
+//     ZooKeeper's WatchManager.triggerWatch removes STANDARD watches from its table
+//     before calling ServerCnxn.process(event, acl), which drops the event on
+//     NoAuth; the watch is gone either way.
 //
 // Memory: a path with one watcher (the common case) stores the watcher id as a
 // plain number, not a Set; the reverse index (watcher -> paths, for session close)
 // shares the path strings. About 100 bytes per watch plus the path.
+import type { AclEntry } from './acl.js';
 import type { SessionId, Zxid } from './types.js';
 import { ROOT, parentOf } from './paths.js';
 
@@ -49,6 +60,12 @@ export interface WatchEvent {
   readonly path: string;
   readonly type: EventType;
   readonly zxid: Zxid;
+  /**
+   * The ACL that decides delivery (READ needed): the node's own for data events,
+   * the deleted node's as it was for NodeDeleted, the parent's for NodeChildrenChanged.
+   * A shared interned entry, captured at apply time (no copy).
+   */
+  readonly acl: AclEntry;
 }
 
 /** One watcher (a number) or several. */
@@ -134,73 +151,78 @@ export class WatchRegistry {
   // -------------------------------------------------------------------------
   // Triggers, called by apply in the order the changes happen.
 
-  nodeCreated(path: string, zxid: Zxid, out: WatchEvent[]): void {
+  // `acl`: the changed node's ACL entry; `parentAcl`: its parent's (see WatchEvent.acl).
+
+  nodeCreated(path: string, zxid: Zxid, acl: AclEntry, parentAcl: AclEntry, out: WatchEvent[]): void {
     this.fired.clear();
-    this.triggerData(path, EventType.NodeCreated, zxid, out);
-    this.childrenChanged(parentOf(path), zxid, out);
+    this.triggerData(path, EventType.NodeCreated, zxid, acl, out);
+    this.childrenChanged(parentOf(path), zxid, parentAcl, out);
   }
 
-  nodeDeleted(path: string, zxid: Zxid, out: WatchEvent[]): void {
+  /** `acl`: the deleted node's entry as it was before removal. */
+  nodeDeleted(path: string, zxid: Zxid, acl: AclEntry, parentAcl: AclEntry, out: WatchEvent[]): void {
     this.fired.clear();
-    this.triggerData(path, EventType.NodeDeleted, zxid, out);
+    this.triggerData(path, EventType.NodeDeleted, zxid, acl, out);
     // ZooKeeper also fires the deleted node's child watches with NodeDeleted,
     // suppressing watchers that already got it from the data table.
-    this.triggerChild(path, EventType.NodeDeleted, zxid, out);
-    this.childrenChanged(parentOf(path), zxid, out);
+    this.triggerChild(path, EventType.NodeDeleted, zxid, acl, out);
+    this.childrenChanged(parentOf(path), zxid, parentAcl, out);
   }
 
-  dataChanged(path: string, zxid: Zxid, out: WatchEvent[]): void {
+  dataChanged(path: string, zxid: Zxid, acl: AclEntry, out: WatchEvent[]): void {
     this.fired.clear();
-    this.triggerData(path, EventType.NodeDataChanged, zxid, out);
+    this.triggerData(path, EventType.NodeDataChanged, zxid, acl, out);
   }
 
-  private childrenChanged(parent: string, zxid: Zxid, out: WatchEvent[]): void {
+  private childrenChanged(parent: string, zxid: Zxid, acl: AclEntry, out: WatchEvent[]): void {
     this.fired.clear();
-    this.triggerChild(parent, EventType.NodeChildrenChanged, zxid, out);
+    this.triggerChild(parent, EventType.NodeChildrenChanged, zxid, acl, out);
   }
 
-  private triggerData(path: string, type: EventType, zxid: Zxid, out: WatchEvent[]): void {
-    this.fireOneShot(KIND_DATA, path, type, zxid, out);
-    this.fireKeep(this.tables[KIND_PERSISTENT].get(path), path, type, zxid, out);
+  private triggerData(path: string, type: EventType, zxid: Zxid, acl: AclEntry, out: WatchEvent[]): void {
+    this.fireOneShot(KIND_DATA, path, type, zxid, acl, out);
+    this.fireKeep(this.tables[KIND_PERSISTENT].get(path), path, type, zxid, acl, out);
     const recursive = this.tables[KIND_RECURSIVE];
     if (recursive.size === 0) return;
     for (let p = path; ; p = parentOf(p)) {
-      this.fireKeep(recursive.get(p), path, type, zxid, out);
+      this.fireKeep(recursive.get(p), path, type, zxid, acl, out);
       if (p === ROOT) break;
     }
   }
 
-  private triggerChild(path: string, type: EventType, zxid: Zxid, out: WatchEvent[]): void {
-    this.fireOneShot(KIND_CHILD, path, type, zxid, out);
-    this.fireKeep(this.tables[KIND_PERSISTENT].get(path), path, type, zxid, out);
+  private triggerChild(path: string, type: EventType, zxid: Zxid, acl: AclEntry, out: WatchEvent[]): void {
+    this.fireOneShot(KIND_CHILD, path, type, zxid, acl, out);
+    this.fireKeep(this.tables[KIND_PERSISTENT].get(path), path, type, zxid, acl, out);
   }
 
-  private fireOneShot(kind: Kind, path: string, type: EventType, zxid: Zxid, out: WatchEvent[]): void {
+  // A one-shot watch is consumed here even if the server then withholds the event
+  // for lack of READ (ZooKeeper removes it in triggerWatch, before the ACL check).
+  private fireOneShot(kind: Kind, path: string, type: EventType, zxid: Zxid, acl: AclEntry, out: WatchEvent[]): void {
     const table = this.tables[kind];
     const watchers = table.get(path);
     if (watchers === undefined) return;
     table.delete(path);
     if (typeof watchers === 'number') {
       this.unindex(kind, path, watchers);
-      this.emit(watchers, path, type, zxid, out);
+      this.emit(watchers, path, type, zxid, acl, out);
     } else {
       for (const w of watchers) {
         this.unindex(kind, path, w);
-        this.emit(w, path, type, zxid, out);
+        this.emit(w, path, type, zxid, acl, out);
       }
     }
   }
 
-  private fireKeep(watchers: Watchers | undefined, path: string, type: EventType, zxid: Zxid, out: WatchEvent[]): void {
+  private fireKeep(watchers: Watchers | undefined, path: string, type: EventType, zxid: Zxid, acl: AclEntry, out: WatchEvent[]): void {
     if (watchers === undefined) return;
-    if (typeof watchers === 'number') this.emit(watchers, path, type, zxid, out);
-    else for (const w of watchers) this.emit(w, path, type, zxid, out);
+    if (typeof watchers === 'number') this.emit(watchers, path, type, zxid, acl, out);
+    else for (const w of watchers) this.emit(w, path, type, zxid, acl, out);
   }
 
-  private emit(watcher: WatcherId, path: string, type: EventType, zxid: Zxid, out: WatchEvent[]): void {
+  private emit(watcher: WatcherId, path: string, type: EventType, zxid: Zxid, acl: AclEntry, out: WatchEvent[]): void {
     if (this.fired.has(watcher)) return;
     this.fired.add(watcher);
-    out.push({ watcher, path, type, zxid });
+    out.push({ watcher, path, type, zxid, acl });
   }
 
   // -------------------------------------------------------------------------

@@ -162,3 +162,39 @@ describe('watches', () => {
     ]);
   });
 });
+
+describe('watch events carry the ACL that decides their delivery (CVE-2024-23944, as ZooKeeper DataTree passes it)', () => {
+  const SECRET = [{ perms: 31, scheme: 'digest', id: 'alice:hash' }];
+  const alice = { id: 1, authIds: [{ scheme: 'digest', id: 'alice:hash' }] };
+  const aclOf = (events: readonly WatchEvent[]) => events.map((e) => [e.path, e.type, e.acl.list]);
+
+  test("NodeCreated and NodeDataChanged carry the node's ACL, the parent's NodeChildrenChanged the parent's", () => {
+    const h = harness();
+    h.mustCreate('/p');
+    h.watches.addPersistentWatch('/', W, AddWatchMode.PersistentRecursive);
+    getChildren(h.tree, '/p', anon, { registry: h.watches, watcher: 8 });
+    const created = h.create('/p/s', '', CreateMode.Persistent, undefined, SECRET);
+    expect(aclOf(created.events)).toEqual([
+      ['/p/s', EventType.NodeCreated, SECRET],
+      ['/p', EventType.NodeChildrenChanged, OPEN],
+    ]);
+    expect(aclOf(h.setData('/p/s', 'x', -1, alice).events)).toEqual([['/p/s', EventType.NodeDataChanged, SECRET]]);
+  });
+
+  test("NodeDeleted carries the deleted node's ACL as it was, also on its own child watches; the parent's event the parent's ACL", () => {
+    const h = harness();
+    h.mustCreate('/p', '', CreateMode.Persistent, undefined, SECRET);
+    h.mustCreate('/p/s', '', CreateMode.Persistent, alice, SECRET);
+    h.watches.addChildWatch('/p/s', 7);
+    h.watches.addChildWatch('/p', 8);
+    const deleted = h.delete('/p/s', -1, alice);
+    expect(deleted.error).toBe(0);
+    expect(aclOf(deleted.events)).toEqual([
+      ['/p/s', EventType.NodeDeleted, SECRET],
+      ['/p', EventType.NodeChildrenChanged, SECRET],
+    ]);
+    expect(h.tree.nodes.has('/p/s')).toBe(false);
+  });
+});
+
+const OPEN = [{ perms: 31, scheme: 'world', id: 'anyone' }];

@@ -20,7 +20,7 @@
 //   list (ZooKeeper deletes them in HashSet order; zook in path order).
 import { DiffClient, OP, type RawAcl, type RawStat } from './diff-client.js';
 import { ACLS, type MultiOp, type Op, OpGenerator, USERS, opText } from './diff-ops.js';
-import { AclModel, type KnownDifference, foldKnown } from './diff-known.js';
+import { type KnownDifference, foldKnown } from './diff-known.js';
 
 /** A zxid as one side reported it; compared through the run's pairing. */
 class Zxid {
@@ -289,7 +289,6 @@ export interface SeedResult {
 export async function runSeed(servers: Servers, seed: number, count: number, strict: boolean, trace = false): Promise<SeedResult> {
   const root = `/diff-${seed}`;
   const gen = new OpGenerator(seed, root);
-  const acls = new AclModel();
   const waived = new Map<KnownDifference, number>();
   const zk = new Side('ZooKeeper', servers.zookeeper);
   const zook = new Side('zook', servers.zook);
@@ -313,9 +312,8 @@ export async function runSeed(servers: Servers, seed: number, count: number, str
       const eventsZk = zk.eventsSince(before[0], reopened);
       const eventsZook = zook.eventsSince(before[1], reopened);
       if (op.kind === 'reopen') for (const list of [...Object.values(eventsZk), ...Object.values(eventsZook)]) list.sort((x, y) => (x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : x[0] - y[0]));
-      learnAcl(acls, op, a);
       const zkAnswer = { ...a, events: eventsZk };
-      const zookAnswer = strict ? { ...b, events: eventsZook } : foldKnown(op, zkAnswer, { ...b, events: eventsZook }, acls, waived);
+      const zookAnswer = strict ? { ...b, events: eventsZook } : foldKnown(op, zkAnswer, { ...b, events: eventsZook }, waived);
       const problem = [...zk.problems.splice(0), ...zook.problems.splice(0)][0] ?? difference(zkAnswer, zookAnswer, pairing);
       // Straight to stderr: one console.log per op would get a vitest header each.
       if (trace) process.stderr.write(`#${i} ${opText(op)}\n  ZooKeeper: ${show(zkAnswer)}${problem === null ? '' : `\n  zook:      ${show(zookAnswer)}`}\n`);
@@ -337,21 +335,6 @@ export async function runSeed(servers: Servers, seed: number, count: number, str
     await Promise.all([zk.closeAll(), zook.closeAll()]);
   }
   return { seed, ops: ran, waived, mismatch: null };
-}
-
-/** Feeds ZooKeeper's successful ACL changes and the sessions' users to the ACL model. */
-function learnAcl(model: AclModel, op: Op, answer: Answer): void {
-  if (op.kind === 'addAuth') model.addUser(op.c, op.user);
-  else if (op.kind === 'reopen') model.newSession(op.c);
-  else if (answer.err !== 0) return;
-  else if (op.kind === 'create') model.set(answer.path as string, op.acl, op.c);
-  else if (op.kind === 'setACL') model.set(op.path, op.acl, op.c);
-  else if (op.kind === 'multi') {
-    const results = answer.results as Record<string, unknown>[];
-    op.ops.forEach((o, i) => {
-      if (o.op === 'create' && typeof results[i]?.path === 'string') model.set(results[i].path as string, o.acl, op.c);
-    });
-  }
 }
 
 /** An answer that never comes is a failure of this op (the message names it), not a hung test. */
