@@ -47,7 +47,9 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
   const sender = new CorkedSender();
   const startedMs = Date.now();
   let zk: ZkListener | null = null;
-  const metrics = serverMetrics(node, () => sockets.size + (zk?.connections.size ?? 0));
+  /** Client connections of both doors: maxConnections bounds their sum. */
+  const connectionCount = (): number => sockets.size + (zk?.connections.size ?? 0);
+  const metrics = serverMetrics(node, connectionCount);
   const requestStats = new RequestStats();
   const answered = (op: string, error: number, startedAtMs: number): void => {
     const ms = Date.now() - startedAtMs;
@@ -72,7 +74,7 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
         data.open = true;
         data.ws = ws as unknown as CorkedSocket['ws'];
         const socket = data as CorkedSocket;
-        if (sockets.size >= config.maxConnections) {
+        if (connectionCount() >= config.maxConnections) {
           data.open = false;
           ws.end(1013, `server at its maximum of ${config.maxConnections} connections`);
           return;
@@ -167,6 +169,7 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
     zk = await startZkListener(node, config, {
       events: { answered },
       accepted: () => metrics.connectionsOpened.inc(),
+      atCapacity: () => connectionCount() >= config.maxConnections,
       received: () => requestStats.received++,
       closedByServer: (reason) => metrics.framesRejected.inc({ reason: `zk-${reason}` }),
       context: () => ({ connections: describeConnections(), stats: requestStats, startedMs, zkPort: zk?.port ?? config.zkPort, httpPort: port }),

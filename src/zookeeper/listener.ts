@@ -14,6 +14,8 @@ export interface ZkListenerHooks {
   /** A connection the server closed, with why (for logs and metrics). */
   readonly closedByServer: (reason: CloseReason, detail: string, remote: string) => void;
   readonly accepted: () => void;
+  /** True when the server holds its maximum of client connections (both doors together). */
+  readonly atCapacity: () => boolean;
   /** One request packet read (for the four-letter words' counters). */
   readonly received: () => void;
   /** Everything the four-letter words report beyond the node itself. */
@@ -72,7 +74,7 @@ export async function startZkListener(node: ZookNode, config: ServerConfig, hook
   };
 
   const server: Server = createServer({ noDelay: true }, (socket: Socket) => {
-    if (connections.size >= config.maxConnections) {
+    if (hooks.atCapacity()) {
       socket.destroy();
       return;
     }
@@ -87,10 +89,16 @@ export async function startZkListener(node: ZookNode, config: ServerConfig, hook
       const word = head.toString('latin1');
       if (!isFourLetterWord(word)) return false;
       connections.delete(connection);
-      const text =
-        allowed === 'all' || allowed.has(word)
-          ? fourLetterWord(word, { ...hooks.context(), config, node })
-          : `${word} is not executed because it is not in the whitelist.\n`;
+      let text: string;
+      if (allowed !== 'all' && !allowed.has(word)) text = `${word} is not executed because it is not in the whitelist.\n`;
+      else {
+        try {
+          text = fourLetterWord(word, { ...hooks.context(), config, node });
+        } catch (error) {
+          // A report that cannot be made (say, a data-dir file removed while `dirs` walks it) fails that answer, not the server.
+          text = `${word} failed: ${error instanceof Error ? error.message : String(error)}\n`;
+        }
+      }
       socket.end(text);
       return true;
     };
