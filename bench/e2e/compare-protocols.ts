@@ -59,10 +59,11 @@ async function main(): Promise<void> {
     await cluster.stop();
     throw error;
   });
+  const zookPids = ['--cpu-pids', cluster.members.map((m) => m.pid).join(',')];
   const targets: Record<SideName, string[]> = {
-    ZooKeeper: ['--target', `zookeeper://${zk.connectString}`],
-    'zook/TCP': ['--target', `zookeeper://${cluster.zkConnectString}`],
-    'zook/WS': ['--servers', cluster.urls.join(','), '--failover-rounds', '0'],
+    ZooKeeper: ['--target', `zookeeper://${zk.connectString}`, '--cpu-pids', zk.pids.join(',')],
+    'zook/TCP': ['--target', `zookeeper://${cluster.zkConnectString}`, ...zookPids],
+    'zook/WS': ['--servers', cluster.urls.join(','), '--failover-rounds', '0', ...zookPids],
   };
   const side = async (name: SideName, workload: WorkloadName, duration: string): Promise<{ row: SummaryRow; load: string }> => {
     const args = [...targets[name], '--duration', duration, '--workloads', workload, '--spread', 'round-robin', ...extra];
@@ -100,8 +101,12 @@ async function main(): Promise<void> {
     }
     return out;
   };
-  const med = (name: SideName, workload: WorkloadName, field: 'opsPerSecond' | 'p50Ms' | 'p99Ms'): number =>
-    median(samples.filter((s) => s.side === name && s.workload === workload).map((s) => s.row[field]));
+  const med = (name: SideName, workload: WorkloadName, field: 'opsPerSecond' | 'p50Ms' | 'p99Ms' | 'cpuUsPerOp'): number =>
+    median(samples.filter((s) => s.side === name && s.workload === workload).map((s) => s.row[field] ?? NaN).filter((x) => Number.isFinite(x)));
+  const cpuRange = (name: SideName, workload: WorkloadName): string => {
+    const xs = samples.filter((s) => s.side === name && s.workload === workload).map((s) => s.row.cpuUsPerOp ?? NaN).filter((x) => Number.isFinite(x));
+    return xs.length === 0 ? '-' : `${Math.round(Math.min(...xs))}-${Math.round(Math.max(...xs))}`;
+  };
 
   console.log(`# node-zookeeper-client against ZooKeeper 3.8 and zook (${nodes === 1 ? 'single server' : `${nodes} servers`}), zook's own client over WebSocket`);
   console.log(`${new Date().toISOString().slice(0, 16)}Z; ${rounds} rounds of ${values.duration} s per workload and side after a warm-up pass; load average at the end ${loadAverage()}\n`);
@@ -111,10 +116,20 @@ async function main(): Promise<void> {
     spread(ratios(w, 'zook/TCP', 'ZooKeeper', 'opsPerSecond')),
     spread(ratios(w, 'zook/TCP', 'ZooKeeper', 'p99Ms')),
     spread(ratios(w, 'zook/WS', 'zook/TCP', 'opsPerSecond')),
+    ...SIDES.map((n) => cpuRange(n, w)),
   ]);
   console.log(
     markdownTable(
-      ['workload', 'ZooKeeper ops/s (p50 / p99 ms)', 'zook/TCP ops/s (p50 / p99 ms)', 'zook/WS ops/s (p50 / p99 ms)', 'ops/s zook/TCP / ZK', 'p99 zook/TCP / ZK', 'ops/s zook/WS / zook/TCP'],
+      [
+        'workload',
+        'ZooKeeper ops/s (p50 / p99 ms)',
+        'zook/TCP ops/s (p50 / p99 ms)',
+        'zook/WS ops/s (p50 / p99 ms)',
+        'ops/s zook/TCP / ZK',
+        'p99 zook/TCP / ZK',
+        'ops/s zook/WS / zook/TCP',
+        ...SIDES.map((n) => `${n} server CPU us/op`),
+      ],
       rows,
     ),
   );

@@ -8,6 +8,8 @@
 // --cpu-prof-dir <dir>/server-<id>`: each writes a .cpuprofile when it exits,
 // so the leader's profile is the one in its server's folder (see
 // bench/e2e/profile-summary.ts).
+// ZOOK_BENCH_NODE_FLAGS="--perf-basic-prof ..." adds Node flags to every server
+// (for `perf record`, which samples CPU time where --cpu-prof samples wall time).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -97,7 +99,7 @@ export async function startLocalCluster(size: number, options: { readyTimeoutMs?
   const exits: Array<Promise<number | null>> = [];
   let stopping = false;
   for (const id of ids) {
-    const nodeFlags = [...CHILD_EXEC_ARGV];
+    const nodeFlags = [...CHILD_EXEC_ARGV, ...(process.env.ZOOK_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
     if (profileDir !== undefined && profileDir !== '') {
       const dir = resolve(profileDir, `server-${id}`);
       mkdirSync(dir, { recursive: true });

@@ -15,6 +15,9 @@ export const CHILD_EXEC_ARGV: readonly string[] = COMPILED ? [] : ['--import', '
 export interface LocalServer {
   readonly port: number;
   readonly url: string;
+  /** The ZooKeeper-protocol port. */
+  readonly zkPort: number;
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -23,8 +26,8 @@ export async function startLocalServer(extraArgs: readonly string[] = []): Promi
   const main = join(here, COMPILED ? '../../src/cli/main.js' : '../../src/cli/main.ts');
   const args = [...CHILD_EXEC_ARGV, main, 'server', '--port', '0', '--zk-port', '0', '--data-dir', dataDir, ...extraArgs];
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
   const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const m = /listening on ws:\/\/[^:]+:(\d+)/.exec(out);
@@ -32,9 +35,12 @@ export async function startLocalServer(extraArgs: readonly string[] = []): Promi
     });
     child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
+  const zkPort = Number(/\(ZooKeeper clients: [^:\s]+:(\d+)\)/.exec(out)?.[1] ?? NaN);
   return {
     port,
     url: `ws://127.0.0.1:${port}`,
+    zkPort,
+    pid: child.pid ?? 0,
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.on('exit', resolve));

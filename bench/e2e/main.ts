@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { markdownTable } from '../support.js';
+import { cpuSeconds, parsePids } from './cpu-time.js';
 import { type LocalZooKeeper, startLocalZooKeeper } from '../zookeeper/local-zookeeper.js';
 import { LatencyHistogram } from './histogram.js';
 import { FAILOVER_HEADER, measureFailover } from './failover-election.js';
@@ -40,6 +41,8 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '4' },
     workloads: { type: 'string', default: WORKLOADS.join(',') },
     'failover-rounds': { type: 'string' },
+    'cpu-pids': { type: 'string' },
+    protocol: { type: 'string', default: 'ws' },
   },
 });
 
@@ -58,11 +61,16 @@ function runWorker(task: WorkerTask): Promise<WorkerResult> {
   });
 }
 
-async function runWorkload(target: BenchTarget, workload: WorkloadName, sessions: number, workers: number, durationMs: number) {
+async function runWorkload(target: BenchTarget, workload: WorkloadName, sessions: number, workers: number, durationMs: number, cpuPids: readonly number[]) {
   const perWorker = Array.from({ length: workers }, (_, i) => Math.floor(sessions / workers) + (i < sessions % workers ? 1 : 0)).filter((n) => n > 0);
   // Everyone starts together after connecting and preparing.
   const startAtMs = Date.now() + 2000 + 100 * sessions;
   const firstSession = perWorker.map((_, i) => perWorker.slice(0, i).reduce((a, b) => a + b, 0));
+  // The servers' CPU over exactly the measured window (the workers' start and end times).
+  let cpuAtStart = NaN;
+  let cpuAtEnd = NaN;
+  const startTimer = setTimeout(() => (cpuAtStart = cpuSeconds(cpuPids)), startAtMs - Date.now());
+  const endTimer = setTimeout(() => (cpuAtEnd = cpuSeconds(cpuPids)), startAtMs + durationMs - Date.now());
   const results = await Promise.all(
     perWorker.map((n, workerIndex) => runWorker({ target, workload, sessions: n, workerIndex, firstSession: firstSession[workerIndex], startAtMs, durationMs })),
   );
@@ -71,7 +79,10 @@ async function runWorkload(target: BenchTarget, workload: WorkloadName, sessions
   const histogram = new LatencyHistogram();
   for (const r of results) histogram.merge(new LatencyHistogram(r.counts));
   const ops = results.reduce((a, r) => a + r.ops, 0);
-  return { workload, sessions, opsPerSecond: ops / (durationMs / 1000), p50Ms: histogram.quantileMs(0.5), p99Ms: histogram.quantileMs(0.99) };
+  clearTimeout(startTimer);
+  clearTimeout(endTimer);
+  const cpuUsPerOp = cpuPids.length > 0 && ops > 0 && Number.isFinite(cpuAtEnd - cpuAtStart) ? ((cpuAtEnd - cpuAtStart) * 1e6) / ops : null;
+  return { workload, sessions, opsPerSecond: ops / (durationMs / 1000), p50Ms: histogram.quantileMs(0.5), p99Ms: histogram.quantileMs(0.99), cpuUsPerOp };
 }
 
 async function main(): Promise<void> {
@@ -91,16 +102,22 @@ async function main(): Promise<void> {
   let localZk: LocalZooKeeper | null = null;
   let target: BenchTarget;
   let described: string;
+  if (values.protocol !== 'ws' && values.protocol !== 'zookeeper') throw new Error(`--protocol must be ws or zookeeper, not ${values.protocol}`);
+  const viaZooKeeperProtocol = values.protocol === 'zookeeper';
   if (zkConnect === null) {
     if (nodes !== 1) throw new Error('--nodes applies to zookeeper://local; for a local zook ensemble use --cluster N');
     if (clusterSize > 0) {
       if (values.servers !== undefined) throw new Error('--cluster starts its own servers: drop --servers');
       localCluster = await startLocalCluster(clusterSize);
-      target = { kind: 'zook', servers: localCluster.urls, spread };
+      target = viaZooKeeperProtocol ? { kind: 'zookeeper', connectString: localCluster.zkConnectString, spread } : { kind: 'zook', servers: localCluster.urls, spread };
       described = `a local ${clusterSize}-node zook ensemble (${localCluster.urls.join(',')}; leader ${localCluster.leader}, pids ${localCluster.members.map((m) => `${m.id}:${m.pid}`).join(' ')})`;
     } else {
       local = values.servers === undefined ? await startLocalServer() : null;
-      target = { kind: 'zook', servers: local ? [local.url] : values.servers!.split(','), spread };
+      if (viaZooKeeperProtocol && local === null) throw new Error('--protocol zookeeper is for servers this run starts; for others use --target zookeeper://host:port');
+      target =
+        viaZooKeeperProtocol && local !== null
+          ? { kind: 'zookeeper', connectString: `127.0.0.1:${local.zkPort}`, spread }
+          : { kind: 'zook', servers: local ? [local.url] : values.servers!.split(','), spread };
       described = local ? 'a local single-node zook server' : describeTarget(target);
     }
   } else if (zkConnect === 'local') {
@@ -116,11 +133,12 @@ async function main(): Promise<void> {
   const servers = target.kind === 'zook' ? target.servers : [target.connectString];
   console.log(`# ${target.kind === 'zook' ? 'zook' : 'ZooKeeper'} end-to-end load, ${new Date().toISOString().slice(0, 10)}`);
   console.log(`${cpus()[0]?.model ?? 'CPU'}, ${cpus().length} cores; target ${described}; ${workers} client processes; ${durationMs / 1000} s per workload\n`);
+  const cpuPids = values['cpu-pids'] !== undefined ? parsePids(values['cpu-pids']) : [local?.pid, ...(localCluster?.members.map((m) => m.pid) ?? []), ...(localZk?.pids ?? [])].filter((p): p is number => p !== undefined && p > 0);
   const rows = [];
   let clusterNote: string | null = null;
   try {
     for (const workload of chosen) {
-      rows.push(await runWorkload(target, workload, workload === 'W4' ? lockSessions : sessions, workers, durationMs));
+      rows.push(await runWorkload(target, workload, workload === 'W4' ? lockSessions : sessions, workers, durationMs, cpuPids));
     }
     if (localCluster !== null) {
       // Did leadership stay put under load? (A change mid-run is a finding.)
@@ -137,8 +155,15 @@ async function main(): Promise<void> {
   if (clusterNote !== null) console.log(`${clusterNote}\n`);
   console.log(
     markdownTable(
-      ['workload', 'sessions', 'ops/s', 'p50 ms', 'p99 ms'],
-      rows.map((r) => [`${r.workload} ${DESCRIPTIONS[r.workload]}`, String(r.sessions), Math.round(r.opsPerSecond).toLocaleString('en-US'), r.p50Ms.toFixed(2), r.p99Ms.toFixed(2)]),
+      ['workload', 'sessions', 'ops/s', 'p50 ms', 'p99 ms', 'server CPU us/op'],
+      rows.map((r) => [
+        `${r.workload} ${DESCRIPTIONS[r.workload]}`,
+        String(r.sessions),
+        Math.round(r.opsPerSecond).toLocaleString('en-US'),
+        r.p50Ms.toFixed(2),
+        r.p99Ms.toFixed(2),
+        r.cpuUsPerOp === null ? '-' : r.cpuUsPerOp.toFixed(0),
+      ]),
     ),
   );
   // The failover recipe runs on its own single server; skip it for --cluster runs unless asked.

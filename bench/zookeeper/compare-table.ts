@@ -10,6 +10,8 @@ export interface SummaryRow {
   readonly opsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** Server CPU (user + system, all server processes) per op in microseconds; null when not measured. */
+  readonly cpuUsPerOp?: number | null;
 }
 
 /** The results of the last JSON line of a bench:e2e output. */

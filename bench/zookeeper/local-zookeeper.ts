@@ -13,6 +13,8 @@ const SCRIPT = fileURLToPath(
 export interface LocalZooKeeper {
   /** host:port[,host:port...] as ZooKeeper clients take it. */
   readonly connectString: string;
+  /** The JVM of every node (for server CPU per operation). */
+  readonly pids: readonly number[];
   stop(): Promise<void>;
 }
 
@@ -30,8 +32,8 @@ export async function startLocalZooKeeper(nodes = 1): Promise<LocalZooKeeper> {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let out = '';
   const connectString = await new Promise<string>((resolve, reject) => {
-    let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const m = /^ready (\S+)$/m.exec(out);
@@ -39,8 +41,10 @@ export async function startLocalZooKeeper(nodes = 1): Promise<LocalZooKeeper> {
     });
     void exited.then(() => reject(new Error(`start-local.sh exited before ZooKeeper was ready`)));
   });
+  const pids = (/^pids (\S+)$/m.exec(out)?.[1] ?? '').split(',').filter(Boolean).map(Number);
   return {
     connectString,
+    pids,
     stop: async () => {
       child.kill('SIGTERM');
       await exited;

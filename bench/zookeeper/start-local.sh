@@ -4,7 +4,8 @@
 # standalone by default, or an N-node ensemble (--nodes 3) with one JVM per node.
 # Every node gets its own config and data dir under a temp dir, the admin server
 # (port 8080) is off, and only the 4lw commands we poll are allowed.
-# Prints "ready 127.0.0.1:P1,127.0.0.1:P2,..." once every node serves, then waits;
+# Prints "pids J1,J2,..." (the JVMs, for CPU accounting) and then
+# "ready 127.0.0.1:P1,127.0.0.1:P2,..." once every node serves, then waits;
 # SIGINT/SIGTERM stops all nodes and removes the temp dir.
 #
 #   bench/zookeeper/start-local.sh [--nodes N] [--port P] [--heap 512m] [--log]
@@ -93,6 +94,7 @@ done
 
 hosts=""
 for i in $(seq 1 "$nodes"); do hosts="$hosts${hosts:+,}127.0.0.1:$((port + i - 1))"; done
+(IFS=,; echo "pids ${pids[*]}")
 echo "ready $hosts"
 # `wait` (not a foreground sleep) lets the traps run as soon as a signal arrives.
 wait
