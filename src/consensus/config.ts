@@ -69,6 +69,16 @@ export interface RaftConfig {
   readonly limits?: Partial<RaftLimits>;
   /** Index the host's state machine has applied on restart (default: the snapshot's index). */
   readonly applied?: number;
+  /**
+   * Default false: the host persists a Ready's entries before advance(), and
+   * advance() marks them durable. True: the host may call advance() as soon as
+   * it has queued the entries for its (ordered) log and saved any hard-state
+   * change, and reports durability later with persisted(index, term). Readies
+   * then follow each other while earlier entries are still being written: a
+   * leader sends new entries to followers during its own fsync (Raft thesis
+   * 10.2.1), and acknowledgements wait only for the entries they cover.
+   */
+  readonly asyncStorageWrites?: boolean;
   /** TEST ONLY: a deliberately broken behaviour (see BROKEN_VARIANTS). */
   readonly unsafeVariant?: BrokenVariant;
 }

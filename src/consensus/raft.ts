@@ -37,7 +37,17 @@ interface ReadyInFlight {
   readonly committed: readonly Entry[];
   readonly snapshot: Snapshot | null;
   /** Messages that may leave only once this Ready is persisted. */
-  readonly held: readonly Message[];
+  readonly held: readonly HeldMessage[];
+}
+
+/**
+ * A message that acknowledges persisted state: it may leave once the hard state
+ * of the Ready that carried it is saved and, in async storage mode, once the log
+ * is durable through `needsIndex` (0: nothing beyond the hard state).
+ */
+interface HeldMessage {
+  readonly message: Message;
+  readonly needsIndex: number;
 }
 
 interface IncomingSnapshot {
@@ -84,6 +94,7 @@ export class RaftNode {
   private readonly preVote: boolean;
   private readonly checkQuorum: boolean;
   private readonly variant: BrokenVariant | undefined;
+  private readonly asyncStorageWrites: boolean;
 
   private term: number;
   private vote: number;
@@ -112,7 +123,9 @@ export class RaftNode {
 
   private msgs: Message[] = [];
   /** Responses that acknowledge state (entries, votes, snapshots) not yet persisted. */
-  private msgsAfterPersist: Message[] = [];
+  private msgsAfterPersist: HeldMessage[] = [];
+  /** Async storage mode: held messages whose Ready advanced, waiting for persisted() to cover their index. */
+  private msgsWaitingForLog: HeldMessage[] = [];
   private inFlight: ReadyInFlight | null = null;
   private persistedHardState: HardState;
 
@@ -137,6 +150,7 @@ export class RaftNode {
     this.preVote = config.preVote ?? true;
     this.checkQuorum = config.checkQuorum ?? true;
     this.variant = config.unsafeVariant;
+    this.asyncStorageWrites = config.asyncStorageWrites ?? false;
     const hs = state.hardState;
     this.term = hs.term;
     this.vote = hs.vote;
@@ -275,7 +289,7 @@ export class RaftNode {
       this.readStates.length > 0 ||
       this.term !== this.persistedHardState.term ||
       this.vote !== this.persistedHardState.vote ||
-      this.log.committed !== this.persistedHardState.commit
+      this.durableCommit() !== this.persistedHardState.commit
     );
   }
 
@@ -296,14 +310,17 @@ export class RaftNode {
 
     let messages = this.msgs;
     this.msgs = [];
-    let held: Message[] = [];
+    let held: HeldMessage[] = [];
     if (this.msgsAfterPersist.length > 0) {
       // Responses from an older term may acknowledge entries this Ready no longer holds: drop them.
-      const current = this.msgsAfterPersist.filter((m) => m.term === this.term);
+      const current = this.msgsAfterPersist.filter((h) => h.message.term === this.term);
       this.msgsAfterPersist = [];
-      if (persists) held = current;
+      if (persists || this.asyncStorageWrites) held = current;
       else {
-        for (const m of current) (m.to === this.id ? held : messages).push(m);
+        for (const h of current) {
+          if (h.message.to === this.id) held.push(h);
+          else messages.push(h.message);
+        }
       }
     }
     const committed = this.log.nextCommitted(this.limits.maxCommittedBytesPerReady);
@@ -330,18 +347,62 @@ export class RaftNode {
     const rd = this.inFlight;
     assert(rd !== null, 'advance() without ready()');
     this.inFlight = null;
-    this.log.stableTo(rd.handedLast);
+    if (!this.asyncStorageWrites) this.log.stableTo(rd.handedLast);
     if (rd.snapshot !== null && rd.snapshot.meta.index > this.log.applied) this.log.applied = rd.snapshot.meta.index;
     if (rd.applyingTo > this.log.applied) this.log.applied = rd.applyingTo;
     for (const e of rd.committed) this.applyConfEntry(e);
-    if (this.role === Role.Leader) {
-      const self = this.prs.get(this.id);
-      if (self !== undefined && self.maybeUpdate(this.log.stable)) this.maybeCommitAndBroadcast();
+    this.selfStable();
+    if (!this.asyncStorageWrites) {
+      for (const h of rd.held) this.release(h.message);
+      return;
     }
-    for (const m of rd.held) {
-      if (m.to === this.id) this.step(m);
-      else this.msgs.push(m);
+    for (const h of rd.held) this.msgsWaitingForLog.push(h);
+    this.releaseDurable();
+  }
+
+  /**
+   * Async storage mode: the host's log is durable through `index`, whose entry has
+   * `term` (what the host wrote). Ignored when the log no longer holds that entry
+   * (a newer leader's entries replaced it meanwhile, or a snapshot covers it):
+   * by log matching, an (index, term) pair that still matches means every entry
+   * up to it is the one on disk.
+   */
+  persisted(index: number, term: number): void {
+    assert(this.asyncStorageWrites, 'persisted() is for asyncStorageWrites mode');
+    if (index <= this.log.stable || index > this.log.inProgress || !this.log.matchTerm(index, term)) return;
+    this.log.stableTo(index);
+    this.selfStable();
+    this.releaseDurable();
+  }
+
+  /** Leader: its own durable log counts toward the commit quorum. */
+  private selfStable(): void {
+    if (this.role !== Role.Leader) return;
+    const self = this.prs.get(this.id);
+    if (self !== undefined && self.maybeUpdate(this.log.stable)) this.maybeCommitAndBroadcast();
+  }
+
+  /**
+   * Sends the waiting acknowledgements the durable log now covers, in order. Those
+   * of an older term are dropped: they may vouch for entries a newer leader
+   * replaced, whose index the log may never reach again.
+   */
+  private releaseDurable(): void {
+    if (this.msgsWaitingForLog.length === 0) return;
+    const still: HeldMessage[] = [];
+    const ready: Message[] = [];
+    for (const h of this.msgsWaitingForLog) {
+      if (h.message.term !== this.term) continue;
+      if (h.needsIndex <= this.log.stable) ready.push(h.message);
+      else still.push(h);
     }
+    this.msgsWaitingForLog = still;
+    for (const m of ready) this.release(m);
+  }
+
+  private release(m: Message): void {
+    if (m.to === this.id) this.step(m);
+    else this.msgs.push(m);
   }
 
   /**
@@ -351,6 +412,10 @@ export class RaftNode {
   createSnapshot(data: Uint8Array, retainEntries = 0): SnapshotMeta {
     const index = this.log.applied;
     if (this.snapshot !== null && this.snapshot.meta.index >= index) return this.snapshot.meta;
+    // A snapshot beyond this node's durable log could be followed on disk by older
+    // entries a pending write has yet to replace: recovery would find the log's terms
+    // going backwards after it. Hosts wait until durableIndex covers the applied index.
+    assert(index <= this.log.stable, () => `snapshot at ${index} beyond the durable log (${this.log.stable})`);
     assert(this.membershipIndex >= index || !this.hasConfEntry(this.membershipIndex, index), 'membership lags applied');
     const meta: SnapshotMeta = { index, term: this.log.term(index), membership: this.membership };
     assert(meta.term >= 0, `no term for snapshot index ${index}`);
@@ -399,6 +464,10 @@ export class RaftNode {
   get commitIndex(): number {
     return this.log.committed;
   }
+  /** The last index of this node's log that its host has made durable (and that still matches). */
+  get durableIndex(): number {
+    return this.log.stable;
+  }
   get lastIndex(): number {
     return this.log.lastIndex();
   }
@@ -415,7 +484,18 @@ export class RaftNode {
     return this.log.between(after, upTo);
   }
   hardState(): HardState {
-    return { term: this.term, vote: this.vote, commit: this.log.committed };
+    return { term: this.term, vote: this.vote, commit: this.durableCommit() };
+  }
+
+  /**
+   * The commit index as persisted state may record it. In async storage mode the
+   * committed entries may not all be on this node's disk yet (a quorum has them),
+   * and the disk may still hold older entries at those indexes: a restart must not
+   * take those for committed, so the recorded commit never passes the durable log.
+   * Non-decreasing: a conflict only ever cuts entries above the commit index.
+   */
+  private durableCommit(): number {
+    return this.asyncStorageWrites ? Math.min(this.log.committed, this.log.stable) : this.log.committed;
   }
 
   // ------------------------------------------------------------ proposals
@@ -563,7 +643,7 @@ export class RaftNode {
   private campaignElection(transfer: boolean): void {
     this.becomeCandidate();
     // Our own vote counts once it is durable: it comes back to us after the next persist.
-    this.msgsAfterPersist.push(message({ type: MessageType.VoteResponse, from: this.id, to: this.id, term: this.term }));
+    this.sendAfterPersist(message({ type: MessageType.VoteResponse, from: this.id, to: this.id, term: this.term }));
     // The vote requests wait for that persist too: a candidate that won on the others' votes
     // alone, crashed and came back with its older term could otherwise win the same term twice.
     for (const id of this.membership.voters) {
@@ -1019,8 +1099,14 @@ export class RaftNode {
     this.msgs.push(m);
   }
 
+  /**
+   * Sends m once its Ready is persisted. An append acknowledgement (its index is
+   * the last entry it vouches for) also waits, in async storage mode, for the log
+   * to be durable through that index.
+   */
   private sendAfterPersist(m: Message): void {
-    this.msgsAfterPersist.push(m);
+    const needsIndex = m.type === MessageType.AppendResponse && !m.reject ? m.index : 0;
+    this.msgsAfterPersist.push({ message: m, needsIndex });
   }
 }
 

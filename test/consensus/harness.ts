@@ -23,6 +23,8 @@ export interface HarnessOptions {
   readonly checkQuorum?: boolean;
   readonly seed?: number;
   readonly variant?: BrokenVariant;
+  /** The core's async storage mode: entries are written after advance(), reported with persisted(). */
+  readonly asyncStorageWrites?: boolean;
 }
 
 export class Harness {
@@ -34,6 +36,10 @@ export class Harness {
   readonly sent: Message[] = [];
   /** Return false to drop a message. */
   filter: (m: Message) => boolean = () => true;
+  /** Async storage mode: entry writes handed out but not yet durable, per node, in order. */
+  readonly diskQueue = new Map<number, (readonly Entry[])[]>();
+  /** Async storage mode: nodes whose disk writes settle() leaves outstanding (a slow disk). */
+  readonly slowDisks = new Set<number>();
   private readonly rng: SeededRandom;
 
   constructor(
@@ -59,10 +65,12 @@ export class Harness {
         preVote: this.options.preVote,
         checkQuorum: this.options.checkQuorum,
         unsafeVariant: this.options.variant,
+        asyncStorageWrites: this.options.asyncStorageWrites,
       },
       storage.load(),
     );
     this.nodes.set(id, node);
+    this.diskQueue.set(id, []);
     if (!this.applied.has(id)) this.applied.set(id, []);
     if (!this.readStates.has(id)) this.readStates.set(id, []);
     return node;
@@ -87,7 +95,8 @@ export class Harness {
     const rd = n.ready();
     const s = this.storage.get(id) as MemoryStorage;
     if (rd.snapshot !== null) s.installSnapshot(rd.snapshot);
-    s.append(rd.entries);
+    if (this.options.asyncStorageWrites !== true) s.append(rd.entries);
+    else if (rd.entries.length > 0) (this.diskQueue.get(id) as (readonly Entry[])[]).push(rd.entries);
     if (rd.hardState !== null) s.setHardState(rd.hardState);
     for (const m of rd.messages) this.sent.push(m);
     (this.applied.get(id) as Entry[]).push(...rd.committedEntries);
@@ -96,12 +105,26 @@ export class Harness {
     return rd;
   }
 
+  /** Async storage mode: completes node id's outstanding entry writes, in order, and tells its core. */
+  completeWrites(id: number): boolean {
+    const queue = this.diskQueue.get(id) as (readonly Entry[])[];
+    if (queue.length === 0) return false;
+    const s = this.storage.get(id) as MemoryStorage;
+    for (const entries of queue.splice(0)) {
+      s.append(entries);
+      const last = entries[entries.length - 1];
+      this.node(id).persisted(last.index, last.term);
+    }
+    return true;
+  }
+
   /** Runs host cycles and delivers messages until nothing moves. */
   settle(maxRounds = 1000): void {
     let delivered = this.sent.length;
     for (let round = 0; round < maxRounds; round++) {
       let progressed = false;
       for (const id of this.nodes.keys()) while (this.cycle(id) !== null) progressed = true;
+      for (const id of this.nodes.keys()) if (!this.slowDisks.has(id) && this.completeWrites(id)) progressed = true;
       while (delivered < this.sent.length) {
         const m = this.sent[delivered++];
         progressed = true;

@@ -54,6 +54,13 @@ export interface SimOptions {
   readonly traceTicks?: readonly [number, number];
   readonly clients?: number;
   readonly keys?: number;
+  /**
+   * How hosts persist: 'sync' (a Ready is durable before advance) or 'async' (the
+   * core's asyncStorageWrites: entries go to an ordered disk queue and advance()
+   * follows at once; persisted() reports them durable later). Default: async for
+   * even seeds, sync for odd ones, so every seed range covers both.
+   */
+  readonly storageWrites?: 'sync' | 'async';
 }
 
 export type FailureKind = 'safety' | 'assertion' | 'linearizability' | 'liveness' | 'convergence';
@@ -100,6 +107,7 @@ type SimEvent =
   | { readonly k: 'tick'; readonly node: number }
   | { readonly k: 'deliver'; readonly msg: Message }
   | { readonly k: 'disk'; readonly node: number; readonly inc: number }
+  | { readonly k: 'diskJob'; readonly node: number; readonly inc: number }
   | { readonly k: 'client'; readonly client: number }
   | { readonly k: 'request'; readonly op: HistoryOp }
   | { readonly k: 'timeout'; readonly op: HistoryOp }
@@ -118,6 +126,10 @@ class SimNode {
   kv = new KvStore();
   inc = 0;
   disk: Ready | null = null;
+  /** Async storage: writes queued for the disk, completed strictly in order (a crash loses them). */
+  diskJobs: DiskJob[] = [];
+  /** Jobs the disk's current fsync covers (the first ones queued); 0 when the disk is idle. */
+  diskJobsInFsync = 0;
   readonly pendingWrites = new Map<number, PendingWrite>();
   readonly pendingReads = new Map<number, HistoryOp>();
   readsWaiting: { index: number; op: HistoryOp }[] = [];
@@ -135,6 +147,12 @@ class SimNode {
     readonly id: number,
     readonly storage: MemoryStorage,
   ) {}
+}
+
+/** One write of an async-storage host: its entries and, for a Ready that waits on it, that Ready. */
+interface DiskJob {
+  readonly entries: readonly Entry[];
+  readonly ready: Ready | null;
 }
 
 interface Client {
@@ -170,6 +188,7 @@ export class Simulation {
   private readonly snapshotEvery: number;
   private readonly retainEntries: number;
   private readonly diskMax: number;
+  private readonly asyncStorage: boolean;
   private readonly keys: number;
   private readonly nemesisRate: number;
   private readonly nemesisDelay: number;
@@ -227,6 +246,7 @@ export class Simulation {
     this.snapshotEvery = r.pick([15, 40, 200]);
     this.retainEntries = r.pick([0, 3, 20]);
     this.diskMax = r.pick([2, 8, 25]);
+    this.asyncStorage = (options.storageWrites ?? (options.seed % 2 === 0 ? 'async' : 'sync')) === 'async';
     this.keys = options.keys ?? 3;
     this.nemesisRate = r.pick([0.1, 0.3, 0.6]);
     this.nemesisDelay = r.pick([3, 10, 30]);
@@ -302,6 +322,10 @@ export class Simulation {
       case 'deliver':
         if (this.deferIfPaused(e.msg.to, e)) break;
         this.deliver(e.msg);
+        break;
+      case 'diskJob':
+        if (this.deferIfPaused(e.node, e)) break;
+        this.diskJobDone(e.node, e.inc);
         break;
       case 'disk':
         if (this.deferIfPaused(e.node, e)) break;
@@ -392,6 +416,8 @@ export class Simulation {
     const snap = node.storage.snapshot;
     node.kv = snap === null ? new KvStore() : KvStore.restore(snap.data);
     node.disk = null;
+    node.diskJobs = [];
+    node.diskJobsInFsync = 0;
     node.raft = new RaftNode(
       {
         id: node.id,
@@ -400,6 +426,7 @@ export class Simulation {
         heartbeatTicks: this.heartbeatTicks,
         limits: this.limits,
         unsafeVariant: this.options.variant,
+        asyncStorageWrites: this.asyncStorage,
       },
       node.storage.load(),
     );
@@ -430,6 +457,7 @@ export class Simulation {
 
   /** The host loop: take a Ready, send its messages, start the disk write. */
   private pump(node: SimNode): void {
+    if (this.asyncStorage) return this.pumpAsync(node);
     for (;;) {
       const raft = node.raft;
       if (raft === null || node.disk !== null || !raft.hasReady()) return;
@@ -441,8 +469,70 @@ export class Simulation {
         this.queue.push(this.now + this.rng.between(0, this.diskMax * node.diskFactor), { k: 'disk', node: node.id, inc: node.inc });
         return;
       }
-      this.complete(node, raft, rd); // nothing to persist: apply and advance at once
+      this.complete(node, raft, rd, true); // nothing to persist: apply and advance at once
     }
+  }
+
+  /**
+   * The async-storage host: entries join the node's ordered disk queue and the
+   * Ready advances at once; only a Ready that changes term or vote, or installs a
+   * snapshot, waits for the disk (its job) before advancing, as the real host
+   * awaits its hard-state file and snapshot install.
+   */
+  private pumpAsync(node: SimNode): void {
+    for (;;) {
+      const raft = node.raft;
+      if (raft === null || node.disk !== null || !raft.hasReady()) return;
+      const rd = raft.ready();
+      this.safety.onAppend(raft, rd.entries);
+      for (const m of rd.messages) this.send(m);
+      const hs = rd.hardState;
+      const waits = rd.snapshot !== null || (hs !== null && (hs.term !== node.storage.hardState.term || hs.vote !== node.storage.hardState.vote));
+      if (waits) {
+        node.disk = rd;
+        this.queueDiskJob(node, { entries: rd.entries, ready: rd });
+        return;
+      }
+      if (rd.entries.length > 0) this.queueDiskJob(node, { entries: rd.entries, ready: null });
+      this.complete(node, raft, rd, false);
+    }
+  }
+
+  /**
+   * Group commit, as the WAL does it: one fsync at a time; it covers every job queued
+   * when it started, and jobs queued meanwhile wait for the next one.
+   */
+  private queueDiskJob(node: SimNode, job: DiskJob): void {
+    node.diskJobs.push(job);
+    if (node.diskJobsInFsync === 0) this.startFsync(node);
+  }
+
+  private startFsync(node: SimNode): void {
+    node.diskJobsInFsync = node.diskJobs.length;
+    this.queue.push(this.now + this.rng.between(0, this.diskMax * node.diskFactor), { k: 'diskJob', node: node.id, inc: node.inc });
+  }
+
+  /** The disk's fsync returned: its jobs are durable, in order. */
+  private diskJobDone(id: number, inc: number): void {
+    const node = this.node(id);
+    const raft = node.raft;
+    if (raft === null || inc !== node.inc) return;
+    const jobs = node.diskJobs.splice(0, node.diskJobsInFsync);
+    node.diskJobsInFsync = 0;
+    if (node.diskJobs.length > 0) this.startFsync(node);
+    for (const job of jobs) {
+      if (job.ready !== null) {
+        node.disk = null;
+        this.complete(node, raft, job.ready, true);
+      } else {
+        node.storage.append(job.entries);
+      }
+      if (job.entries.length > 0) {
+        const last = job.entries[job.entries.length - 1];
+        raft.persisted(last.index, last.term);
+      }
+    }
+    this.pump(node);
   }
 
   private diskDone(id: number, inc: number): void {
@@ -450,16 +540,22 @@ export class Simulation {
     const raft = node.raft;
     const rd = node.disk;
     if (raft === null || rd === null || inc !== node.inc) return;
-    this.complete(node, raft, rd);
+    this.complete(node, raft, rd, true);
     this.pump(node);
   }
 
   /** The Ready is durable: apply it and advance. */
-  private complete(node: SimNode, raft: RaftNode, rd: Ready): void {
+  private complete(node: SimNode, raft: RaftNode, rd: Ready, entriesDurable: boolean): void {
     const id = node.id;
     if (rd.snapshot !== null) node.storage.installSnapshot(rd.snapshot);
-    node.storage.append(rd.entries);
-    if (rd.hardState !== null) node.storage.setHardState(rd.hardState);
+    // Async storage: a Ready that did not wait for the disk has its entries in a queued job.
+    if (entriesDurable) node.storage.append(rd.entries);
+    if (rd.hardState !== null) {
+      // The real host saves term and vote, and the commit only as a hint it clamps on
+      // recovery: never past the entries actually on this disk.
+      const hs = rd.hardState;
+      node.storage.setHardState({ term: hs.term, vote: hs.vote, commit: Math.min(hs.commit, node.storage.lastIndex()) });
+    }
     if (rd.snapshot !== null) {
       node.kv = KvStore.restore(rd.snapshot.data);
       this.safety.onSnapshotInstalled(id, rd.snapshot.meta);
@@ -483,7 +579,8 @@ export class Simulation {
     raft.advance();
     node.disk = null;
     this.serveReads(node);
-    if (raft.status().applied - raft.compactedIndex >= this.snapshotEvery) {
+    const applied = raft.status().applied;
+    if (applied - raft.compactedIndex >= this.snapshotEvery && applied <= raft.durableIndex) {
       const meta = raft.createSnapshot(node.kv.serialize(), this.retainEntries);
       if (node.kv.applied !== meta.index) throw new Failure('safety', `node ${id}: snapshot at ${meta.index} but kv applied ${node.kv.applied}`);
       node.storage.saveOwnSnapshot({ meta, data: node.kv.serialize() });
@@ -819,7 +916,11 @@ export class Simulation {
     }
     if (elapsedTicks > LIVENESS_DONE_TICKS) {
       const stuck = this.clients.filter((c) => c.quietDone < QUIET_OPS_PER_CLIENT).map((c) => `client ${c.id} (${c.quietDone} ops done)`);
-      throw new Failure('liveness', `cluster did not settle ${LIVENESS_DONE_TICKS} ticks after faults stopped: ${stuck.join(', ') || 'members not converged'}`);
+      const lagging = this.members()
+        .filter((n) => n.raft === null || n.kv.applied !== this.node(this.leaderId()).raft?.commitIndex)
+        .map((n) => `node ${n.id} applied ${n.kv.applied}${n.raft === null ? ' (down)' : `, commit ${n.raft.commitIndex}, durable ${n.raft.durableIndex}, last ${n.raft.lastIndex}`}`);
+      const detail = stuck.length > 0 ? stuck.join(', ') : `members not converged: ${lagging.join('; ')}; leader ${this.leaderId()} commit ${this.node(this.leaderId()).raft?.commitIndex}`;
+      throw new Failure('liveness', `cluster did not settle ${LIVENESS_DONE_TICKS} ticks after faults stopped: ${detail}`);
     }
     if (this.clients.some((c) => c.quietDone < QUIET_OPS_PER_CLIENT || c.op !== null)) return false;
     const members = this.members();

@@ -1,5 +1,5 @@
 // `npm run sim -- [--seed N | --seeds N [--from S]] [--nodes 3|5] [--steps N] [--variant name]
-//                 [--verbose] [--trace-ticks FROM:TO] [--keep-going]`
+//                 [--verbose] [--trace-ticks FROM:TO] [--keep-going] [--storage-writes sync|async]`
 // Runs the deterministic whole-cluster simulation (seeds alternate 3 and 5 nodes unless
 // --nodes pins one). Prints a one-line summary; on failure the seed, the check that failed,
 // a readable trace (around the offending operation for linearizability failures) and the
@@ -17,12 +17,13 @@ interface Args {
   verbose: boolean;
   stopOnFailure: boolean;
   traceTicks: [number, number] | undefined;
+  storageWrites: 'sync' | 'async' | undefined;
 }
 
 export const DEFAULT_STEPS = 20_000;
 
 function parse(argv: readonly string[]): Args {
-  const args: Args = { seed: null, seeds: 20, from: 1, nodes: null, steps: DEFAULT_STEPS, variant: undefined, verbose: false, stopOnFailure: true, traceTicks: undefined };
+  const args: Args = { seed: null, seeds: 20, from: 1, nodes: null, steps: DEFAULT_STEPS, variant: undefined, verbose: false, stopOnFailure: true, traceTicks: undefined, storageWrites: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -47,6 +48,10 @@ function parse(argv: readonly string[]): Args {
       const v = value();
       if (!(BROKEN_VARIANTS as readonly string[]).includes(v)) throw new Error(`unknown variant ${v}; one of ${BROKEN_VARIANTS.join(', ')}`);
       args.variant = v as BrokenVariant;
+    } else if (a === '--storage-writes') {
+      const v = value();
+      if (v !== 'sync' && v !== 'async') throw new Error(`--storage-writes takes sync or async, not ${v}`);
+      args.storageWrites = v;
     } else if (a === '--verbose') args.verbose = true;
     else if (a === '--trace-ticks') {
       const [from, to] = value().split(':').map((x) => Number.parseInt(x, 10));
@@ -56,7 +61,7 @@ function parse(argv: readonly string[]): Args {
     }
     else if (a === '--keep-going') args.stopOnFailure = false;
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run sim -- [--seed N | --seeds N [--from N]] [--nodes 3|5] [--steps N] [--variant name] [--verbose] [--trace-ticks FROM:TO] [--keep-going]');
+      console.log('usage: npm run sim -- [--seed N | --seeds N [--from N]] [--nodes 3|5] [--steps N] [--variant name] [--verbose] [--trace-ticks FROM:TO] [--keep-going] [--storage-writes sync|async]');
       console.log(`variants (deliberately broken, test only): ${BROKEN_VARIANTS.join(', ')}`);
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
@@ -97,7 +102,7 @@ function main(): void {
   let lastSeed = seeds[0];
   for (const seed of seeds) {
     lastSeed = seed;
-    const options = { seed, nodes: nodesForSeed(seed, args.nodes), steps: args.steps, variant: args.variant, verbose: args.verbose, traceTicks: args.traceTicks };
+    const options = { seed, nodes: nodesForSeed(seed, args.nodes), steps: args.steps, variant: args.variant, verbose: args.verbose, traceTicks: args.traceTicks, storageWrites: args.storageWrites };
     const r = runSimulation(options);
     steps += r.steps;
     ticks += r.ticks;

@@ -1,15 +1,21 @@
 // The host around the pure Raft core (src/consensus): the clock, the disk and the
-// network. It runs the Ready loop of the core's contract:
+// network. It runs the Ready loop of the core's contract, in the core's async
+// storage mode:
 //
 //   ready() -> send messages (they never acknowledge unpersisted state)
 //           -> install a leader's snapshot, apply committed entries (already on a quorum's disks)
-//           -> persist new entries (the WAL is the Raft log: group-committed fdatasync)
-//              and the hard state when term or vote changed
+//           -> queue new entries on the WAL (the Raft log: ordered, group-committed
+//              fdatasync) without waiting for them; save the hard state when term or
+//              vote changed (waited for: votes must be durable before they count)
 //           -> serve read states -> advance()
+//   WAL batch durable -> persisted(index, term): acknowledgements for those entries
+//              leave, and a leader counts itself toward the quorum.
 //
-// One Ready is in flight at a time; proposals and messages arriving meanwhile
-// accumulate in the core and leave together in the next one (that is the group
-// commit across clients). The state machine (the tree) stays behind StateMachine.
+// So a Ready never waits for the disk: while one batch is being fsynced the next
+// Ready already sends newer entries to the followers (Raft thesis 10.2.1), and the
+// only fsync on a write's critical path is the quorum's. Proposals and messages
+// arriving during one turn of the event loop leave together in one Ready. The state
+// machine (the tree) stays behind StateMachine.
 import { randomInt } from 'node:crypto';
 import {
   ConfChangeType,
@@ -78,6 +84,8 @@ const MEMBERSHIP_MAGIC = 'zook-membership-v1';
 const READ_CONTEXT_BYTES = 12;
 /** Entries applied at once outside the Ready loop (a catching-up follower gets the rest through it). */
 const MAX_EARLY_APPLY_ENTRIES = 4096;
+/** WAL appends queued and not yet durable before the Ready loop waits for the oldest (the WAL's own queue bounds bytes). */
+const MAX_WRITES_IN_FLIGHT = 64;
 
 export function encodeMembership(m: Membership): Uint8Array {
   return new TextEncoder().encode(JSON.stringify({ format: MEMBERSHIP_MAGIC, voters: m.voters, learners: m.learners }));
@@ -150,6 +158,8 @@ export class RaftHost {
   private campaignWhenAlone = false;
   /** The last index handed to the state machine (it may run ahead of the core's `applied`: see applyCommittedEarly). */
   private machineApplied: number;
+  /** WAL appends queued and not yet reported durable, oldest first. */
+  private readonly writesInFlight = new Set<Promise<void>>();
 
   private constructor(
     private readonly storage: NodeStorage,
@@ -166,6 +176,7 @@ export class RaftHost {
         electionTicks: options.electionTicks,
         heartbeatTicks: options.heartbeatTicks,
         applied,
+        asyncStorageWrites: true,
         ...(options.limits === undefined ? {} : { limits: options.limits }),
       },
       persisted,
@@ -368,6 +379,7 @@ export class RaftHost {
       }
       for (const m of rd.messages) this.sink(m);
       if (rd.snapshot !== null) {
+        await this.storage.log.flush(); // the WAL's queued writes land before the log is replaced
         await this.installSnapshot(rd.snapshot);
         machine.restore(rd.snapshot);
         this.machineApplied = rd.snapshot.meta.index;
@@ -376,6 +388,7 @@ export class RaftHost {
       // Committed means on a quorum's disks: safe to apply while this node's own copy is still being written.
       for (const entry of rd.committedEntries) if (entry.index > this.machineApplied) this.applyOne(machine, entry);
       if (rd.entries.length > 0) await this.persistEntries(rd.entries);
+      // Term and vote are saved before advance(): a vote counts (or is answered) only once durable.
       if (rd.hardState !== null) await this.persistHardState(rd.hardState);
       for (const rs of rd.readStates) this.readConfirmed(rs);
       this.raft.advance();
@@ -385,13 +398,39 @@ export class RaftHost {
     this.maybeCampaignAlone();
   }
 
+  /**
+   * Queues entries on the WAL and returns without waiting for their fdatasync (only
+   * when MAX_WRITES_IN_FLIGHT are outstanding does it wait for the oldest). The WAL
+   * applies its appends and cuts in the order they are issued, so when this batch
+   * is durable, the disk holds exactly the core's log up to its last entry, which
+   * persisted() checks by (index, term). A failed write is fatal (as it was when
+   * the loop awaited it): nothing more can be promised about this node's log.
+   */
   private async persistEntries(entries: readonly Entry[]): Promise<void> {
     const log = this.storage.log;
     const first = entries[0].index;
-    // A conflicting suffix (a new leader's history wins): cut it durably first.
-    if (first <= log.lastIndex()) await log.truncateSuffix(first);
-    await log.append(entries);
-    this.counters.entriesPersisted += entries.length;
+    const last = entries[entries.length - 1];
+    // A conflicting suffix (a new leader's history wins): the cut is queued ahead of the append.
+    const cut = first <= log.lastIndex() ? log.truncateSuffix(first) : null;
+    const appended = log.append(entries);
+    const durable: Promise<void> = (cut === null ? appended : Promise.all([cut, appended])).then(
+      () => {
+        this.writesInFlight.delete(durable);
+        this.counters.entriesPersisted += entries.length;
+        if (this.closed) return;
+        this.raft.persisted(last.index, last.term);
+        this.kick();
+      },
+      (error: unknown) => {
+        this.writesInFlight.delete(durable);
+        // Thrown outside any promise chain, it stops the process as an uncaught exception.
+        queueMicrotask(() => {
+          throw error;
+        });
+      },
+    );
+    this.writesInFlight.add(durable);
+    if (this.writesInFlight.size >= MAX_WRITES_IN_FLIGHT) await this.writesInFlight.values().next().value;
   }
 
   /**
@@ -419,6 +458,8 @@ export class RaftHost {
     const applied = this.raft.status().applied;
     // The image must be the state at the core's applied index: not while applies ran ahead.
     if (this.machineApplied !== applied) return;
+    // Nor past this node's durable log (see RaftNode.createSnapshot): the next Ready retries.
+    if (applied > this.raft.durableIndex) return;
     const image = machine.snapshotImage(applied);
     if (image === null) return;
     const meta = this.raft.createSnapshot(image, this.options.retainEntries);
@@ -459,6 +500,7 @@ export class RaftHost {
     }
     this.pendingReads.clear();
     if (this.running !== null) await this.running;
+    await Promise.allSettled(this.writesInFlight);
     if (this.snapshotSaving !== null) await this.snapshotSaving;
     // A clean stop saves the commit index, so a restart applies everything at once;
     // but never past the disk's log: entries the core took in after its last Ready

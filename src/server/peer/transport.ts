@@ -319,7 +319,7 @@ export class PeerTransport {
     // burst of forwards leave corked together, one socket write instead of one per frame.
     if (!this.flushScheduled.has(peer)) {
       this.flushScheduled.add(peer);
-      if (this.flushScheduled.size === 1) queueMicrotask(() => this.flushScheduledPeers());
+      if (this.flushScheduled.size === 1) setImmediate(() => this.flushScheduledPeers());
     }
   }
 
