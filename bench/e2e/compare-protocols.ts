@@ -1,5 +1,6 @@
 // The same client library against both servers, and what each zook protocol costs:
 //   npm run bench:compare-protocols -- [--nodes 1|3] [--duration 10] [--rounds 3] [--workloads W1,W2,W3,W4]
+//     [--warmup-duration S] [--sides ZooKeeper,zook/TCP,zook/WS]
 // Starts a zook ensemble (or single server) and a ZooKeeper 3.8 ensemble (or
 // standalone) of the same size once, keeps both up, warms ZooKeeper's JVM (and
 // zook) with one discarded pass of every workload, then runs R rounds; in each
@@ -7,8 +8,9 @@
 //   ZooKeeper  node-zookeeper-client -> ZooKeeper's client port
 //   zook/TCP   node-zookeeper-client -> zook's ZooKeeper-protocol port (same library)
 //   zook/WS    zook's own client      -> zook's WebSocket port
-// The order of the sides rotates each round. Prints per workload the median of the
-// rounds and the spread (min-max) of the per-round ratios, plus all of it as JSON.
+// The order of the sides rotates each round (--sides ZooKeeper,zook/TCP leaves out
+// zook's WebSocket side: CI's short comparison does). Prints per workload the median
+// of the rounds and the spread (min-max) of the per-round ratios, plus all of it as JSON.
 // Reports, never asserts: the machine is shared.
 import { parseArgs } from 'node:util';
 import { markdownTable } from '../support.js';
@@ -27,6 +29,7 @@ const { values } = parseArgs({
     sessions: { type: 'string' },
     workers: { type: 'string' },
     'warmup-duration': { type: 'string' },
+    sides: { type: 'string' },
   },
 });
 
@@ -45,12 +48,20 @@ const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const spread = (xs: readonly number[]): string => (xs.length === 0 ? 'n/a' : `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}x`);
+const spread = (xs: readonly number[]): string => {
+  if (xs.length === 0) return 'n/a';
+  const [lo, hi] = [Math.min(...xs).toFixed(2), Math.max(...xs).toFixed(2)];
+  return lo === hi ? `${lo}x` : `${lo}-${hi}x`;
+};
 
 async function main(): Promise<void> {
   const nodes = Number(values.nodes);
   const rounds = Number(values.rounds);
   const workloads = values.workloads!.split(',').map((w) => w.trim()) as WorkloadName[];
+  const sides = values.sides === undefined ? SIDES : (values.sides.split(',').map((s) => s.trim()) as SideName[]);
+  for (const s of sides) if (!SIDES.includes(s)) throw new Error(`--sides takes ${SIDES.join(', ')}, not ${s}`);
+  if (!sides.includes('ZooKeeper') || !sides.includes('zook/TCP')) throw new Error('--sides must keep ZooKeeper and zook/TCP (the ratios compare them)');
+  const withWs = sides.includes('zook/WS');
   const extra: string[] = [];
   for (const key of ['sessions', 'workers'] as const) if (values[key] !== undefined) extra.push(`--${key}`, values[key]!);
 
@@ -75,9 +86,9 @@ async function main(): Promise<void> {
   try {
     // ZooKeeper's JIT makes its first pass 2-3x slower: one discarded pass of everything, both servers.
     const warmup = values['warmup-duration'] ?? values.duration!;
-    for (const workload of workloads) for (const name of SIDES) await side(name, workload, warmup);
+    for (const workload of workloads) for (const name of sides) await side(name, workload, warmup);
     for (let round = 1; round <= rounds; round++) {
-      const order = SIDES.map((_, i) => SIDES[(i + round - 1) % SIDES.length]);
+      const order = sides.map((_, i) => sides[(i + round - 1) % sides.length]);
       for (const workload of workloads) {
         for (const name of order) {
           const { row, load } = await side(name, workload, values.duration!);
@@ -105,35 +116,35 @@ async function main(): Promise<void> {
     median(samples.filter((s) => s.side === name && s.workload === workload).map((s) => s.row[field] ?? NaN).filter((x) => Number.isFinite(x)));
   const cpuRange = (name: SideName, workload: WorkloadName): string => {
     const xs = samples.filter((s) => s.side === name && s.workload === workload).map((s) => s.row.cpuUsPerOp ?? NaN).filter((x) => Number.isFinite(x));
-    return xs.length === 0 ? '-' : `${Math.round(Math.min(...xs))}-${Math.round(Math.max(...xs))}`;
+    if (xs.length === 0) return '-';
+    const [lo, hi] = [Math.round(Math.min(...xs)), Math.round(Math.max(...xs))];
+    return lo === hi ? String(lo) : `${lo}-${hi}`;
   };
 
-  console.log(`# node-zookeeper-client against ZooKeeper 3.8 and zook (${nodes === 1 ? 'single server' : `${nodes} servers`}), zook's own client over WebSocket`);
+  console.log(`# node-zookeeper-client against ZooKeeper 3.8 and zook (${nodes === 1 ? 'single server' : `${nodes} servers`})${withWs ? ", zook's own client over WebSocket" : ''}`);
   console.log(`${new Date().toISOString().slice(0, 16)}Z; ${rounds} rounds of ${values.duration} s per workload and side after a warm-up pass; load average at the end ${loadAverage()}\n`);
   const rows = workloads.map((w) => [
     `${w} ${DESCRIPTIONS[w]}`,
-    ...SIDES.map((n) => `${Math.round(med(n, w, 'opsPerSecond')).toLocaleString('en-US')} (${med(n, w, 'p50Ms').toFixed(1)} / ${med(n, w, 'p99Ms').toFixed(1)})`),
+    ...sides.map((n) => `${Math.round(med(n, w, 'opsPerSecond')).toLocaleString('en-US')} (${med(n, w, 'p50Ms').toFixed(1)} / ${med(n, w, 'p99Ms').toFixed(1)})`),
     spread(ratios(w, 'zook/TCP', 'ZooKeeper', 'opsPerSecond')),
     spread(ratios(w, 'zook/TCP', 'ZooKeeper', 'p99Ms')),
-    spread(ratios(w, 'zook/WS', 'zook/TCP', 'opsPerSecond')),
-    ...SIDES.map((n) => cpuRange(n, w)),
+    ...(withWs ? [spread(ratios(w, 'zook/WS', 'zook/TCP', 'opsPerSecond'))] : []),
+    ...sides.map((n) => cpuRange(n, w)),
   ]);
   console.log(
     markdownTable(
       [
         'workload',
-        'ZooKeeper ops/s (p50 / p99 ms)',
-        'zook/TCP ops/s (p50 / p99 ms)',
-        'zook/WS ops/s (p50 / p99 ms)',
+        ...sides.map((n) => `${n} ops/s (p50 / p99 ms)`),
         'ops/s zook/TCP / ZK',
         'p99 zook/TCP / ZK',
-        'ops/s zook/WS / zook/TCP',
-        ...SIDES.map((n) => `${n} server CPU us/op`),
+        ...(withWs ? ['ops/s zook/WS / zook/TCP'] : []),
+        ...sides.map((n) => `${n} server CPU us/op`),
       ],
       rows,
     ),
   );
-  console.log(`\n${JSON.stringify({ nodes, rounds, duration: Number(values.duration), samples })}`);
+  console.log(`\n${JSON.stringify({ nodes, rounds, duration: Number(values.duration), sides, samples })}`);
 }
 
 main().catch((error: unknown) => {

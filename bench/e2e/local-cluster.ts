@@ -2,7 +2,9 @@
 // N server processes on 127.0.0.1, each `zook server --id i --config <file>` with
 // free client and peer ports, its own temp data dir and a generated ensemble
 // file; ready once GET /status on every server names the same leader (and that
-// server says it leads). Stopped with SIGTERM and cleaned up.
+// server says it leads). Stopped with SIGTERM and cleaned up. `kill(id)` and
+// `restart(id)` stop one server (kill -9 by default) and start it again on the
+// same ports and data dir (bench/scale: a follower's restart and catch-up time).
 //
 // ZOOK_BENCH_PROFILE=<dir> starts every server under `node --cpu-prof
 // --cpu-prof-dir <dir>/server-<id>`: each writes a .cpuprofile when it exits,
@@ -26,11 +28,14 @@ export interface LocalClusterMember {
   readonly id: number;
   readonly clientPort: number;
   readonly peerPort: number;
+  /** The ZooKeeper-protocol port. */
+  readonly zkPort: number;
   readonly url: string;
   readonly pid: number;
 }
 
 export interface LocalCluster {
+  /** The servers in id order; a restarted server's entry has its new pid. */
   readonly members: readonly LocalClusterMember[];
   /** ws:// URL of every server, in id order: what the bench clients connect to. */
   readonly urls: readonly string[];
@@ -43,6 +48,10 @@ export interface LocalCluster {
   status(): Promise<Array<Record<string, unknown> | null>>;
   /** The current leader's id as the servers report it (0 if none agreed on). */
   currentLeader(): Promise<number>;
+  /** Sends `signal` (default SIGKILL) to server `id` and waits until it has exited. */
+  kill(id: number, signal?: NodeJS.Signals): Promise<void>;
+  /** Starts server `id` again (same ports, data dir and ensemble file) after kill; returns its new pid. */
+  restart(id: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -98,7 +107,8 @@ export async function startLocalCluster(size: number, options: { readyTimeoutMs?
   const children: ChildProcess[] = [];
   const exits: Array<Promise<number | null>> = [];
   let stopping = false;
-  for (const id of ids) {
+  const spawnServer = (index: number): void => {
+    const id = ids[index];
     const nodeFlags = [...CHILD_EXEC_ARGV, ...(process.env.ZOOK_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
     if (profileDir !== undefined && profileDir !== '') {
       const dir = resolve(profileDir, `server-${id}`);
@@ -110,20 +120,21 @@ export async function startLocalCluster(size: number, options: { readyTimeoutMs?
     });
     // Keep the pipe drained; say when a server dies under load (a finding, not noise).
     child.stdout!.on('data', () => {});
-    exits.push(
-      new Promise((resolveExit) =>
-        child.once('exit', (code, signal) => {
-          if (!stopping) console.error(`bench: zook server ${id} (pid ${child.pid}) exited early: code ${code} signal ${signal}`);
-          resolveExit(code);
-        }),
-      ),
+    exits[index] = new Promise((resolveExit) =>
+      child.once('exit', (code, signal) => {
+        if (!stopping && !killed.has(id)) console.error(`bench: zook server ${id} (pid ${child.pid}) exited early: code ${code} signal ${signal}`);
+        resolveExit(code);
+      }),
     );
-    children.push(child);
-  }
+    children[index] = child;
+  };
+  const killed = new Set<number>();
+  for (let i = 0; i < size; i++) spawnServer(i);
   const members: LocalClusterMember[] = ids.map((id, i) => ({
     id,
     clientPort: ports[i].clientPort,
     peerPort: ports[i].peerPort,
+    zkPort: ports[i].zkPort,
     url: `ws://${HOST}:${ports[i].clientPort}`,
     pid: children[i].pid ?? 0,
   }));
@@ -133,6 +144,28 @@ export async function startLocalCluster(size: number, options: { readyTimeoutMs?
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await Promise.all(exits);
     rmSync(root, { recursive: true, force: true });
+  };
+  const indexOf = (id: number): number => {
+    const index = ids.indexOf(id);
+    if (index < 0) throw new Error(`no server ${id} in this ${size}-server ensemble`);
+    return index;
+  };
+  const kill = async (id: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
+    const index = indexOf(id);
+    killed.add(id);
+    const child = children[index];
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exits[index];
+  };
+  const restart = async (id: number): Promise<number> => {
+    const index = indexOf(id);
+    const child = children[index];
+    if (child.exitCode === null && child.signalCode === null) throw new Error(`server ${id} is still running: kill it first`);
+    spawnServer(index);
+    killed.delete(id);
+    const pid = children[index].pid ?? 0;
+    members[index] = { ...members[index], pid };
+    return pid;
   };
 
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
@@ -158,6 +191,8 @@ export async function startLocalCluster(size: number, options: { readyTimeoutMs?
     leader,
     status,
     currentLeader: async () => agreedLeader(await status(), ids),
+    kill,
+    restart,
     stop,
   };
 }

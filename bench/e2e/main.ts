@@ -12,6 +12,9 @@
 // --spread random|round-robin: how sessions pick a server of a multi-server
 // target (bench/e2e/target.ts); default round-robin for --cluster and
 // zookeeper://local --nodes N, random (the clients' own shuffle) otherwise.
+// --inflight N: each session keeps N requests outstanding (N closed loops on one
+// session; default 1, one request in flight). --value-bytes B: the value size of
+// W1-W3 (default 100). The workers connect and prepare, then all start together.
 import { fork } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -25,8 +28,8 @@ import { FAILOVER_HEADER, measureFailover } from './failover-election.js';
 import { type LocalCluster, startLocalCluster } from './local-cluster.js';
 import { CHILD_EXEC_ARGV, COMPILED, type LocalServer, startLocalServer } from './local-server.js';
 import { type BenchSpread, type BenchTarget, describeTarget, zookeeperConnectString } from './target.js';
-import type { WorkerResult, WorkerTask } from './worker.js';
-import { DESCRIPTIONS, WORKLOADS, type WorkloadName } from './workloads.js';
+import type { FromWorker, ToWorker, WorkerResult, WorkerTask } from './worker.js';
+import { DEFAULT_VALUE_BYTES, describeWorkload, formatBytes, WORKLOADS, type WorkloadName } from './workloads.js';
 
 const { values } = parseArgs({
   options: {
@@ -43,6 +46,8 @@ const { values } = parseArgs({
     'failover-rounds': { type: 'string' },
     'cpu-pids': { type: 'string' },
     protocol: { type: 'string', default: 'ws' },
+    inflight: { type: 'string', default: '1' },
+    'value-bytes': { type: 'string', default: String(DEFAULT_VALUE_BYTES) },
   },
 });
 
@@ -50,30 +55,77 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const ext = COMPILED ? 'js' : 'ts';
 const execArgv = [...CHILD_EXEC_ARGV];
 
-function runWorker(task: WorkerTask): Promise<WorkerResult> {
-  const child = fork(join(here, `worker.${ext}`), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    child.once('message', (result: WorkerResult) => resolve(result));
-    child.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`load worker exited with ${code}`));
-    });
-    child.send(task);
-  });
+interface WorkerHandle {
+  /** Resolves once the worker's sessions are open and prepared; rejects if it failed first. */
+  readonly ready: Promise<void>;
+  readonly result: Promise<WorkerResult>;
+  start(startAtMs: number): void;
+  kill(): void;
 }
 
-async function runWorkload(target: BenchTarget, workload: WorkloadName, sessions: number, workers: number, durationMs: number, cpuPids: readonly number[]) {
+function startWorker(task: WorkerTask): WorkerHandle {
+  const child = fork(join(here, `worker.${ext}`), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let markReady!: () => void;
+  let failReady!: (error: Error) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    markReady = resolve;
+    failReady = reject;
+  });
+  const result = new Promise<WorkerResult>((resolve, reject) => {
+    child.on('message', (message: FromWorker) => {
+      if (message.type === 'ready') return markReady();
+      const { type: _, ...rest } = message;
+      if (rest.error !== undefined) failReady(new Error(rest.error));
+      resolve(rest);
+    });
+    child.once('exit', (code) => {
+      const error = new Error(`load worker exited with ${code}`);
+      failReady(error);
+      if (code !== 0) reject(error);
+    });
+  });
+  // Whoever waits on one of them handles the failure; keep the other from being unhandled.
+  ready.catch(() => {});
+  result.catch(() => {});
+  child.send({ type: 'task', task } satisfies ToWorker);
+  return {
+    ready,
+    result,
+    start: (startAtMs) => void child.send({ type: 'start', startAtMs } satisfies ToWorker),
+    kill: () => void child.kill('SIGKILL'),
+  };
+}
+
+interface LoadShape {
+  readonly sessions: number;
+  readonly workers: number;
+  readonly durationMs: number;
+  readonly inflight: number;
+  readonly valueBytes: number;
+}
+
+async function runWorkload(target: BenchTarget, workload: WorkloadName, shape: LoadShape, cpuPids: readonly number[]) {
+  const { sessions, workers, durationMs, inflight, valueBytes } = shape;
   const perWorker = Array.from({ length: workers }, (_, i) => Math.floor(sessions / workers) + (i < sessions % workers ? 1 : 0)).filter((n) => n > 0);
-  // Everyone starts together after connecting and preparing.
-  const startAtMs = Date.now() + 2000 + 100 * sessions;
   const firstSession = perWorker.map((_, i) => perWorker.slice(0, i).reduce((a, b) => a + b, 0));
+  const handles = perWorker.map((n, workerIndex) =>
+    startWorker({ target, workload, sessions: n, workerIndex, firstSession: firstSession[workerIndex], durationMs, inflight, valueBytes }),
+  );
+  // Everyone starts together once every worker has connected and prepared its sessions.
+  try {
+    await Promise.all(handles.map((h) => h.ready));
+  } catch (error) {
+    for (const h of handles) h.kill();
+    throw new Error(`${workload}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const startAtMs = Date.now() + 300;
+  for (const h of handles) h.start(startAtMs);
   // The servers' CPU over exactly the measured window (the workers' start and end times).
   let cpuAtStart = NaN;
   let cpuAtEnd = NaN;
   const startTimer = setTimeout(() => (cpuAtStart = cpuSeconds(cpuPids)), startAtMs - Date.now());
   const endTimer = setTimeout(() => (cpuAtEnd = cpuSeconds(cpuPids)), startAtMs + durationMs - Date.now());
-  const results = await Promise.all(
-    perWorker.map((n, workerIndex) => runWorker({ target, workload, sessions: n, workerIndex, firstSession: firstSession[workerIndex], startAtMs, durationMs })),
-  );
+  const results = await Promise.all(handles.map((h) => h.result));
   const failed = results.find((r) => r.error !== undefined);
   if (failed) throw new Error(`${workload}: ${failed.error}`);
   const histogram = new LatencyHistogram();
@@ -82,7 +134,7 @@ async function runWorkload(target: BenchTarget, workload: WorkloadName, sessions
   clearTimeout(startTimer);
   clearTimeout(endTimer);
   const cpuUsPerOp = cpuPids.length > 0 && ops > 0 && Number.isFinite(cpuAtEnd - cpuAtStart) ? ((cpuAtEnd - cpuAtStart) * 1e6) / ops : null;
-  return { workload, sessions, opsPerSecond: ops / (durationMs / 1000), p50Ms: histogram.quantileMs(0.5), p99Ms: histogram.quantileMs(0.99), cpuUsPerOp };
+  return { workload, sessions, inflight, valueBytes, opsPerSecond: ops / (durationMs / 1000), p50Ms: histogram.quantileMs(0.5), p99Ms: histogram.quantileMs(0.99), cpuUsPerOp };
 }
 
 async function main(): Promise<void> {
@@ -90,6 +142,10 @@ async function main(): Promise<void> {
   const sessions = Number(values.sessions);
   const lockSessions = Number(values['lock-sessions']);
   const workers = Number(values.workers);
+  const inflight = Number(values.inflight);
+  const valueBytes = Number(values['value-bytes']);
+  if (!Number.isInteger(inflight) || inflight < 1) throw new Error(`--inflight takes a positive integer, not ${values.inflight}`);
+  if (!Number.isInteger(valueBytes) || valueBytes < 0) throw new Error(`--value-bytes takes a byte count, not ${values['value-bytes']}`);
   const chosen = values.workloads!.split(',').map((w) => w.trim()) as WorkloadName[];
   const nodes = Number(values.nodes);
   const clusterSize = values.cluster === undefined ? 0 : Number(values.cluster);
@@ -132,13 +188,13 @@ async function main(): Promise<void> {
   if (localMulti || (target.kind === 'zook' ? target.servers.length : target.connectString.split(',').length) > 1) described += `; sessions spread ${spread}`;
   const servers = target.kind === 'zook' ? target.servers : [target.connectString];
   console.log(`# ${target.kind === 'zook' ? 'zook' : 'ZooKeeper'} end-to-end load, ${new Date().toISOString().slice(0, 10)}`);
-  console.log(`${cpus()[0]?.model ?? 'CPU'}, ${cpus().length} cores; target ${described}; ${workers} client processes; ${durationMs / 1000} s per workload\n`);
+  console.log(`${cpus()[0]?.model ?? 'CPU'}, ${cpus().length} cores; target ${described}; ${workers} client processes; ${durationMs / 1000} s per workload${inflight === 1 ? '' : `; ${inflight} requests in flight per session`}${valueBytes === DEFAULT_VALUE_BYTES ? '' : `; ${formatBytes(valueBytes)} values`}\n`);
   const cpuPids = values['cpu-pids'] !== undefined ? parsePids(values['cpu-pids']) : [local?.pid, ...(localCluster?.members.map((m) => m.pid) ?? []), ...(localZk?.pids ?? [])].filter((p): p is number => p !== undefined && p > 0);
   const rows = [];
   let clusterNote: string | null = null;
   try {
     for (const workload of chosen) {
-      rows.push(await runWorkload(target, workload, workload === 'W4' ? lockSessions : sessions, workers, durationMs, cpuPids));
+      rows.push(await runWorkload(target, workload, { sessions: workload === 'W4' ? lockSessions : sessions, workers, durationMs, inflight, valueBytes }, cpuPids));
     }
     if (localCluster !== null) {
       // Did leadership stay put under load? (A change mid-run is a finding.)
@@ -157,7 +213,7 @@ async function main(): Promise<void> {
     markdownTable(
       ['workload', 'sessions', 'ops/s', 'p50 ms', 'p99 ms', 'server CPU us/op'],
       rows.map((r) => [
-        `${r.workload} ${DESCRIPTIONS[r.workload]}`,
+        `${r.workload} ${describeWorkload(r.workload, r.valueBytes)}`,
         String(r.sessions),
         Math.round(r.opsPerSecond).toLocaleString('en-US'),
         r.p50Ms.toFixed(2),

@@ -1,4 +1,4 @@
-// Only the part of node-zookeeper-client 1.1.3 the load generator uses (it ships no types).
+// Only the part of node-zookeeper-client 1.1.3 the load generator and bench/scale use (it ships no types).
 declare module 'node-zookeeper-client' {
   import type { EventEmitter } from 'node:events';
 
@@ -17,6 +17,10 @@ declare module 'node-zookeeper-client' {
     spinDelay?: number;
     retries?: number;
   }
+  export interface Transaction {
+    create(path: string, data?: Buffer | null, mode?: number): Transaction;
+    commit(callback: (error: Exception | null, results: unknown[]) => void): void;
+  }
   export interface Client extends EventEmitter {
     connect(): void;
     close(): void;
@@ -24,8 +28,11 @@ declare module 'node-zookeeper-client' {
     remove(path: string, version: number, callback: (error: Exception | null) => void): void;
     setData(path: string, data: Buffer | null, version: number, callback: (error: Exception | null, stat: Stat) => void): void;
     getData(path: string, callback: (error: Exception | null, data: Buffer, stat: Stat) => void): void;
+    getData(path: string, watcher: (event: ZkEvent) => void, callback: (error: Exception | null, data: Buffer, stat: Stat) => void): void;
     getChildren(path: string, callback: (error: Exception | null, children: string[], stat: Stat) => void): void;
     exists(path: string, watcher: (event: ZkEvent) => void, callback: (error: Exception | null, stat: Stat | null) => void): void;
+    /** A multi: ops added with create(), sent with commit(). */
+    transaction(): Transaction;
   }
 
   const zookeeper: {
