@@ -33,6 +33,8 @@ declare module 'node-zookeeper-client' {
     exists(path: string, watcher: (event: ZkEvent) => void, callback: (error: Exception | null, stat: Stat | null) => void): void;
     /** A multi: ops added with create(), sent with commit(). */
     transaction(): Transaction;
+    /** SYNC_CONNECTED is code 3, EXPIRED -122. */
+    getState(): { readonly name: string; readonly code: number };
   }
 
   const zookeeper: {

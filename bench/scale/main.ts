@@ -132,18 +132,32 @@ async function settle(cluster: LocalCluster, timeoutMs = 600_000): Promise<void>
   }
 }
 
-/** Prefills the tree (and, for the watches dimension, the watched nodes) through the leader; seconds, until every server applied it. */
-async function prefill(cluster: LocalCluster, treeZnodes: number, watched: number, prefillBytes: number): Promise<number> {
+interface Prefilled {
+  /** Until every server applied it. */
+  readonly seconds: number;
+  /** Multis retried after their session lost its connection (sessions replaced). */
+  readonly retried: number;
+  readonly replaced: number;
+}
+
+/** Prefills the tree (and, for the watches dimension, the watched nodes) through the leader. */
+async function prefill(cluster: LocalCluster, treeZnodes: number, watched: number, prefillBytes: number): Promise<Prefilled> {
   const leader = leaderMember(cluster, (await cluster.currentLeader()) || cluster.leader);
   // Sessions on the leader: the writes need no forwarding.
   const at = `${HOST}:${leader.zkPort}`;
   const started = performance.now();
   const fills = [await fillTree(at, TREE_ROOT, treeZnodes, { valueBytes: prefillBytes })];
   if (watched > 0) fills.push(await fillTree(at, WATCHED_ROOT, watched, { valueBytes: prefillBytes }));
+  const retried = fills.reduce((n, f) => n + f.multisRetried, 0);
   const replaced = fills.reduce((n, f) => n + f.sessionsReplaced, 0);
-  if (replaced > 0) log(`prefill: ${replaced} session(s) lost their connection to the leader and were replaced (the multis retried)`);
+  if (retried > 0) log(`prefill: ${retried} multi(s) lost their connection and were retried (${replaced} session(s) replaced)`);
   await settle(cluster);
-  return (performance.now() - started) / 1000;
+  return { seconds: (performance.now() - started) / 1000, retried, replaced };
+}
+
+/** Leader changes each server has seen (1 each: the first election). */
+async function leaderChanges(cluster: LocalCluster): Promise<number[]> {
+  return (await cluster.status()).map((s) => Number(s?.leaderChanges ?? NaN));
 }
 
 async function measureRestart(cluster: LocalCluster, treeZnodes: number, prefillSeconds: number): Promise<RestartPoint> {
@@ -179,7 +193,7 @@ async function measureRestart(cluster: LocalCluster, treeZnodes: number, prefill
   if ('error' in served) throw new Error(`restart: server ${follower.id} did not serve: ${served.error instanceof Error ? served.error.message : String(served.error)}`);
   const servingMs = served.at - t0;
   log(`restart, ${formatValue('treeZnodes', treeZnodes)} znodes: server ${follower.id} answers /status after ${statusUpMs.toFixed(0)} ms, applied index ${targetIndex} after ${catchUpMs.toFixed(0)} ms, serves after ${servingMs.toFixed(0)} ms`);
-  return { treeZnodes, prefillSeconds, killedServer: follower.id, targetIndex, statusUpMs, catchUpMs, servingMs, loadBefore };
+  return { treeZnodes, prefillSeconds, killedServer: follower.id, targetIndex, statusUpMs, catchUpMs, servingMs, loadBefore, leaderChanges: await leaderChanges(cluster) };
 }
 
 interface PointOutcome {
@@ -195,7 +209,8 @@ async function measurePoint(planned: PlannedPoint, options: { durationS: number;
   let held: HeldWatches | null = null;
   try {
     const watched = planned.dimension === 'watches' ? options.watched : 0;
-    const prefillSeconds = await prefill(cluster, cfg.treeZnodes, watched, options.prefillBytes);
+    const filled = await prefill(cluster, cfg.treeZnodes, watched, options.prefillBytes);
+    const prefillSeconds = filled.seconds;
     log(`${label}: prefilled ${cfg.treeZnodes.toLocaleString('en-US')} znodes${watched > 0 ? ` and ${watched.toLocaleString('en-US')} watched znodes` : ''} in ${prefillSeconds.toFixed(1)} s`);
     const restart = options.restart ? await measureRestart(cluster, cfg.treeZnodes, prefillSeconds) : null;
     if (restart !== null) await settle(cluster);
@@ -224,8 +239,7 @@ async function measurePoint(planned: PlannedPoint, options: { durationS: number;
     if (options.warmupS > 0) await runMain(`${label} (warm-up)`, args.map((a, i) => (args[i - 1] === '--duration' ? String(options.warmupS) : a)));
     const run = await runMain(label, args);
     const row = summaryRows(run.output, label)[0];
-    const statuses = await cluster.status();
-    const changes = statuses.map((s) => Number(s?.leaderChanges ?? 0));
+    const changes = await leaderChanges(cluster);
     if (held !== null && held.fired() > 0) log(`${label}: ${held.fired()} watch events fired (nothing should write the watched nodes)`);
     log(`${label}: ${Math.round(row.opsPerSecond).toLocaleString('en-US')} ops/s, p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms, ${row.cpuUsPerOp?.toFixed(0) ?? '-'} us CPU/op (leader changes ${changes.join('/')})`);
     return {
@@ -238,7 +252,9 @@ async function measurePoint(planned: PlannedPoint, options: { durationS: number;
         p99Ms: row.p99Ms,
         cpuUsPerOp: row.cpuUsPerOp ?? null,
         prefillSeconds,
+        ...(filled.retried > 0 ? { prefillRetries: filled.retried } : {}),
         ...(watchSeconds === undefined ? {} : { watchSeconds }),
+        leaderChanges: changes,
         loadBefore,
         loadAfter: run.loadAfter,
       },
@@ -254,9 +270,9 @@ async function measureRestartAlone(treeZnodes: number, prefillBytes: number): Pr
   log(`restart, ${formatValue('treeZnodes', treeZnodes)} znodes: starting 3 servers`);
   const cluster = await startLocalCluster(3);
   try {
-    const prefillSeconds = await prefill(cluster, treeZnodes, 0, prefillBytes);
-    log(`restart, ${formatValue('treeZnodes', treeZnodes)} znodes: prefilled in ${prefillSeconds.toFixed(1)} s`);
-    return await measureRestart(cluster, treeZnodes, prefillSeconds);
+    const filled = await prefill(cluster, treeZnodes, 0, prefillBytes);
+    log(`restart, ${formatValue('treeZnodes', treeZnodes)} znodes: prefilled in ${filled.seconds.toFixed(1)} s`);
+    return await measureRestart(cluster, treeZnodes, filled.seconds);
   } finally {
     await cluster.stop();
   }
@@ -352,7 +368,12 @@ async function main(): Promise<void> {
   await writeSvg(results, svgFile);
 }
 
-main().catch((error: unknown) => {
-  console.error(`bench:scale: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+// Exits when done: a prefill session abandoned after a lost connection may still be
+// retrying its connection in node-zookeeper-client, which would keep Node running.
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`bench:scale: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -13,8 +13,12 @@ export interface ScalePoint {
   readonly cpuUsPerOp: number | null;
   /** Seconds the prefill of the tree (and of watched nodes) took. */
   readonly prefillSeconds: number;
+  /** Multis of the prefill retried after their session lost its connection. */
+  readonly prefillRetries?: number;
   /** Seconds setting the watches took (watches dimension). */
   readonly watchSeconds?: number;
+  /** Leader changes each server had seen at the end (1: only the first election). */
+  readonly leaderChanges?: readonly number[];
   readonly loadBefore: string;
   readonly loadAfter: string;
 }
@@ -32,6 +36,8 @@ export interface RestartPoint {
   /** Until it gives a ZooKeeper-protocol session and answers a read. */
   readonly servingMs: number;
   readonly loadBefore: string;
+  /** Leader changes each server had seen once the follower served again. */
+  readonly leaderChanges?: readonly number[];
 }
 
 export interface ScaleResults {
