@@ -193,7 +193,6 @@ export class ZookNode {
         secret: ensemble.secret,
         listenHost: me.host,
         listenPort: me.peerPort,
-        allowSlowWebSockets: config.allowSlowWebSockets,
       });
       await transport.listen();
     }

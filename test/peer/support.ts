@@ -1,8 +1,8 @@
 // Helpers for the peer transport tests: transports on 127.0.0.1, waiting on
-// transport events (never on fixed sleeps), and a raw `ws` client that speaks
-// the handshake by hand to play a stranger or a replaying attacker.
-import { type Server, type Socket, createServer } from 'node:net';
-import WebSocket from 'ws';
+// transport events (never on fixed sleeps), and a raw TCP client that speaks
+// the framing and the handshake by hand to play a stranger or a replaying attacker.
+import { type Server, type Socket, connect, createServer } from 'node:net';
+import { PeerSocket } from '../../src/server/peer/peer-socket.js';
 import { type Message, MessageType, message } from '../../src/consensus/types.js';
 import { type PeerFrame, PeerTransport, type PeerTransportOptions, decodePeerFrame } from '../../src/server/peer/index.js';
 import { SeededRandom } from '../../src/util/random.js';
@@ -56,29 +56,37 @@ export function heartbeat(from: number, to: number, index: number): Message {
   return message({ type: MessageType.Heartbeat, from, to, term: 1, index });
 }
 
-/** A hand-driven peer connection: frames received in order, and how it closed. */
+/** A hand-driven peer connection: frames received in order, and how it closed (the peer's close code, 0 without one). */
 export class RawPeer {
   private readonly frames: PeerFrame[] = [];
   private waiter: (() => void) | null = null;
   readonly closed: Promise<number>;
+  readonly socket: PeerSocket;
 
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      this.frames.push(decodePeerFrame(new Uint8Array(data as Buffer)));
-      this.waiter?.();
-    });
-    this.closed = new Promise((resolve) => ws.on('close', (code) => resolve(code)));
+  private constructor(raw: Socket) {
+    let done: (code: number) => void = () => {};
+    this.closed = new Promise((resolve) => (done = resolve));
+    this.socket = new PeerSocket(
+      raw,
+      { maxFrameBytes: 16 * 1024 * 1024, idleTimeoutMs: 60_000 },
+      {
+        frame: (bytes) => {
+          this.frames.push(decodePeerFrame(bytes.slice()));
+          this.waiter?.();
+        },
+        drain: () => {},
+        closed: (code) => done(code ?? 0),
+      },
+    );
   }
 
   static async dial(port: number): Promise<RawPeer> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/peer`);
-    ws.on('error', () => {});
-    const peer = new RawPeer(ws);
+    const raw = connect({ host: '127.0.0.1', port });
     await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
+      raw.once('connect', () => resolve());
+      raw.once('error', reject);
     });
-    return peer;
+    return new RawPeer(raw);
   }
 
   async next(): Promise<PeerFrame> {
@@ -92,7 +100,12 @@ export class RawPeer {
   }
 
   send(bytes: Uint8Array): void {
-    this.ws.send(bytes);
+    this.socket.send(bytes);
+  }
+
+  /** Drops the connection without a word (a crashed peer). */
+  terminate(): void {
+    this.socket.destroy();
   }
 }
 

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { WebSocketServer } from 'ws';
+import { type Socket, createServer } from 'node:net';
 import type { Message } from '../../src/consensus/types.js';
 import { MessageType } from '../../src/consensus/types.js';
 import { PEER_PROTOCOL_VERSION, type PeerTransport, computeProof, decodePeerFrame, encodePeerFrame, newNonce, secretBytes } from '../../src/server/peer/index.js';
+import { PeerSocket } from '../../src/server/peer/peer-socket.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { CLUSTER, DeadPeer, RawPeer, SECRET, heartbeat, startTransport, until } from './support.js';
 
@@ -117,7 +118,7 @@ describe('PeerTransport', () => {
     foreign.send(encodePeerFrame({ kind: 'hello', protocolVersion: PEER_PROTOCOL_VERSION, clusterId: 'other', from: 1, to: 2, nonce: n2, proof: p2 }));
     expect(await foreign.closed).toBe(4001);
     expect(acceptor.transport.metrics().authFailures).toBe(2);
-    legit.ws.terminate();
+    legit.terminate();
   });
 
   test('a newer authenticated link replaces the old one; a forged sender on a good link closes it', async () => {
@@ -164,7 +165,7 @@ describe('PeerTransport', () => {
       a.transport.send(append(1, 2, i));
       b.transport.send(append(2, 1, i));
     }
-    // Both the ws (dialer) and the uWebSockets.js (acceptor) side had to hold frames back and resume on drain.
+    // Both the dialing and the accepting side had to hold frames back and resume on drain.
     expect(a.transport.metrics().peers.get(2)!.queuedMessages).toBeGreaterThan(0);
     expect(b.transport.metrics().peers.get(1)!.queuedMessages).toBeGreaterThan(0);
     await until(both, () => a.inbox.length === count && b.inbox.length === count, 'the whole burst');
@@ -242,19 +243,26 @@ describe('PeerTransport', () => {
   });
 
   test('a stranger posing as the accepting node fails the HelloAck check and gets nothing', async () => {
-    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    const received: Uint8Array[] = [];
+    const server = createServer((raw: Socket) => {
+      const socket: PeerSocket = new PeerSocket(
+        raw,
+        { maxFrameBytes: 1 << 20, idleTimeoutMs: 60_000 },
+        {
+          frame: (bytes) => {
+            received.push(bytes.slice());
+            socket.send(encodePeerFrame({ kind: 'helloAck', from: 2, to: 1, proof: new Uint8Array(32).fill(9) }));
+          },
+          drain: () => {},
+          closed: () => {},
+        },
+      );
+      socket.send(encodePeerFrame({ kind: 'challenge', nonce: newNonce() }));
+    });
     cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     const address = server.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
-    const received: Uint8Array[] = [];
-    server.on('connection', (socket) => {
-      socket.send(encodePeerFrame({ kind: 'challenge', nonce: newNonce() }));
-      socket.on('message', (data) => {
-        received.push(new Uint8Array(data as Buffer));
-        socket.send(encodePeerFrame({ kind: 'helloAck', from: 2, to: 1, proof: new Uint8Array(32).fill(9) }));
-      });
-    });
     const a = await node(1);
     a.transport.addPeer({ id: 2, host: '127.0.0.1', port });
     a.transport.send(heartbeat(1, 2, 1));

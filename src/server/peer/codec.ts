@@ -3,8 +3,8 @@
 // from a damaged buffer instead of failing, so every vector length is bounded by a
 // limit and by the frame size, every union tag and enum checked, every u64 kept
 // within the safe-integer range the consensus core uses, and any throw from the
-// runtime becomes a PeerProtocolError. Byte fields are copied out because a
-// uWebSockets.js message buffer dies with its callback.
+// runtime becomes a PeerProtocolError. Byte fields are copied out because the
+// frame is a view into the socket's read buffer, valid only during its callback.
 import * as flatbuffers from 'flatbuffers';
 import * as fb from '../../../schema/generated/peer_generated.js';
 import { EntryType, MessageType } from '../../consensus/types.js';
@@ -103,12 +103,30 @@ function body(b: Builder, frame: PeerFrame): [fb.PeerMessage, Offset] {
   }
 }
 
+/**
+ * One builder for every frame: a frame waits in a send queue, so its bytes are
+ * copied out, but a builder of its own per frame (and its growth) cost an
+ * ArrayBuffer each, and their allocation and sweeping were a visible share of a
+ * server's CPU under writes. Small copies come from Node's buffer pool.
+ */
+const SHARED_BUILDER_BYTES = 64 * 1024;
+let shared = new flatbuffers.Builder(SHARED_BUILDER_BYTES);
+
 /** Encodes one frame. Throws RangeError for values the wire cannot carry (a caller bug). */
 export function encodePeerFrame(frame: PeerFrame): Uint8Array {
-  const b = new flatbuffers.Builder(256);
-  const [type, offset] = body(b, frame);
-  b.finish(fb.PeerFrame.createPeerFrame(b, type, offset));
-  return b.asUint8Array();
+  const b = shared;
+  b.clear();
+  try {
+    const [type, offset] = body(b, frame);
+    b.finish(fb.PeerFrame.createPeerFrame(b, type, offset));
+  } catch (error) {
+    b.clear();
+    throw error;
+  }
+  const out = Buffer.from(b.asUint8Array());
+  // A snapshot chunk grew it: do not keep megabytes around for small frames.
+  if (b.dataBuffer().capacity() > 16 * SHARED_BUILDER_BYTES) shared = new flatbuffers.Builder(SHARED_BUILDER_BYTES);
+  return out;
 }
 
 // ---------------------------------------------------------------- decode

@@ -46,7 +46,7 @@ export type PeerFrame = ChallengeFrame | HelloFrame | HelloAckFrame | RaftFrame 
 
 /** Bounds the decoder enforces on untrusted bytes (counts, not bytes, except where named). */
 export interface PeerDecodeLimits {
-  /** Whole frame; the transport also tells uWebSockets.js and ws this size. */
+  /** Whole frame; the TCP framing refuses longer ones before reading them. */
   readonly maxFrameBytes: number;
   /** Entries in one Append. */
   readonly maxEntriesPerMessage: number;

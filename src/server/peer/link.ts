@@ -1,6 +1,6 @@
 // What the transport needs from one authenticated connection, whichever side
-// opened it (uWebSockets.js inbound, ws outbound), and what the two connection
-// handlers need from the transport.
+// opened it (accepted or dialled: both are a PeerSocket over TCP), and what the
+// two connection handlers need from the transport.
 import type { PeerDecodeLimits } from './frames.js';
 
 export interface Link {
@@ -30,7 +30,7 @@ export interface LinkHost {
   handshakeTimeout(): void;
 }
 
-/** WebSocket close codes the transport uses (4000-4999 is the application range). */
+/** Close codes a Close frame carries (peer-socket.ts); the numbers follow WebSocket's application range. */
 export const CloseCode = {
   AuthFailed: 4001,
   ProtocolError: 4002,

@@ -2,6 +2,8 @@
 // servers of one ensemble, as the Raft host needs them: fire-and-forget send of
 // consensus Messages (Raft retries on its own, so loss is fine but unbounded
 // memory is not), in-order delivery per link, and an opaque Forward channel.
+// Links are plain TCP with length-prefixed frames (peer-socket.ts), as ZooKeeper's
+// and etcd's server links are; a turn's frames to one peer leave in one write.
 //
 // One link per peer pair: only the node with the LOWER id dials, the higher one
 // accepts (and refuses a Hello from a higher id). Two nodes can therefore never
@@ -11,14 +13,15 @@
 import type { Message } from '../../consensus/types.js';
 import { MessageType } from '../../consensus/types.js';
 import { assert } from '../../util/assert.js';
-import { requireNativeUws, uWS, type TemplatedApp, type WebSocket, type us_listen_socket } from '../uws.js';
-import { acceptPeers, type SocketData } from './acceptor.js';
+import type { Server } from 'node:net';
+import { acceptPeers } from './acceptor.js';
 import { secretBytes } from './auth.js';
 import { PeerProtocolError, decodePeerFrame, encodePeerFrame } from './codec.js';
 import { Dialer, type PeerAddress } from './dialer.js';
 import { DEFAULT_PEER_DECODE_LIMITS, type PeerDecodeLimits } from './frames.js';
 import { CloseCode, type Link, type LinkHost } from './link.js';
 import { MutableLinkCounters, type PeerLinkMetrics, type PeerTransportMetrics } from './metrics.js';
+import type { PeerSocket } from './peer-socket.js';
 import { SendQueue } from './send-queue.js';
 
 export type { PeerAddress } from './dialer.js';
@@ -50,12 +53,10 @@ export interface PeerTransportOptions {
   readonly reconnectBaseDelayMs?: number;
   readonly reconnectMaxDelayMs?: number;
   readonly handshakeTimeoutMs?: number;
-  /** A link silent this long is dead: uWebSockets.js pings on the accepting side, the dialer pings every half of it. */
+  /** A link silent this long is dead; both ends ping every half of it. */
   readonly idleTimeoutSeconds?: number;
   /** Uniform in [0, 1), for backoff jitter; inject a seeded source in tests. */
   readonly random?: () => number;
-  /** Accept uWebSockets.js's slow JS fallback (see src/server/uws.ts). */
-  readonly allowSlowWebSockets?: boolean;
 }
 
 export type MessageHandler = (message: Message) => void;
@@ -88,8 +89,8 @@ const DEFAULTS = {
 
 /**
  * Listener sets with unsubscribe functions: a tiny typed emitter. A throwing
- * handler must not leave a link half set up (or throw into uWebSockets.js's
- * native callback), so each handler runs guarded and the first error is rethrown
+ * handler must not leave a link half set up (or throw into a socket's data
+ * callback), so each handler runs guarded and the first error is rethrown
  * from a microtask, where it still surfaces as an uncaught exception.
  */
 class Listeners<F extends (...args: never[]) => void> {
@@ -120,14 +121,14 @@ export class PeerTransport {
   readonly nodeId: number;
   readonly clusterId: string;
   private readonly secret: Uint8Array;
-  private readonly options: Required<Omit<PeerTransportOptions, 'nodeId' | 'clusterId' | 'secret' | 'random' | 'allowSlowWebSockets'>>;
+  private readonly options: Required<Omit<PeerTransportOptions, 'nodeId' | 'clusterId' | 'secret' | 'random'>>;
   private readonly random: () => number;
   private readonly limits: PeerDecodeLimits;
   private readonly peers = new Map<number, PeerState>();
-  private readonly sockets = new Set<WebSocket<SocketData>>();
-  private readonly app: TemplatedApp;
+  private readonly sockets = new Set<PeerSocket>();
+  private readonly server: Server;
   private readonly host: LinkHost;
-  private listenSocket: us_listen_socket | null = null;
+  private listening = false;
   private closed = false;
   private authFailures = 0;
   private protocolErrors = 0;
@@ -141,7 +142,6 @@ export class PeerTransport {
 
   constructor(options: PeerTransportOptions) {
     assert(Number.isInteger(options.nodeId) && options.nodeId > 0 && options.nodeId <= 0xffff_ffff, () => `bad node id ${options.nodeId}`);
-    requireNativeUws(options.allowSlowWebSockets ?? false);
     this.nodeId = options.nodeId;
     this.clusterId = options.clusterId;
     this.secret = secretBytes(options.secret);
@@ -161,27 +161,24 @@ export class PeerTransport {
     };
     this.limits = { ...DEFAULT_PEER_DECODE_LIMITS, maxFrameBytes: this.options.maxFrameBytes };
     this.host = this.linkHost();
-    this.app = uWS.App();
-    acceptPeers(
-      this.app,
+    this.server = acceptPeers(
       this.host,
-      {
-        // Past the flush mark by two frames, so send() never sees uWebSockets.js drop one.
-        maxBackpressureBytes: this.options.maxSocketBufferedBytes + 2 * this.options.maxFrameBytes,
-        idleTimeoutSeconds: this.options.idleTimeoutSeconds,
-      },
+      { idleTimeoutMs: this.options.idleTimeoutSeconds * 1000, flushMarkBytes: this.options.maxSocketBufferedBytes },
       this.sockets,
     );
   }
 
-  /** Binds the peer port; resolves with the port number. */
+  /** Binds the peer port (exclusively: a second server on it fails); resolves with the port number. */
   listen(): Promise<number> {
-    assert(this.listenSocket === null && !this.closed, () => 'listen() once, before close()');
+    assert(!this.listening && !this.closed, () => 'listen() once, before close()');
+    this.listening = true;
     return new Promise((resolve, reject) => {
-      this.app.listen(this.options.listenHost, this.options.listenPort, (socket) => {
-        if (socket === false) return reject(new Error(`peer transport cannot listen on ${this.options.listenHost}:${this.options.listenPort}`));
-        this.listenSocket = socket;
-        resolve(uWS.us_socket_local_port(socket));
+      const failed = (error: Error): void => reject(new Error(`peer transport cannot listen on ${this.options.listenHost}:${this.options.listenPort}: ${error.message}`));
+      this.server.once('error', failed);
+      this.server.listen({ host: this.options.listenHost, port: this.options.listenPort, exclusive: true }, () => {
+        this.server.off('error', failed);
+        const address = this.server.address();
+        resolve(typeof address === 'object' && address !== null ? address.port : 0);
       });
     });
   }
@@ -205,7 +202,8 @@ export class PeerTransport {
         reconnectMaxDelayMs: this.options.reconnectMaxDelayMs,
         random: this.random,
         onDialAttempt: () => this.dialAttempts++,
-        pingIntervalMs: (this.options.idleTimeoutSeconds * 1000) / 2,
+        idleTimeoutMs: this.options.idleTimeoutSeconds * 1000,
+        flushMarkBytes: this.options.maxSocketBufferedBytes,
       });
       peer.dialer.start();
     }
@@ -297,12 +295,10 @@ export class PeerTransport {
       peer.link = null;
       peer.queue.clear();
     }
-    if (this.listenSocket !== null) uWS.us_listen_socket_close(this.listenSocket);
-    this.listenSocket = null;
-    for (const ws of [...this.sockets]) {
-      if (ws.getUserData().open) ws.close();
-    }
+    const stopped = this.listening ? new Promise<void>((resolve) => this.server.close(() => resolve())) : Promise.resolve();
+    for (const socket of [...this.sockets]) socket.close(CloseCode.Shutdown, 'server shutting down');
     this.sockets.clear();
+    await stopped;
   }
 
   private enqueue(to: number, bytes: Uint8Array, droppable: boolean): void {
