@@ -106,4 +106,12 @@ describe('async storage writes', () => {
     expect(h.appliedData(3)).toEqual(['a']);
     expect(h.node(3).commitIndex).toBeGreaterThanOrEqual(index);
   });
+
+  it('followers learn a new commit index from the leader at once, not with the next entries or heartbeat', () => {
+    const h = cluster();
+    const { index } = h.node(1).propose(bytes('a'));
+    h.settle(); // no tick: only what the acknowledgements themselves set off
+    for (const id of [2, 3]) expect(h.node(id).commitIndex).toBeGreaterThanOrEqual(index);
+    expect(h.appliedData(2)).toEqual(['a']);
+  });
 });

@@ -455,15 +455,23 @@ export class Simulation {
     this.trace.add(this.now, `RESTART node ${node.id} (term ${node.storage.hardState.term}, commit ${node.storage.hardState.commit})`);
   }
 
+  /** The next Ready of a node that is up and not waiting for its disk, its messages sent; null when there is none. */
+  private takeReady(node: SimNode): { raft: RaftNode; rd: Ready } | null {
+    const raft = node.raft;
+    if (raft === null || node.disk !== null || !raft.hasReady()) return null;
+    const rd = raft.ready();
+    this.safety.onAppend(raft, rd.entries);
+    for (const m of rd.messages) this.send(m);
+    return { raft, rd };
+  }
+
   /** The host loop: take a Ready, send its messages, start the disk write. */
   private pump(node: SimNode): void {
     if (this.asyncStorage) return this.pumpAsync(node);
     for (;;) {
-      const raft = node.raft;
-      if (raft === null || node.disk !== null || !raft.hasReady()) return;
-      const rd = raft.ready();
-      this.safety.onAppend(raft, rd.entries);
-      for (const m of rd.messages) this.send(m);
+      const taken = this.takeReady(node);
+      if (taken === null) return;
+      const { raft, rd } = taken;
       node.disk = rd;
       if (rd.entries.length > 0 || rd.hardState !== null || rd.snapshot !== null) {
         this.queue.push(this.now + this.rng.between(0, this.diskMax * node.diskFactor), { k: 'disk', node: node.id, inc: node.inc });
@@ -481,11 +489,9 @@ export class Simulation {
    */
   private pumpAsync(node: SimNode): void {
     for (;;) {
-      const raft = node.raft;
-      if (raft === null || node.disk !== null || !raft.hasReady()) return;
-      const rd = raft.ready();
-      this.safety.onAppend(raft, rd.entries);
-      for (const m of rd.messages) this.send(m);
+      const taken = this.takeReady(node);
+      if (taken === null) return;
+      const { raft, rd } = taken;
       const hs = rd.hardState;
       const waits = rd.snapshot !== null || (hs !== null && (hs.term !== node.storage.hardState.term || hs.vote !== node.storage.hardState.vote));
       if (waits) {
