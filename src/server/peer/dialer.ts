@@ -28,12 +28,17 @@ export interface DialerOptions {
   readonly flushMarkBytes: number;
 }
 
+/** How long after a peer's clean shutdown it is redialled at the base delay. */
+const RESTART_REDIAL_WINDOW_MS = 30_000;
+
 export class Dialer {
   private socket: PeerSocket | null = null;
   private timer: NodeJS.Timeout | null = null;
   /** Failed attempts since the last link came up; drives the backoff. */
   private failures = 0;
   private stopped = false;
+  /** When the peer last closed a working link saying it shuts down (a restart, most likely); 0 otherwise. */
+  private peerShutdownAtMs = 0;
 
   constructor(
     private readonly host: LinkHost,
@@ -114,11 +119,15 @@ export class Dialer {
         drain: () => {
           if (link !== null) host.drained(peer.id);
         },
-        closed: () => {
+        closed: (code) => {
           clearTimeout(handshakeTimer);
           if (this.socket === socket) this.socket = null;
-          if (link !== null) host.linkDown(peer.id, link);
-          else this.failures++;
+          if (link !== null) {
+            if (code === CloseCode.Shutdown) this.peerShutdownAtMs = Date.now();
+            host.linkDown(peer.id, link);
+          } else {
+            this.failures++;
+          }
           this.scheduleRedial();
         },
       },
@@ -129,7 +138,11 @@ export class Dialer {
   private scheduleRedial(): void {
     if (this.stopped || this.timer !== null || this.socket !== null) return;
     // After a working link dropped (failures reset to 0) the first redial waits the base delay.
-    this.timer = setTimeout(() => this.dial(), backoffDelayMs(Math.max(0, this.failures - 1), {
+    // A peer that said it was shutting down is most likely restarting: redial it at the base
+    // delay for a while instead of backing off, so the link is back within moments of its
+    // return (only this side dials it, and a leader handing over to us needs it).
+    const restarting = this.peerShutdownAtMs > 0 && Date.now() - this.peerShutdownAtMs < RESTART_REDIAL_WINDOW_MS;
+    this.timer = setTimeout(() => this.dial(), backoffDelayMs(restarting ? 0 : Math.max(0, this.failures - 1), {
       baseDelayMs: this.options.reconnectBaseDelayMs,
       maxDelayMs: this.options.reconnectMaxDelayMs,
       random: this.options.random,

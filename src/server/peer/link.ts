@@ -36,5 +36,8 @@ export const CloseCode = {
   ProtocolError: 4002,
   Replaced: 4003,
   HandshakeTimeout: 4004,
+  /** This server is stopping (a restart, most likely): the dialer redials it promptly. */
   Shutdown: 1001,
+  /** The peer is no longer (or not) a member of this server's ensemble. */
+  NotAPeer: 4005,
 } as const;

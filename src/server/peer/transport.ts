@@ -219,7 +219,7 @@ export class PeerTransport {
     const link = peer.link;
     peer.link = null;
     if (link !== null) {
-      link.close(CloseCode.Shutdown, 'peer removed');
+      link.close(CloseCode.NotAPeer, 'peer removed');
       this.downListeners.emit(id);
     }
   }
@@ -369,7 +369,7 @@ export class PeerTransport {
   private linkUp(peerId: number, link: Link): void {
     const peer = this.peers.get(peerId);
     if (peer === undefined || this.closed) {
-      link.close(CloseCode.Shutdown, 'not a peer');
+      link.close(CloseCode.NotAPeer, 'not a peer');
       return;
     }
     const old = peer.link;
