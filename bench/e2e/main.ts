@@ -133,6 +133,8 @@ async function runWorkload(target: BenchTarget, workload: WorkloadName, shape: L
   const ops = results.reduce((a, r) => a + r.ops, 0);
   clearTimeout(startTimer);
   clearTimeout(endTimer);
+  // The workers can report a hair before the end timer fires (their last op ends at the end time).
+  if (Number.isNaN(cpuAtEnd) && cpuPids.length > 0) cpuAtEnd = cpuSeconds(cpuPids);
   const cpuUsPerOp = cpuPids.length > 0 && ops > 0 && Number.isFinite(cpuAtEnd - cpuAtStart) ? ((cpuAtEnd - cpuAtStart) * 1e6) / ops : null;
   return { workload, sessions, inflight, valueBytes, opsPerSecond: ops / (durationMs / 1000), p50Ms: histogram.quantileMs(0.5), p99Ms: histogram.quantileMs(0.99), cpuUsPerOp };
 }
