@@ -181,6 +181,7 @@ export class ZookNode {
         initialMembers: ensemble === null ? { voters: [config.serverId], learners: [] } : ensembleServer(ensemble, config.serverId).joining ? null : initialMembership(ensemble),
         retainEntries: Math.min(10_000, Math.floor(config.snapshotEveryEntries / 2)),
         readIndexTimeoutMs: Math.max(2000, 4 * config.electionTicks * config.raftTickMs),
+        limits: { maxInflightMsgs: config.raftMaxInflightAppends },
       },
       chunks === null ? null : concatChunks(chunks),
     );

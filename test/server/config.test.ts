@@ -11,6 +11,12 @@ describe('server configuration', () => {
     expect(config).toEqual({ ...DEFAULT_CONFIG });
   });
 
+  test('the leader keeps one append in flight per follower unless told otherwise, and never zero', () => {
+    expect(resolveConfig({}).raftMaxInflightAppends).toBe(1);
+    expect(resolveConfig({ raftMaxInflightAppends: 64 }).raftMaxInflightAppends).toBe(64);
+    expect(() => resolveConfig({ raftMaxInflightAppends: 0 })).toThrow(/raftMaxInflightAppends/);
+  });
+
   test('session bounds follow the tick unless set explicitly', () => {
     expect(resolveConfig({ tickMs: 500 })).toMatchObject({ minSessionTimeoutMs: 1000, maxSessionTimeoutMs: 10_000 });
     expect(resolveConfig({ tickMs: 500, maxSessionTimeoutMs: 60_000 })).toMatchObject({ maxSessionTimeoutMs: 60_000 });
