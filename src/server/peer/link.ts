@@ -40,4 +40,6 @@ export const CloseCode = {
   Shutdown: 1001,
   /** The peer is no longer (or not) a member of this server's ensemble. */
   NotAPeer: 4005,
+  /** Nothing heard from the peer, not even a ping, for the idle timeout. */
+  Idle: 4006,
 } as const;

@@ -12,6 +12,7 @@
 // A link that hears nothing (not even a ping) for idleTimeoutMs is dead: closed,
 // so the dialer redials (a half-open connection after the peer's host vanished).
 import type { Socket } from 'node:net';
+import { CloseCode } from './link.js';
 
 export const FrameKind = { Data: 0, Ping: 1, Close: 2 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
@@ -45,11 +46,17 @@ export interface PeerSocketOptions {
   readonly flushMarkBytes?: number;
 }
 
+function frameHeader(kind: FrameKind, bodyBytes: number): Buffer {
+  const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+  header.writeUInt32LE(bodyBytes, 0);
+  header[4] = kind;
+  return header;
+}
+
 /** Encodes the header of one frame in front of `body` (one buffer, ready to write). */
 export function encodeFrame(kind: FrameKind, body: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + body.byteLength);
-  out.writeUInt32LE(body.byteLength, 0);
-  out[4] = kind;
+  frameHeader(kind, body.byteLength).copy(out, 0);
   out.set(body, FRAME_HEADER_BYTES);
   return out;
 }
@@ -61,8 +68,8 @@ export class PeerSocket {
   private body: Buffer | null = null;
   private bodyFill = 0;
   private bodyKind: number = FrameKind.Data;
-  /** Inside cork(): frames wait here and leave together. */
-  private corked: Buffer[] | null = null;
+  /** Inside cork(): frame headers and bodies wait here and leave together, copied once. */
+  private corked: Uint8Array[] | null = null;
   private corkedBytes = 0;
   private lastHeardMs = Date.now();
   private readonly idleTimer: NodeJS.Timeout;
@@ -85,7 +92,7 @@ export class PeerSocket {
     // Checked twice per timeout; a ping each time keeps the peer's own check quiet.
     this.idleTimer = setInterval(() => {
       if (Date.now() - this.lastHeardMs > this.options.idleTimeoutMs) {
-        this.close(4000, 'peer link idle');
+        this.close(CloseCode.Idle, 'peer link idle');
         this.socket.destroy();
         return;
       }
@@ -102,7 +109,13 @@ export class PeerSocket {
   send(body: Uint8Array): boolean {
     if (!this.open) return false;
     if (body.byteLength > this.options.maxFrameBytes) return false;
-    this.write(encodeFrame(FrameKind.Data, body));
+    if (this.corked !== null) {
+      // The body is the caller's queued copy, unchanged until cork() writes: no copy here.
+      this.corked.push(frameHeader(FrameKind.Data, body.byteLength), body);
+      this.corkedBytes += FRAME_HEADER_BYTES + body.byteLength;
+    } else {
+      this.write(encodeFrame(FrameKind.Data, body));
+    }
     return true;
   }
 
@@ -124,7 +137,7 @@ export class PeerSocket {
       this.corked = null;
       this.corkedBytes = 0;
       if (frames.length > 0 && this.open) {
-        const accepted = this.socket.write(frames.length === 1 ? frames[0] : Buffer.concat(frames, bytes));
+        const accepted = this.socket.write(Buffer.concat(frames, bytes));
         const mark = this.options.flushMarkBytes;
         if (accepted && mark !== undefined && bytes >= mark) {
           setImmediate(() => {
@@ -195,7 +208,7 @@ export class PeerSocket {
       const length = this.header.readUInt32LE(0);
       const kind = this.header[4];
       if (length > this.options.maxFrameBytes || kind > FrameKind.Close) {
-        this.close(4002, 'peer protocol error');
+        this.close(CloseCode.ProtocolError, 'peer protocol error');
         return;
       }
       if (chunk.length - at >= length) {
