@@ -19,13 +19,15 @@ test('4 servers: POST /admin/members/remove?id=N on the leader removes follower 
   const reply = await c.admin(leader, `/admin/members/remove?id=${removed}`);
   expect(reply.code).toBe(200);
   console.log(`remove reply: ${JSON.stringify(reply.body)}`);
-  const changeIndex = (reply.body as { index: number }).index;
+  expect((reply.body as { index: number }).index).toBeGreaterThan(0);
   await until(`the leader's /status to list voters ${stay.join(', ')}`, 10_000, async () => {
     const v = (await c.status(leader))?.voters;
     return v !== undefined && v.join() === stay.join() ? true : undefined;
   });
 
-  // The removed server applies at most up to (and including) the change that removed it, then nothing more.
+  // The removed server stops applying. Where it stops is not fixed: once the leader applies the change it
+  // stops replicating to the removed server, so a follower that lagged (a loaded machine, a slow fsync)
+  // may never receive entries up to the change itself.
   const atRemoval = await until(`server ${removed} to settle after its removal`, 10_000, async () => {
     const a = (await c.status(removed))?.appliedIndex;
     await w.waitAcks(10);
@@ -40,7 +42,7 @@ test('4 servers: POST /admin/members/remove?id=N on the leader removes follower 
   expect(after.followers.map((f) => f.id)).not.toContain(removed);
   expect(after.appliedIndex).toBeGreaterThan(atRemoval + 40);
   expect(removedNow.appliedIndex).toBe(atRemoval);
-  expect(atRemoval).toBeGreaterThanOrEqual(changeIndex - 1);
+  expect(atRemoval).toBeGreaterThan(0);
   await w.stop();
   await c.waitConverged(20_000, stay);
   expect(await w.lostWrites()).toEqual([]);
