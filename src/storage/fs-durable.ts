@@ -51,9 +51,13 @@ export async function writeFileAtomically(path: string, bytes: Uint8Array): Prom
     let at = 0;
     while (at < bytes.length) at += (await handle.write(bytes, at, bytes.length - at, at)).bytesWritten;
     await handle.sync();
-  } finally {
-    await handle.close();
+  } catch (error) {
+    // A full disk: give back what the temp file took before anyone retries.
+    await handle.close().catch(() => undefined);
+    await unlinkIfExists(temp).catch(() => undefined);
+    throw error;
   }
+  await handle.close();
   await rename(temp, path);
   await fsyncDirectory(dirname(path));
 }

@@ -10,8 +10,13 @@
 // wait, in order, in `waiting` until a batch completes (backpressure: an append
 // waits, it is never dropped). `waiting` holds only callers blocked on their own
 // append, so it is bounded by the number of callers.
+//
+// A full or failing disk (see stall.ts) does not fail the queue: the batch or op
+// that hit it is retried, with backoff, until it succeeds, while appends keep
+// queueing within the bounds above. Other errors still fail it for good.
 import { assert } from '../util/assert.js';
 import type { WalMetrics } from './metrics.js';
+import { isStallError, stallOf, stallPause, type StorageStall } from './stall.js';
 import type { LogEntry } from './types.js';
 
 export interface GroupCommitLimits {
@@ -68,12 +73,46 @@ export class GroupCommitQueue {
   private idleWaiters: Array<() => void> = [];
   /** Set when a write or fsync failed: the log can no longer promise anything. */
   failure: unknown = undefined;
+  /** Set while a batch or op is being retried after a disk error (ENOSPC, EIO, ...). */
+  stall: StorageStall | null = null;
+  /** Told when a stall starts and (with null) when it ends. */
+  onStallChange: (stall: StorageStall | null) => void = () => {};
+  /** Set by abortStalls(): a stalled retry gives up and fails the queue. */
+  private aborting = false;
 
   constructor(
     private readonly limits: GroupCommitLimits,
     private readonly sink: BatchSink,
     private readonly metrics: WalMetrics,
   ) {}
+
+  /** Stops retrying a stalled batch or op (closing): it and everything queued fail with its error. */
+  abortStalls(): void {
+    this.aborting = true;
+  }
+
+  /** Runs `attempt` until it succeeds; a disk error stalls and retries it, any other error is thrown. */
+  private async withStallRetry(operation: string, attempt: () => Promise<void>): Promise<void> {
+    for (let tries = 0; ; tries++) {
+      try {
+        await attempt();
+        break;
+      } catch (error) {
+        if (!isStallError(error) || this.aborting) throw error;
+        if (this.stall === null) {
+          this.stall = stallOf(operation, error, Date.now());
+          this.metrics.stalls++;
+          this.onStallChange(this.stall);
+        }
+        this.metrics.stallRetries++;
+        await stallPause(tries, () => this.aborting);
+      }
+    }
+    if (this.stall !== null) {
+      this.stall = null;
+      this.onStallChange(null);
+    }
+  }
 
   /** `sizes[i]` is the framed size of entries[i]; each must be at most maxBatchBytes. */
   append(entries: readonly LogEntry[], sizes: readonly number[]): Promise<void> {
@@ -168,7 +207,7 @@ export class GroupCommitQueue {
         if (first.kind === 'op') {
           this.shift();
           try {
-            await first.run();
+            await this.withStallRetry('wal op', first.run);
             first.done.resolve();
           } catch (error) {
             this.fail(error);
@@ -218,7 +257,7 @@ export class GroupCommitQueue {
     this.queuedRecords -= records;
     this.queuedBytes -= bytes;
     try {
-      await this.sink.writeBatch(parts, records, bytes);
+      await this.withStallRetry('wal write', () => this.sink.writeBatch(parts, records, bytes));
     } catch (error) {
       this.fail(error);
       for (const item of finished) item.done.reject(error);

@@ -19,6 +19,8 @@ export { MAX_FRAME_BYTES as MAX_SNAPSHOT_CHUNK_BYTES } from './snapshot-file.js'
 export { WalMetrics, Log2Histogram } from './metrics.js';
 export { segmentFileName, parseSegmentFileName } from './segment.js';
 export { StorageCorruptionError, EMPTY_HARD_STATE } from './types.js';
+export { isStallError, STALL_CODES } from './stall.js';
+export type { StorageStall } from './stall.js';
 export type { LogEntry, HardState, SnapshotMeta, StorageLogger } from './types.js';
 // For `zook wal verify|repair` once the CLI exists (src/storage/wal-tool.ts runs standalone until then).
 export { verifyWal, repairTruncateAfter, main as walToolMain } from './wal-tool.js';

@@ -61,6 +61,9 @@ export class WalMetrics {
   recordsWritten = 0;
   bytesWritten = 0;
   segmentsCreated = 0;
+  /** Times the log stalled on a disk error (ENOSPC, EIO, ...), and the retries that took. */
+  stalls = 0;
+  stallRetries = 0;
 
   queueChanged(queuedRecords: number): void {
     this.queuedRecords = queuedRecords;

@@ -99,7 +99,9 @@ async function loadSegment(dir: string, found: FoundSegment, isLast: boolean, op
         await handle.datasync();
       }
     }
-    const segment = new Segment(dir, found.seq, found.firstIndex, handle, bytes.length !== options.segmentBytes);
+    // The file's length is its room: a segment cut by truncateSuffix ends at its last
+    // record (full), one preallocated smaller on a nearly full disk keeps its room.
+    const segment = new Segment(dir, found.seq, found.firstIndex, handle, false, bytes.length);
     let expected = found.firstIndex;
     for (const record of readRecords(bytes, scan.validBytes)) {
       if (record.index !== expected) {

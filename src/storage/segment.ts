@@ -39,6 +39,12 @@ export class Segment {
    * fully preallocated. The next batch starts a new segment.
    */
   sealed: boolean;
+  /**
+   * False from the rename that made this segment until its directory's fsync
+   * returned: no record may be acknowledged in it before then (after a crash the
+   * file's name, and so every record in it, could be gone).
+   */
+  dirSynced = true;
 
   /** Reads in progress; a removed segment's handle is closed when the last one ends. */
   private readers = 0;
@@ -50,6 +56,8 @@ export class Segment {
     readonly firstIndex: number,
     readonly handle: FileHandle,
     sealed: boolean,
+    /** The file's preallocated size: records never go past it. */
+    readonly capacityBytes: number,
   ) {
     this.sealed = sealed;
   }

@@ -8,7 +8,7 @@
 // fdatasync; `entries()` and `term()` serve durable entries only (a Raft core keeps
 // its own not-yet-persisted entries).
 import { writeSync } from 'node:fs';
-import { open, rename, type FileHandle } from 'node:fs/promises';
+import { open, rename, statfs, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -22,8 +22,9 @@ import { assert } from '../util/assert.js';
 import { ensureDirectory, fsyncDirectory, unlinkIfExists, writeZeros } from './fs-durable.js';
 import { GroupCommitQueue, type BatchPart, type BatchSink, type GroupCommitLimits } from './group-commit.js';
 import { WalMetrics } from './metrics.js';
+import type { StorageStall } from './stall.js';
 import { recoverSegments } from './recovery.js';
-import { Segment } from './segment.js';
+import { Segment, segmentFileName } from './segment.js';
 import { StorageCorruptionError, checkIndex, defaultLogger, type LogEntry, type StorageLogger } from './types.js';
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -74,6 +75,31 @@ function checkEntry(entry: LogEntry, maxEntryBytes: number): number {
   return size;
 }
 
+/** A preallocated file waiting to become the next segment. */
+interface Spare {
+  readonly handle: FileHandle;
+  readonly bytes: number;
+}
+
+/** Free space kept out of a spare's preallocation, so snapshots and the hard state still fit. */
+const SPARE_HEADROOM_BYTES = 1024 * 1024;
+
+/** Bytes an unprivileged process may still write on the filesystem of `dir`, or null when unknown. */
+async function freeBytes(dir: string): Promise<number | null> {
+  try {
+    const stats = await statfs(dir);
+    return Number(stats.bavail) * Number(stats.bsize);
+  } catch {
+    return null;
+  }
+}
+
+function noSpaceError(dir: string, wanted: number, free: number): NodeJS.ErrnoException {
+  const error: NodeJS.ErrnoException = new Error(`ENOSPC: no space left on device: ${dir} has ${free} bytes free, the next WAL segment needs at least ${wanted}`);
+  error.code = 'ENOSPC';
+  return error;
+}
+
 /** Writes all of `bytes` at `position`, synchronously (see writeBatch for why). */
 function writeFullySync(fd: number, bytes: Uint8Array, position: number): void {
   let done = 0;
@@ -96,7 +122,7 @@ export class WriteAheadLog implements BatchSink {
   private readonly queue: GroupCommitQueue;
   private readonly encoder: RecordBatchEncoder;
   private readonly logger: StorageLogger;
-  private spare: Promise<FileHandle> | undefined;
+  private spare: Promise<Spare> | undefined;
   private closed = false;
 
   private constructor(
@@ -294,13 +320,25 @@ export class WriteAheadLog implements BatchSink {
     if (this.queue.failure !== undefined) throw this.queue.failure;
   }
 
+  /** Set while a write is retried after a disk error (ENOSPC, EIO, ...): see stall.ts. */
+  get stall(): StorageStall | null {
+    return this.queue.stall;
+  }
+
+  /** `listener` is told when a stall starts and, with null, when it ends. */
+  onStallChange(listener: (stall: StorageStall | null) => void): void {
+    this.queue.onStallChange = listener;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // A write stalled on a full disk would wait forever: it fails instead (never acknowledged).
+    this.queue.abortStalls();
     await this.queue.idle();
     if (this.spare !== undefined) {
       try {
-        await (await this.spare).close();
+        await (await this.spare).handle.close();
       } catch {
         // A spare that failed to preallocate is of no use; recovery deletes its file anyway.
       }
@@ -323,27 +361,38 @@ export class WriteAheadLog implements BatchSink {
   async writeBatch(parts: readonly BatchPart[], records: number, bytes: number): Promise<void> {
     const firstIndex = parts[0].entries[parts[0].from].index;
     let segment = this.segments.at(-1);
-    if (segment === undefined || segment.sealed || segment.writeOffset + bytes > this.segmentBytes) {
+    if (segment === undefined || segment.sealed || segment.writeOffset + bytes > segment.capacityBytes) {
       segment = await this.rollover(firstIndex);
+    }
+    if (!segment.dirSynced) {
+      await fsyncDirectory(this.dir); // a rollover whose directory fsync failed: finish it first
+      segment.dirSynced = true;
     }
     assert(segment.lastIndex + 1 === firstIndex, () => `batch starts at ${firstIndex}, segment ends at ${segment.lastIndex}`);
     const base = segment.writeOffset;
     const encoder = this.encoder;
     encoder.reset();
-    for (const part of parts) {
-      for (let k = part.from; k < part.to; k++) {
-        const entry = part.entries[k];
-        const at = base + encoder.byteLength;
-        assert(encoder.add(entry.type, entry.term, entry.index, entry.data), 'batch fits the encoder (maxBatchBytes)');
-        segment.noteRecord(entry.index, entry.term, at);
+    try {
+      for (const part of parts) {
+        for (let k = part.from; k < part.to; k++) {
+          const entry = part.entries[k];
+          const at = base + encoder.byteLength;
+          assert(encoder.add(entry.type, entry.term, entry.index, entry.data), 'batch fits the encoder (maxBatchBytes)');
+          segment.noteRecord(entry.index, entry.term, at);
+        }
       }
+      assert(encoder.byteLength === bytes && encoder.recordCount === records, 'batch size matches the queue accounting');
+      writeFullySync(segment.handle.fd, encoder.bytes(), base);
+      segment.writeOffset = base + bytes;
+      const started = performance.now();
+      await segment.handle.datasync();
+      this.metrics.batchWritten(records, bytes, (performance.now() - started) * 1000);
+    } catch (error) {
+      // Forget the batch (its records, and writeOffset back to base): a retry writes
+      // all of it again at the same offsets, then fdatasyncs (see stall.ts).
+      if (segment.lastIndex >= firstIndex) segment.dropFrom(firstIndex);
+      throw error;
     }
-    assert(encoder.byteLength === bytes && encoder.recordCount === records, 'batch size matches the queue accounting');
-    writeFullySync(segment.handle.fd, encoder.bytes(), base);
-    segment.writeOffset = base + bytes;
-    const started = performance.now();
-    await segment.handle.datasync();
-    this.metrics.batchWritten(records, bytes, (performance.now() - started) * 1000);
     this.durable = segment.lastIndex;
   }
 
@@ -354,15 +403,36 @@ export class WriteAheadLog implements BatchSink {
     this.spare.catch(() => undefined);
   }
 
-  private async prepareSpare(): Promise<FileHandle> {
-    const handle = await open(join(this.dir, SPARE_FILE_NAME), 'w+');
-    try {
-      await writeZeros(handle, 0, this.segmentBytes);
-      await handle.datasync();
-      return handle;
-    } catch (error) {
-      await handle.close();
-      throw error;
+  /**
+   * Preallocates the next segment. On a nearly full disk it takes what fits: the
+   * largest of segmentBytes, its half, quarter, ... that free space allows, down
+   * to maxBatchBytes (one batch must fit); below that it fails with ENOSPC and the
+   * write that needs it stalls until space returns. A failed attempt gives its
+   * space back at once.
+   */
+  private async prepareSpare(): Promise<Spare> {
+    const path = join(this.dir, SPARE_FILE_NAME);
+    let bytes = this.segmentBytes;
+    const free = await freeBytes(this.dir);
+    while (free !== null && bytes > free - SPARE_HEADROOM_BYTES && bytes / 2 >= this.limits.maxBatchBytes) bytes = Math.floor(bytes / 2);
+    for (;;) {
+      if (free !== null && bytes > free - SPARE_HEADROOM_BYTES) throw noSpaceError(this.dir, bytes, free);
+      const handle = await open(path, 'w+');
+      try {
+        await writeZeros(handle, 0, bytes);
+        await handle.datasync();
+        if (bytes < this.segmentBytes) this.logger(`${this.dir}: little free space: next WAL segment preallocated at ${bytes} bytes instead of ${this.segmentBytes}`);
+        return { handle, bytes };
+      } catch (error) {
+        await handle.close().catch(() => undefined);
+        await unlinkIfExists(path).catch(() => undefined);
+        const code = (error as NodeJS.ErrnoException).code;
+        if ((code === 'ENOSPC' || code === 'EDQUOT') && bytes / 2 >= this.limits.maxBatchBytes) {
+          bytes = Math.floor(bytes / 2);
+          continue;
+        }
+        throw error;
+      }
     }
   }
 
@@ -370,12 +440,19 @@ export class WriteAheadLog implements BatchSink {
   private async rollover(firstIndex: number): Promise<Segment> {
     const pending = this.spare ?? this.prepareSpare();
     this.spare = undefined;
-    const handle = await pending;
-    const segment = new Segment(this.dir, this.nextSeq++, firstIndex, handle, false);
-    await rename(join(this.dir, SPARE_FILE_NAME), segment.path);
-    await fsyncDirectory(this.dir);
+    const spare = await pending;
+    try {
+      await rename(join(this.dir, SPARE_FILE_NAME), join(this.dir, segmentFileName(this.nextSeq, firstIndex)));
+    } catch (error) {
+      await spare.handle.close().catch(() => undefined);
+      throw error;
+    }
+    const segment = new Segment(this.dir, this.nextSeq++, firstIndex, spare.handle, false, spare.bytes);
+    segment.dirSynced = false;
     this.segments.push(segment);
     this.metrics.segmentsCreated++;
+    await fsyncDirectory(this.dir); // on failure writeBatch retries it before using the segment
+    segment.dirSynced = true;
     this.startSpare();
     return segment;
   }
@@ -397,12 +474,19 @@ export class WriteAheadLog implements BatchSink {
     return segment;
   }
 
-  private async removeSegments(removed: readonly Segment[]): Promise<void> {
-    for (const segment of removed) {
-      await unlinkIfExists(segment.path);
-      await segment.retire();
-    }
+  /**
+   * Unlinks segment files (in the given order) and fsyncs the directory. Callers drop
+   * the segments from `segments` only after this returned, so a retry after a failed
+   * attempt (a stalled disk) finds them again and removes the rest.
+   */
+  private async removeSegmentFiles(removed: readonly Segment[]): Promise<void> {
+    for (const segment of removed) await unlinkIfExists(segment.path);
     if (removed.length > 0) await fsyncDirectory(this.dir);
+  }
+
+  /** Drops segments [from, to) from the log (their files are already gone). */
+  private async dropSegments(from: number, to: number): Promise<void> {
+    for (const segment of this.segments.splice(from, to - from)) await segment.retire();
   }
 
   private async truncateNow(fromIndex: number): Promise<void> {
@@ -411,17 +495,19 @@ export class WriteAheadLog implements BatchSink {
     const k = this.segments.indexOf(segment);
     // Later segments go first, newest first: a crash part way leaves a prefix of the
     // old log, and everything from fromIndex on is uncommitted by Raft's rules anyway.
-    await this.removeSegments(this.segments.splice(k + 1).reverse());
+    await this.removeSegmentFiles(this.segments.slice(k + 1).reverse());
+    await this.dropSegments(k + 1, this.segments.length);
     const offset = segment.offsetOf(fromIndex);
     if (offset === 0 && k > 0) {
-      await this.removeSegments(this.segments.splice(k));
+      await this.removeSegmentFiles([segment]);
+      await this.dropSegments(k, k + 1);
     } else {
       // ftruncate is one metadata operation: the old records are gone at once, with
       // no window where a part of them could reappear. The segment is sealed (no
       // longer preallocated past the cut); the next append starts a fresh one.
       await segment.handle.truncate(offset);
-      segment.dropFrom(fromIndex);
       await segment.handle.datasync();
+      segment.dropFrom(fromIndex);
       segment.sealed = true;
     }
     this.durable = fromIndex - 1;
@@ -431,15 +517,17 @@ export class WriteAheadLog implements BatchSink {
     let drop = 0;
     while (drop + 1 < this.segments.length && this.segments[drop + 1].firstIndex <= throughIndex + 1) drop++;
     // Oldest first: a crash part way leaves a suffix that still starts at or before throughIndex + 1.
-    await this.removeSegments(this.segments.splice(0, drop));
+    await this.removeSegmentFiles(this.segments.slice(0, drop));
+    await this.dropSegments(0, drop);
   }
 
   private async resetNow(throughIndex: number): Promise<void> {
-    const old = this.segments.splice(0);
+    const old = this.segments.length;
     // The new, empty segment is durable before the old ones go: recovery treats a
     // newer segment that does not continue the older ones as the end of a reset.
     await this.rollover(throughIndex + 1);
-    await this.removeSegments(old.reverse());
+    await this.removeSegmentFiles(this.segments.slice(0, old).reverse());
+    await this.dropSegments(0, old);
     this.durable = throughIndex;
   }
 }

@@ -36,7 +36,8 @@ import {
   type Snapshot,
   type SoftState,
 } from '../../consensus/index.js';
-import type { NodeStorage } from '../../storage/index.js';
+import { isStallError, type NodeStorage, type StorageStall } from '../../storage/index.js';
+import { stallOf, stallPause } from '../../storage/stall.js';
 import { assert } from '../../util/assert.js';
 import { SeededRandom } from '../../util/random.js';
 
@@ -160,6 +161,9 @@ export class RaftHost {
   private machineApplied: number;
   /** WAL appends queued and not yet reported durable, oldest first. */
   private readonly writesInFlight = new Set<Promise<void>>();
+  /** A hard-state save or snapshot install retried after a disk error (the WAL keeps its own). */
+  private hostStall: StorageStall | null = null;
+  private stallListener: (stall: StorageStall | null) => void = () => {};
 
   private constructor(
     private readonly storage: NodeStorage,
@@ -212,10 +216,51 @@ export class RaftHost {
     return new RaftHost(storage, options, { hardState, snapshot, entries }, stored?.index ?? 0);
   }
 
+  /**
+   * Set while this node cannot write to its disk (ENOSPC, EIO, ...: see
+   * storage/stall.ts): its log, hard state or snapshot install is being retried.
+   * The node then takes no new writes; Raft itself carries on (a stalled follower
+   * just does not acknowledge, a stalled vote is not cast).
+   */
+  get storageStall(): StorageStall | null {
+    return this.storage.log.stall ?? this.hostStall;
+  }
+
+  /** `listener` hears when storageStall turns non-null and back to null. */
+  onStorageStall(listener: (stall: StorageStall | null) => void): void {
+    this.stallListener = listener;
+  }
+
+  private stallChanged(): void {
+    this.stallListener(this.storageStall);
+  }
+
+  /** Runs a disk operation until it succeeds; a disk error (ENOSPC, EIO, ...) stalls and retries it. */
+  private async retryStalled(operation: string, run: () => Promise<void>): Promise<void> {
+    for (let tries = 0; ; tries++) {
+      try {
+        await run();
+        break;
+      } catch (error) {
+        if (!isStallError(error) || this.closed) throw error;
+        if (this.hostStall === null) {
+          this.hostStall = stallOf(operation, error, Date.now());
+          this.stallChanged();
+        }
+        await stallPause(tries, () => this.closed);
+      }
+    }
+    if (this.hostStall !== null) {
+      this.hostStall = null;
+      this.stallChanged();
+    }
+  }
+
   /** Connects the outputs and starts the clock. Entries committed before a restart are applied from here on. */
   start(machine: StateMachine, sink: MessageSink): void {
     this.machine = machine;
     this.sink = sink;
+    this.storage.log.onStallChange(() => this.stallChanged());
     this.tickTimer = setInterval(() => {
       this.raft.tick();
       this.kick();
@@ -403,8 +448,9 @@ export class RaftHost {
    * when MAX_WRITES_IN_FLIGHT are outstanding does it wait for the oldest). The WAL
    * applies its appends and cuts in the order they are issued, so when this batch
    * is durable, the disk holds exactly the core's log up to its last entry, which
-   * persisted() checks by (index, term). A failed write is fatal (as it was when
-   * the loop awaited it): nothing more can be promised about this node's log.
+   * persisted() checks by (index, term). A full or failing disk stalls the WAL,
+   * which retries the write until it succeeds (storageStall says so meanwhile); any
+   * other failed write is fatal: nothing more can be promised about this log.
    */
   private async persistEntries(entries: readonly Entry[]): Promise<void> {
     const log = this.storage.log;
@@ -423,6 +469,8 @@ export class RaftHost {
       },
       (error: unknown) => {
         this.writesInFlight.delete(durable);
+        // Closing while the disk was stalled: these entries were never acknowledged.
+        if (this.closed && isStallError(error)) return;
         // Thrown outside any promise chain, it stops the process as an uncaught exception.
         queueMicrotask(() => {
           throw error;
@@ -441,7 +489,7 @@ export class RaftHost {
    */
   private async persistHardState(hs: HardState): Promise<void> {
     if (hs.term === this.savedHardState.term && hs.vote === this.savedHardState.vote) return;
-    await this.storage.hardState.save(hs);
+    await this.retryStalled('hard state', () => this.storage.hardState.save(hs));
     this.savedHardState = hs;
     this.counters.hardStateSaves++;
   }
@@ -450,7 +498,7 @@ export class RaftHost {
     const log = this.storage.log;
     // The core replaced its whole log with the snapshot: so does the disk.
     if (log.lastIndex() >= log.firstIndex() && log.lastIndex() > 0) await log.truncateSuffix(log.firstIndex());
-    await this.storage.saveSnapshot({ index: snapshot.meta.index, term: snapshot.meta.term, meta: encodeMembership(snapshot.meta.membership) }, [snapshot.data]);
+    await this.retryStalled('snapshot install', () => this.storage.saveSnapshot({ index: snapshot.meta.index, term: snapshot.meta.term, meta: encodeMembership(snapshot.meta.membership) }, [snapshot.data]).then(() => undefined));
   }
 
   private maybeSnapshot(machine: StateMachine): void {
@@ -508,7 +556,14 @@ export class RaftHost {
     const current = this.raft.hardState();
     const hs = { term: current.term, vote: current.vote, commit: Math.min(current.commit, this.storage.log.durableIndex()) };
     if (hs.commit > this.savedHardState.commit || hs.term !== this.savedHardState.term || hs.vote !== this.savedHardState.vote) {
-      await this.storage.hardState.save(hs);
+      try {
+        await this.storage.hardState.save(hs);
+      } catch (error) {
+        // A full disk at shutdown: nothing sent depended on this save (messages wait
+        // for their hard state), it only spares a restart relearning the commit index.
+        if (!isStallError(error)) throw error;
+        console.error(`zook: storage: the final hard state was not saved (${error.code}); a restart relearns the commit index from the leader`);
+      }
     }
   }
 }
