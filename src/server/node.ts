@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfChangeType, EntryType, ProposalDropped, Role, type ConfChange, type Entry, type Snapshot, type SoftState } from '../consensus/index.js';
 import { NodeStorage, type WriteAheadLog } from '../storage/index.js';
+import { DataDirLock } from '../storage/data-dir-lock.js';
 import {
   DataTree,
   WatchRegistry,
@@ -138,6 +139,8 @@ export class ZookNode {
     readonly ensemble: Ensemble | null,
     tree: DataTree,
     secret: Uint8Array,
+    /** This server's exclusive hold on its data dir, from open until close. */
+    readonly dataDirLock: DataDirLock,
   ) {
     this.tree = tree;
     this.appliedIndex = tree.lastZxid;
@@ -158,13 +161,36 @@ export class ZookNode {
   }
 
   /**
-   * Opens the data dir, recovers the tree (newest snapshot; Raft then hands the
+   * Takes the data dir (exclusively: throws DataDirLocked naming the live process
+   * that holds it), recovers the tree (newest snapshot; Raft then hands the
    * committed log after it), joins the ensemble (or leads itself when alone).
    */
   static async open(config: ServerConfig, ensemble: Ensemble | null = null): Promise<ZookNode> {
     mkdirSync(config.dataDir, { recursive: true });
+    // Before anything in the dir is read or written: two servers on one WAL corrupt it.
+    const lock = await DataDirLock.acquire(config.dataDir, `zook server ${config.serverId}`);
+    const opened: { storage?: NodeStorage; raft?: RaftHost; transport?: PeerTransport } = {};
+    try {
+      return await ZookNode.openLocked(config, ensemble, lock, opened);
+    } catch (error) {
+      // A server that fails to start lets go of what it opened, the dir last.
+      await opened.transport?.close().catch(() => {});
+      await opened.raft?.close().catch(() => {});
+      await opened.storage?.close().catch(() => {});
+      await lock.release();
+      throw error;
+    }
+  }
+
+  private static async openLocked(
+    config: ServerConfig,
+    ensemble: Ensemble | null,
+    lock: DataDirLock,
+    opened: { storage?: NodeStorage; raft?: RaftHost; transport?: PeerTransport },
+  ): Promise<ZookNode> {
     const secret = ensemble === null ? loadSecret(config.dataDir) : ensembleSessionSecret(ensemble);
     const storage = await NodeStorage.open(config.dataDir);
+    opened.storage = storage;
     const options = { maxDataBytes: config.maxDataBytes, maxPathBytes: config.maxPathBytes, superDigest: config.superDigest };
     const stored = storage.recovered.snapshot;
     const chunks = stored === undefined ? null : await collect(stored.chunks());
@@ -185,6 +211,7 @@ export class ZookNode {
       },
       chunks === null ? null : concatChunks(chunks),
     );
+    opened.raft = raft;
     let transport: PeerTransport | null = null;
     if (ensemble !== null) {
       const me = ensembleServer(ensemble, config.serverId);
@@ -195,9 +222,10 @@ export class ZookNode {
         listenHost: me.host,
         listenPort: me.peerPort,
       });
-      await transport.listen();
+      opened.transport = transport;
+      lock.describe({ host: me.host, peerPort: await transport.listen() });
     }
-    const node = new ZookNode(config, storage, raft, transport, ensemble, tree, secret);
+    const node = new ZookNode(config, storage, raft, transport, ensemble, tree, secret, lock);
     node.wire();
     if (ensemble === null) {
       raft.campaignIfAlone();
@@ -657,5 +685,6 @@ export class ZookNode {
     await this.raft.close();
     await this.transport?.close();
     await this.storage.close();
+    await this.dataDirLock.release();
   }
 }

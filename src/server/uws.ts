@@ -4,10 +4,24 @@
 // accident, so start-up refuses unless the operator asked for it.
 import uWS from 'uWebSockets.js';
 
-import type { HttpRequest, HttpResponse, us_socket_context_t } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, TemplatedApp as UwsApp, us_listen_socket as UwsListenSocket, us_socket_context_t } from 'uWebSockets.js';
 
 export { uWS };
 export type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
+
+/** uSockets' LIBUS_LISTEN_EXCLUSIVE_PORT (ListenOptions in the package's types, not exported at run time). */
+const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
+
+/**
+ * Listens on host:port with the port to itself: uWebSockets.js otherwise sets
+ * SO_REUSEPORT, and a second server on the same port would silently share its
+ * connections instead of failing. Resolves with false when the port is taken.
+ */
+export function listenExclusive(app: UwsApp, host: string, port: number): Promise<UwsListenSocket | false> {
+  // This build (20.30) takes host, port, options, callback; its types list only port, options, callback.
+  const listen = app.listen.bind(app) as unknown as (host: string, port: number, options: number, cb: (socket: UwsListenSocket | false) => void) => void;
+  return new Promise((resolve) => listen(host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, resolve));
+}
 
 /** Accepts a WebSocket upgrade with `data` as the new socket's user data (the handshake headers passed through). */
 export function acceptUpgrade<T>(res: HttpResponse, req: HttpRequest, context: us_socket_context_t, data: T): void {

@@ -14,7 +14,7 @@ import { ZookNode } from './node.js';
 import { nodeStatus } from './node-status.js';
 import { registerAdminRoutes } from './admin-http.js';
 import { serverMetrics } from './server-metrics.js';
-import { acceptUpgrade, requireNativeUws, uWS, type WebSocket, type us_listen_socket } from './uws.js';
+import { acceptUpgrade, listenExclusive, requireNativeUws, uWS, type WebSocket, type us_listen_socket } from './uws.js';
 
 interface SocketData extends Omit<CorkedSocket, 'ws'> {
   ws: CorkedSocket['ws'] | null;
@@ -158,12 +158,12 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
     res.writeStatus('404 Not Found').end('zook: WebSocket clients connect to any path; HTTP has /health, /status, /metrics and /admin/*\n');
   });
 
-  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
-    app.listen(config.host, config.port, (socket) => {
-      if (socket === false) reject(new Error(`zook: cannot listen on ${config.host}:${config.port} (in use?)`));
-      else resolve(socket);
-    });
-  });
+  const listened = await listenExclusive(app, config.host, config.port);
+  if (listened === false) {
+    await node.close();
+    throw new Error(`cannot listen for WebSocket clients on ${config.host}:${config.port}: the port is in use (another server on it?) or the address is not this machine's`);
+  }
+  const listenSocket: us_listen_socket = listened;
   const port = uWS.us_socket_local_port(listenSocket);
   try {
     zk = await startZkListener(node, config, {
@@ -180,6 +180,7 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
     throw error;
   }
   const zkListener = zk;
+  node.dataDirLock.describe({ host: config.host, port, zkPort: zkListener.port });
   const describeConnections = (): FourLetterConnection[] => {
     const out: FourLetterConnection[] = [];
     for (const ws of sockets) {

@@ -6,9 +6,10 @@
 // <dir> is a node's data directory (holding wal/) or a WAL directory itself.
 import { existsSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_MAX_RECORD_PAYLOAD_BYTES, readRecords, scanRecords, type ScanStatus } from '../core/index.js';
+import { DataDirLock, dataDirHolder } from './data-dir-lock.js';
 import { fsyncDirectory, unlinkIfExists } from './fs-durable.js';
 import { decodeHardState, HARD_STATE_FILE } from './hard-state.js';
 import { listSegments } from './recovery.js';
@@ -36,6 +37,13 @@ export interface WalReport {
 /** The WAL directory for a data directory (with wal/ inside) or a WAL directory itself. */
 export function resolveWalDir(dir: string): string {
   return existsSync(join(dir, 'wal')) ? join(dir, 'wal') : dir;
+}
+
+/** The data directory a server would lock for `dir` (a data dir, or the wal/ inside one). */
+function dataDirOf(dir: string): string {
+  if (resolveWalDir(dir) !== dir) return dir;
+  const absolute = resolve(dir);
+  return basename(absolute) === 'wal' ? dirname(absolute) : dir;
 }
 
 async function scanSegment(walDir: string, name: string, firstIndex: number): Promise<{ report: SegmentReport; ends: Map<number, number> }> {
@@ -157,6 +165,9 @@ export async function main(args: readonly string[]): Promise<number> {
     return 2;
   }
   if (command === 'verify') {
+    // Reading is safe while a server runs, but what it reads may be changing.
+    const held = await dataDirHolder(dataDirOf(dir));
+    if (held !== null) console.log(`note: a live process holds ${dir}${held.holder === null ? '' : ` (pid ${held.holder.pid}, ${held.holder.owner})`}: its log may grow while this reads it`);
     const report = await verifyWal(dir);
     console.log(`WAL ${report.walDir}: ${report.segments.length} segment(s)`);
     for (const s of report.segments) {
@@ -168,7 +179,15 @@ export async function main(args: readonly string[]): Promise<number> {
     return report.problems.length === 0 ? 0 : 1;
   }
   if (command === 'repair' && flag === '--truncate-after' && value !== undefined) {
-    const result = await repairTruncateAfter(dir, Number(value));
+    // Never under a running server: hold the dir (the data dir, wal/'s parent) for the repair.
+    if (!existsSync(dir)) throw new Error(`${dir}: no such directory`);
+    const lock = await DataDirLock.acquire(dataDirOf(dir), 'zook wal repair');
+    let result: RepairReport;
+    try {
+      result = await repairTruncateAfter(dir, Number(value));
+    } finally {
+      await lock.release();
+    }
     if (result.truncatedFile !== undefined) console.log(`cut ${result.truncatedFile} at byte ${result.truncatedAtByte}`);
     for (const f of result.removedFiles) console.log(`removed ${f}`);
     console.log(`log now ends at or before index ${value}`);
