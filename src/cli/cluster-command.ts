@@ -3,6 +3,10 @@
 // data and the secret) and runs each server as its own child process, exactly as
 // `zook server --id i --config DIR/ensemble.json` would on a real machine. A
 // child that dies is reported and the others keep running: kill one and go on.
+// One run per dir: `zook cluster` holds DIR's lock while it runs, and refuses to
+// start while servers of an earlier run still hold their data dirs. A server that
+// exits before it listens stops the run (the servers already started included):
+// no half ensemble is left behind.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +15,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseEnsemble, zkAddresses, type Ensemble } from '../server/cluster/ensemble.js';
+import { DataDirLock, DataDirLocked, dataDirHolder, describeHolder } from '../storage/data-dir-lock.js';
 import { freePort } from '../util/free-port.js';
 
 export const CLUSTER_USAGE = `zook cluster [options]
@@ -120,6 +125,17 @@ export async function clusterCommand(argv: string[]): Promise<void> {
   const ensemblePath = join(dir, 'ensemble.json');
   const pidsPath = join(dir, 'pids.json');
 
+  // Before ensemble.json or pids.json is read or written: they belong to the run holding the dir.
+  mkdirSync(dir, { recursive: true });
+  let runLock: DataDirLock;
+  try {
+    runLock = await DataDirLock.acquire(dir, 'zook cluster');
+  } catch (error) {
+    if (!(error instanceof DataDirLocked)) throw error;
+    const who = error.holder === null ? 'another live process' : describeHolder(error.holder);
+    throw new Error(`cluster: ${dir} is in use by ${who}: a cluster already runs on it. Stop it first (Ctrl-C where it runs), or use another --data-dir`);
+  }
+
   let ensemble: Ensemble;
   if (existsSync(ensemblePath)) {
     ensemble = parseEnsemble(JSON.parse(readFileSync(ensemblePath, 'utf8')));
@@ -130,15 +146,28 @@ export async function clusterCommand(argv: string[]): Promise<void> {
     }
     console.log(`zook cluster: reusing ${ensemblePath} (same ports, secret and data)`);
   } else {
-    mkdirSync(dir, { recursive: true });
     const file = await newEnsembleFile(nodes, basePort, dir);
     ensemble = parseEnsemble(file);
     writeFileSync(ensemblePath, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
     console.log(`zook cluster: wrote ${ensemblePath}`);
   }
 
+  // Servers of an earlier run whose `zook cluster` was killed may still run (and hold their dirs).
+  const held: string[] = [];
+  for (const server of ensemble.servers) {
+    const serverDir = resolve(server.dataDir ?? `./zook-data-${server.id}`);
+    const holder = await dataDirHolder(serverDir);
+    if (holder !== null) held.push(`server ${server.id}'s data dir ${serverDir} is in use by ${holder.holder === null ? 'another live process' : describeHolder(holder.holder)}`);
+  }
+  if (held.length > 0) {
+    await runLock.release();
+    throw new Error(`cluster: ${held.join('; ')}. Servers of an earlier run still run: stop them first (kill their pids), or use another --data-dir`);
+  }
+
   const { execArgv, main } = mainCommand();
   const children: Child[] = [];
+  /** Until every server listened (or the wait timed out), an exit means this run failed to start. */
+  let starting = true;
   let stopping = false;
   let allListening: () => void = () => {};
   const listening = new Promise<void>((resolveListening) => (allListening = resolveListening));
@@ -153,7 +182,7 @@ export async function clusterCommand(argv: string[]): Promise<void> {
     writeFileSync(pidsPath, `${JSON.stringify(pids, null, 2)}\n`);
   };
 
-  const stopAll = async (signal: string): Promise<void> => {
+  const stopAll = async (signal: string, exitCode = 0): Promise<void> => {
     if (stopping) return;
     stopping = true;
     const alive = children.filter((c) => c.process.exitCode === null && c.process.signalCode === null);
@@ -173,8 +202,9 @@ export async function clusterCommand(argv: string[]): Promise<void> {
       await Promise.all(alive.map((c) => c.exited));
     }
     rmSync(pidsPath, { force: true });
+    await runLock.release();
     console.log('zook cluster: all servers stopped');
-    process.exit(0);
+    process.exit(exitCode);
   };
   process.on('SIGINT', () => void stopAll('SIGINT'));
   process.on('SIGTERM', () => void stopAll('SIGTERM'));
@@ -198,8 +228,13 @@ export async function clusterCommand(argv: string[]): Promise<void> {
     child.once('exit', (code, signal) => {
       checkListening();
       if (stopping) return;
-      writePids();
       const how = signal === null ? `exit code ${code}` : signal;
+      if (starting && !entry.listening) {
+        console.error(`zook cluster: server ${server.id} (pid ${child.pid}) exited (${how}) before it was listening (see its output above)`);
+        void stopAll(`server ${server.id} did not start`, 1);
+        return;
+      }
+      writePids();
       const alive = children.filter((c) => c.process.exitCode === null && c.process.signalCode === null).length;
       console.log(`zook cluster: server ${server.id} (pid ${child.pid}) exited (${how}); ${alive} of ${children.length} still running`);
       if (alive === 0) {
@@ -219,6 +254,7 @@ export async function clusterCommand(argv: string[]): Promise<void> {
     new Promise<boolean>((resolveTimeout) => (listenTimer = setTimeout(() => resolveTimeout(false), LISTEN_TIMEOUT_MS))),
   ]);
   clearTimeout(listenTimer);
+  starting = false;
   if (stopping) return;
   if (!inTime) console.log(`zook cluster: not every server was listening after ${LISTEN_TIMEOUT_MS} ms (see their output above)`);
 

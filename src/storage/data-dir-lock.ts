@@ -69,7 +69,8 @@ export class DataDirLocked extends Error {
   }
 }
 
-function describeHolder(h: DataDirHolder): string {
+/** "zook server 1 (pid 123, ws://127.0.0.1:8181, ZooKeeper port 2181, since ...)". */
+export function describeHolder(h: DataDirHolder): string {
   const parts = [`pid ${h.pid}`];
   const host = h.host ?? '127.0.0.1';
   if (h.port !== undefined) parts.push(`ws://${host}:${h.port}`);
