@@ -7,6 +7,7 @@ import { fixupAcl, type Acl } from './acl.js';
 import { checkCreate, checkDelete, checkMulti, checkSetAcl, checkSetData, type AclCheck, type NodeView } from './checks.js';
 import { ErrorCode, type FailureCode } from './errors.js';
 import { isValidPath, isValidSequentialPrefix } from './paths.js';
+import { setAclLocksOutCaller } from './system.js';
 import type { DataTree } from './tree.js';
 import {
   CreateMode,
@@ -87,7 +88,10 @@ export function prepare(tree: DataTree, request: WriteRequest, session: RequestS
       const fixed = fixupAcl(request.acl, session.authIds, options.maxAclEntries, options.maxAclIdBytes);
       if (fixed === null) return failed(ErrorCode.InvalidACL);
       const error = checkSetAcl(view, request.path, request.version, acl);
-      return error === null ? ok({ type: 'setACL', path: request.path, acl: fixed, version: request.version, timeMs, authIds: session.authIds }) : failed(error);
+      if (error !== null) return failed(error);
+      // zook's one rule beyond ZooKeeper's (system.ts): the root and the system nodes cannot lock their caller out.
+      if (setAclLocksOutCaller(request.path, fixed, session.authIds, options.superDigest)) return failed(ErrorCode.InvalidACL);
+      return ok({ type: 'setACL', path: request.path, acl: fixed, version: request.version, timeMs, authIds: session.authIds });
     }
     case 'sync':
       return isValidPath(request.path, options.maxPathBytes) ? ok({ type: 'sync', path: request.path, timeMs }) : failed(ErrorCode.BadArguments);

@@ -22,7 +22,23 @@
 //     anywhere else.
 // zook gives them no further meaning: no quota enforcement, and `/zookeeper/config`
 // holds no membership (README, "Where zook's tree differs").
-import { OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, type Acl } from './acl.js';
+//
+// One rule beyond ZooKeeper's, for the nodes that can never be deleted (the root,
+// `/zookeeper`, `/zookeeper/quota`; `/zookeeper/config` is read-only to all but the
+// super user anyway): a setACL on one of them must leave the caller ADMIN on it.
+// ZooKeeper 3.8 takes `setAcl / world:anyone:r` from anyone (the root is
+// world:anyone:cdrwa) and after that nobody but a configured super user can ever
+// change the root's ACL again; with no super user configured, not even that. On
+// any other node the parent's owner can delete and re-create a node that locked
+// everyone out; these cannot be. So zook answers InvalidACL (ZooKeeper's code for
+// an ACL the server will not take) when the new ACL would not grant the caller
+// ADMIN, and applies it otherwise: restricting the root to an operator's own id
+// (`setAcl / auth::cdrwa` after addauth, or `digest:ops:...:cdrwa,world:anyone:r`
+// as ops) works as in ZooKeeper. The super user is exempt: it can always undo.
+// Checked at prepare only, after ZooKeeper's own checks (a request ZooKeeper
+// refuses gets ZooKeeper's code); apply does not re-check it, so a log written
+// before this rule replays as it was written.
+import { OPEN_ACL_UNSAFE, Perm, READ_ACL_UNSAFE, hasPermission, isSuper, type Acl, type Id } from './acl.js';
 import { ROOT } from './paths.js';
 
 export const ZOOKEEPER_PATH = '/zookeeper';
@@ -54,4 +70,13 @@ export const SYSTEM_NODES: readonly SystemNode[] = Object.freeze([
 /** Paths no delete may remove (BadArguments): the root and the system nodes (ZooKeeper's isSpecialPath). */
 export function isUndeletablePath(path: string): boolean {
   return path === ROOT || path === ZOOKEEPER_PATH || path === ZOOKEEPER_CONFIG_PATH || path === ZOOKEEPER_QUOTA_PATH;
+}
+
+/**
+ * True when a setACL of `newAcl` on `path` would leave the caller without ADMIN on a
+ * node that can never be deleted (see the header): prepare refuses it with InvalidACL.
+ */
+export function setAclLocksOutCaller(path: string, newAcl: readonly Acl[], authIds: readonly Id[], superDigest: string | null): boolean {
+  if (!isUndeletablePath(path) || isSuper(authIds, superDigest)) return false;
+  return !hasPermission(newAcl, Perm.Admin, authIds, null);
 }

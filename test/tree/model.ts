@@ -174,6 +174,8 @@ export class Model {
     const n = this.get(path);
     if (!this.allowed(n.acl, 16, ids)) throw new Failed(E.NoAuth);
     this.version(version, n.aversion);
+    // zook's rule beyond ZooKeeper's: a node that can never be deleted keeps ADMIN for the (non-super) caller.
+    if (['/', '/zookeeper', '/zookeeper/config', '/zookeeper/quota'].includes(path) && !this.allowed(fixed, 16, ids)) throw new Failed(E.InvalidACL);
     n.acl = fixed;
     n.aversion++;
     return { stat: this.stat(path) };
