@@ -2,7 +2,11 @@
 // socket gets a Challenge at once; the first frame back must be a valid Hello from
 // a known node with a lower id (see transport.ts for the one-link rule), or the
 // socket is closed and the failure counted. Nothing else is read before that.
+// With TLS the port is a TLS server that demands a client certificate signed by
+// the CA: a peer without one fails the TLS handshake (counted the same way) and
+// never reaches the Challenge.
 import { type Server, type Socket, createServer } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { NONCE_BYTES, computeProof, newNonce, verifyProof } from './auth.js';
 import { PeerProtocolError, decodePeerFrame, encodePeerFrame } from './codec.js';
 import { PEER_PROTOCOL_VERSION, type HelloFrame } from './frames.js';
@@ -40,7 +44,7 @@ export function linkOf(socket: PeerSocket): Link {
 
 /** A TCP server that authenticates peers and hands their links to `host`; every open socket is in `sockets`. */
 export function acceptPeers(host: LinkHost, options: AcceptorOptions, sockets: Set<PeerSocket>): Server {
-  return createServer((raw: Socket) => {
+  const onSocket = (raw: Socket): void => {
     const nonce = newNonce();
     let peerId = 0;
     let link: Link | null = null;
@@ -95,5 +99,17 @@ export function acceptPeers(host: LinkHost, options: AcceptorOptions, sockets: S
       socket.close(CloseCode.HandshakeTimeout, 'peer handshake timed out');
     }, host.handshakeTimeoutMs);
     socket.send(encodePeerFrame({ kind: 'challenge', nonce }));
+  };
+  const tls = host.tls;
+  if (tls === null) return createServer(onSocket);
+  const server = createTlsServer(
+    { cert: Buffer.from(tls.cert), key: Buffer.from(tls.key), ca: Buffer.from(tls.ca), requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', handshakeTimeout: host.handshakeTimeoutMs },
+    onSocket,
+  );
+  server.on('tlsClientError', (error: Error & { code?: string }, socket: Socket) => {
+    if (error.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') host.handshakeTimeout();
+    else host.authFailure(`TLS handshake: ${error.message}`);
+    socket.destroy();
   });
+  return server;
 }

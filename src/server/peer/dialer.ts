@@ -1,7 +1,8 @@
-// The dialing side of one peer link: a TCP client that answers the acceptor's
-// Challenge with a Hello, checks the acceptor's HelloAck proof, and redials with
-// capped, jittered backoff whenever the link fails or drops, until stop().
-import { connect } from 'node:net';
+// The dialing side of one peer link: a TCP (or mutual-TLS) client that answers the
+// acceptor's Challenge with a Hello, checks the acceptor's HelloAck proof, and redials
+// with capped, jittered backoff whenever the link fails or drops, until stop().
+import { type Socket, connect, isIP } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { NONCE_BYTES, computeProof, newNonce, verifyProof } from './auth.js';
 import { backoffDelayMs } from '../../util/backoff.js';
 import { linkOf } from './acceptor.js';
@@ -102,8 +103,9 @@ export class Dialer {
       refuse(`unexpected ${frame.kind} during the handshake`);
     };
 
+    const raw = this.open();
     const socket: PeerSocket = new PeerSocket(
-      connect({ host: peer.host, port: peer.port }),
+      raw,
       { maxFrameBytes: host.limits.maxFrameBytes, idleTimeoutMs: this.options.idleTimeoutMs, flushMarkBytes: this.options.flushMarkBytes },
       {
         frame: (bytes) => {
@@ -133,6 +135,35 @@ export class Dialer {
       },
     );
     this.socket = socket;
+  }
+
+  /**
+   * The connection: plain TCP, or TLS presenting this server's certificate and
+   * accepting only an acceptor whose certificate chains to the CA and names the
+   * host dialled. A TLS failure after the TCP connect is counted as a refusal.
+   */
+  private open(): Socket {
+    const { host, peer } = this;
+    const tls = host.tls;
+    if (tls === null) return connect({ host: peer.host, port: peer.port });
+    const raw = tlsConnect({
+      host: peer.host,
+      port: peer.port,
+      // SNI takes host names only; an IP is still checked against the certificate's IP SANs.
+      servername: isIP(peer.host) === 0 ? peer.host : undefined,
+      cert: Buffer.from(tls.cert),
+      key: Buffer.from(tls.key),
+      ca: Buffer.from(tls.ca),
+      minVersion: 'TLSv1.2',
+      rejectUnauthorized: true,
+    });
+    let connected = false;
+    raw.once('connect', () => (connected = true));
+    raw.once('error', (error: Error & { syscall?: string }) => {
+      // Network errors carry a syscall; TLS ones (unknown CA, wrong name, an alert from the acceptor) do not.
+      if (connected && error.syscall === undefined) host.authFailure(`TLS with node ${peer.id}: ${error.message}`);
+    });
+    return raw;
   }
 
   private scheduleRedial(): void {

@@ -1,5 +1,5 @@
 // What the transport needs from one authenticated connection, whichever side
-// opened it (accepted or dialled: both are a PeerSocket over TCP), and what the
+// opened it (accepted or dialled: both are a PeerSocket over TCP or TLS), and what the
 // two connection handlers need from the transport.
 import type { PeerDecodeLimits } from './frames.js';
 
@@ -13,8 +13,21 @@ export interface Link {
   cork(sends: () => void): void;
 }
 
+/**
+ * Mutual TLS for peer links: each side presents `cert` and accepts only a peer
+ * whose certificate chains to `ca` (the dialer also checks the acceptor's name
+ * against the host it dialled). The shared-secret handshake runs inside it.
+ */
+export interface PeerTls {
+  readonly cert: Uint8Array;
+  readonly key: Uint8Array;
+  readonly ca: Uint8Array;
+}
+
 export interface LinkHost {
   readonly nodeId: number;
+  /** null: plain TCP. */
+  readonly tls: PeerTls | null;
   readonly clusterId: string;
   readonly secret: Uint8Array;
   readonly limits: PeerDecodeLimits;

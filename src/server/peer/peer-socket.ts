@@ -1,4 +1,4 @@
-// One peer connection over plain TCP (node:net), framed the way ZooKeeper's and
+// One peer connection over TCP (node:net) or TLS, framed the way ZooKeeper's and
 // etcd's server-to-server links are: a length prefix per frame, no masking, no
 // HTTP upgrade. A frame on the wire:
 //

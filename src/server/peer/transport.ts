@@ -2,8 +2,9 @@
 // servers of one ensemble, as the Raft host needs them: fire-and-forget send of
 // consensus Messages (Raft retries on its own, so loss is fine but unbounded
 // memory is not), in-order delivery per link, and an opaque Forward channel.
-// Links are plain TCP with length-prefixed frames (peer-socket.ts), as ZooKeeper's
-// and etcd's server links are; a turn's frames to one peer leave in one write.
+// Links are TCP (or mutual TLS, with the `tls` option) with length-prefixed frames
+// (peer-socket.ts), as ZooKeeper's and etcd's server links are; a turn's frames to
+// one peer leave in one write.
 //
 // One link per peer pair: only the node with the LOWER id dials, the higher one
 // accepts (and refuses a Hello from a higher id). Two nodes can therefore never
@@ -19,12 +20,13 @@ import { secretBytes } from './auth.js';
 import { PeerProtocolError, decodePeerFrame, encodePeerFrame } from './codec.js';
 import { Dialer, type PeerAddress } from './dialer.js';
 import { DEFAULT_PEER_DECODE_LIMITS, type PeerDecodeLimits } from './frames.js';
-import { CloseCode, type Link, type LinkHost } from './link.js';
+import { CloseCode, type Link, type LinkHost, type PeerTls } from './link.js';
 import { MutableLinkCounters, type PeerLinkMetrics, type PeerTransportMetrics } from './metrics.js';
 import type { PeerSocket } from './peer-socket.js';
 import { SendQueue } from './send-queue.js';
 
 export type { PeerAddress } from './dialer.js';
+export type { PeerTls } from './link.js';
 
 export interface PeerTransportOptions {
   /** This node's id (a positive u32). */
@@ -33,6 +35,8 @@ export interface PeerTransportOptions {
   readonly clusterId: string;
   /** Shared secret from the ensemble config (at least 16 bytes). */
   readonly secret: string | Uint8Array;
+  /** Mutual TLS on every link, in addition to the secret (default: plain TCP). */
+  readonly tls?: PeerTls | null;
   readonly listenHost?: string;
   /** 0 picks a free port (tests); listen() returns the one bound. */
   readonly listenPort?: number;
@@ -121,7 +125,8 @@ export class PeerTransport {
   readonly nodeId: number;
   readonly clusterId: string;
   private readonly secret: Uint8Array;
-  private readonly options: Required<Omit<PeerTransportOptions, 'nodeId' | 'clusterId' | 'secret' | 'random'>>;
+  private readonly tls: PeerTls | null;
+  private readonly options: Required<Omit<PeerTransportOptions, 'nodeId' | 'clusterId' | 'secret' | 'random' | 'tls'>>;
   private readonly random: () => number;
   private readonly limits: PeerDecodeLimits;
   private readonly peers = new Map<number, PeerState>();
@@ -145,6 +150,7 @@ export class PeerTransport {
     this.nodeId = options.nodeId;
     this.clusterId = options.clusterId;
     this.secret = secretBytes(options.secret);
+    this.tls = options.tls ?? null;
     this.random = options.random ?? Math.random;
     this.options = {
       listenHost: options.listenHost ?? DEFAULTS.listenHost,
@@ -348,6 +354,7 @@ export class PeerTransport {
       nodeId: this.nodeId,
       clusterId: this.clusterId,
       secret: this.secret,
+      tls: this.tls,
       limits: this.limits,
       handshakeTimeoutMs: this.options.handshakeTimeoutMs,
       isPeer: (id) => this.peers.has(id),
