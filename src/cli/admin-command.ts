@@ -1,12 +1,16 @@
 // `zook admin`: operator commands against a running ensemble, over each server's
 // HTTP endpoints on its client port (src/server/admin-http.ts). Reads the
 // ensemble file for the addresses and derives the admin token from its secret.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { httpRequest } from './http-request.js';
 import { ADMIN_TOKEN_HEADER, adminToken } from '../server/admin-http.js';
 import { readEnsembleFile, type Ensemble, type EnsembleServer } from '../server/cluster/ensemble.js';
 import type { NodeStatus } from '../server/node-status.js';
 
-export const ADMIN_USAGE = `zook admin <command> --config <ensemble.json> [--json]
+export const ADMIN_USAGE = `zook admin <command> --config <ensemble.json> [--json] [--tls-ca <file>]
+  --tls-ca <file>        talk https, verifying the servers against this PEM CA (default:
+                         https when the ensemble file sets tlsCertFile, with its tlsCaFile)
   status                 every server's role, term, leader, indexes and lag; exit 0
                          when a majority of the reachable servers know one leader
                          (--json: [{ id, address, reachable, status | error }])
@@ -26,6 +30,25 @@ export interface ServerReport {
   readonly error?: string;
 }
 
+/** How to reach the servers' HTTP endpoints: https (with the CA to verify them) when they speak TLS. */
+interface Reach {
+  readonly scheme: 'http' | 'https';
+  readonly ca?: Buffer;
+}
+
+function reachOf(ensemble: Ensemble, caFlag: string | undefined): Reach {
+  const fromFile = ensemble.settings.tlsCaFile;
+  const caFile = caFlag ?? (typeof fromFile === 'string' ? fromFile : undefined);
+  const secure = caFlag !== undefined || (typeof ensemble.settings.tlsCertFile === 'string' && ensemble.settings.tlsCertFile !== '');
+  if (!secure) return { scheme: 'http' };
+  if (caFile === undefined) return { scheme: 'https' };
+  try {
+    return { scheme: 'https', ca: readFileSync(caFile) };
+  } catch (error) {
+    throw new Error(`zook admin: cannot read the TLS CA file ${caFile}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 function describe(error: unknown): string {
   if (error instanceof Error) {
     const cause = (error as { cause?: unknown }).cause;
@@ -36,12 +59,12 @@ function describe(error: unknown): string {
   return String(error);
 }
 
-async function statusOf(server: EnsembleServer): Promise<ServerReport> {
+async function statusOf(reach: Reach, server: EnsembleServer): Promise<ServerReport> {
   const address = `${server.host}:${server.clientPort}`;
   try {
-    const response = await fetch(`http://${address}/status`, { signal: AbortSignal.timeout(STATUS_TIMEOUT_MS) });
-    if (!response.ok) return { id: server.id, address, reachable: false, error: `HTTP ${response.status}` };
-    return { id: server.id, address, reachable: true, status: (await response.json()) as NodeStatus };
+    const response = await httpRequest(`${reach.scheme}://${address}/status`, { timeoutMs: STATUS_TIMEOUT_MS, ca: reach.ca });
+    if (response.status < 200 || response.status > 299) return { id: server.id, address, reachable: false, error: `HTTP ${response.status}` };
+    return { id: server.id, address, reachable: true, status: JSON.parse(response.text) as NodeStatus };
   } catch (error) {
     return { id: server.id, address, reachable: false, error: describe(error) };
   }
@@ -83,35 +106,36 @@ interface PostResult {
   readonly body: Record<string, unknown>;
 }
 
-async function post(ensemble: Ensemble, server: EnsembleServer, path: string): Promise<PostResult> {
-  const response = await fetch(`http://${server.host}:${server.clientPort}${path}`, {
+async function post(reach: Reach, ensemble: Ensemble, server: EnsembleServer, path: string): Promise<PostResult> {
+  const response = await httpRequest(`${reach.scheme}://${server.host}:${server.clientPort}${path}`, {
     method: 'POST',
     headers: { [ADMIN_TOKEN_HEADER]: adminToken(ensemble.secret, ensemble.clusterId) },
-    signal: AbortSignal.timeout(CHANGE_TIMEOUT_MS),
+    timeoutMs: CHANGE_TIMEOUT_MS,
+    ca: reach.ca,
   });
-  const text = await response.text();
+  const text = response.text;
   let body: Record<string, unknown>;
   try {
     body = JSON.parse(text) as Record<string, unknown>;
   } catch {
     body = { error: text };
   }
-  return { ok: response.ok, httpStatus: response.status, body };
+  return { ok: response.status >= 200 && response.status <= 299, httpStatus: response.status, body };
 }
 
 /** Sends a change to the leader (found through /status); on 421 tries once more at the leader the server names. */
-async function toLeader(ensemble: Ensemble, path: string): Promise<PostResult> {
-  const reports = await Promise.all(ensemble.servers.map(statusOf));
+async function toLeader(reach: Reach, ensemble: Ensemble, path: string): Promise<PostResult> {
+  const reports = await Promise.all(ensemble.servers.map((s) => statusOf(reach, s)));
   const reachable = reports.filter((r) => r.reachable);
   if (reachable.length === 0) throw new Error(`no server answered (${reports.map((r) => `${r.address}: ${r.error}`).join('; ')})`);
   const leaderId = reachable.find((r) => r.status!.role === 'leader')?.id ?? agreedLeader(reports);
   const first = ensemble.servers.find((s) => s.id === leaderId) ?? ensemble.servers.find((s) => s.id === reachable[0].id)!;
-  let result = await post(ensemble, first, path);
+  let result = await post(reach, ensemble, first, path);
   if (result.httpStatus === 421) {
     const named = Number(result.body.leader);
     const next = ensemble.servers.find((s) => s.id === named);
     if (next === undefined || next.id === first.id) throw new Error(`server ${first.id} is not the leader and knows no other (${String(result.body.error)})`);
-    result = await post(ensemble, next, path);
+    result = await post(reach, ensemble, next, path);
   }
   return result;
 }
@@ -129,6 +153,7 @@ export async function adminCommand(argv: string[]): Promise<void> {
       config: { type: 'string' },
       json: { type: 'boolean' },
       to: { type: 'string' },
+      'tls-ca': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
@@ -142,11 +167,12 @@ export async function adminCommand(argv: string[]): Promise<void> {
   }
   if (values.config === undefined) throw new Error(`admin ${command}: say which ensemble with --config <ensemble.json>`);
   const ensemble = readEnsembleFile(values.config);
+  const reach = reachOf(ensemble, values['tls-ca']);
 
   let path: string;
   switch (command) {
     case 'status': {
-      const reports = await Promise.all(ensemble.servers.map(statusOf));
+      const reports = await Promise.all(ensemble.servers.map((s) => statusOf(reach, s)));
       console.log(values.json === true ? JSON.stringify(reports, null, 2) : statusTable(reports));
       process.exitCode = agreedLeader(reports) === 0 ? 1 : 0;
       return;
@@ -164,7 +190,7 @@ export async function adminCommand(argv: string[]): Promise<void> {
       process.exitCode = 2;
       return;
   }
-  const result = await toLeader(ensemble, path);
+  const result = await toLeader(reach, ensemble, path);
   if (result.ok) {
     console.log(JSON.stringify(result.body));
     return;

@@ -16,6 +16,11 @@ export const SERVER_USAGE = `zook server [options]
                          (default 2181; 0 picks a free port)
   --server-id <n>        1..127 (default 1)
   --tick-ms <n>          session clock tick (default 1000; timeouts 2..20 ticks)
+  --tls-cert <file>      PEM certificate: with --tls-key, both client ports and the
+                         peer links speak TLS only (wss://, https://, TLS ZooKeeper port)
+  --tls-key <file>       PEM private key of --tls-cert
+  --tls-ca <file>        PEM CA that signs the servers' certificates (mutual TLS
+                         between servers; required for an ensemble with TLS)
   --allow-slow-websockets  run even if uWebSockets.js fell back to its JS emulation`;
 
 export async function serverCommand(argv: string[]): Promise<void> {
@@ -30,6 +35,9 @@ export async function serverCommand(argv: string[]): Promise<void> {
       'zk-port': { type: 'string' },
       'server-id': { type: 'string' },
       'tick-ms': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-ca': { type: 'string' },
       'allow-slow-websockets': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -46,6 +54,9 @@ export async function serverCommand(argv: string[]): Promise<void> {
     zkPort: values['zk-port'],
     serverId: values['server-id'],
     tickMs: values['tick-ms'],
+    tlsCertFile: values['tls-cert'],
+    tlsKeyFile: values['tls-key'],
+    tlsCaFile: values['tls-ca'],
     allowSlowWebSockets: values['allow-slow-websockets'],
   };
   const file = values.config === undefined ? {} : readConfigFile(values.config);
@@ -71,7 +82,7 @@ export async function serverCommand(argv: string[]): Promise<void> {
   });
   const server = await startServer(config, ensemble);
   const role = ensemble === null ? 'standalone' : `member of ${ensemble.clusterId} (${ensemble.servers.length} servers listed)`;
-  console.log(`zook: server ${config.serverId} listening on ws://${config.host}:${server.port} (ZooKeeper clients: ${config.host}:${server.zkPort}), ${role} (data in ${config.dataDir}, ${server.node.tree.nodeCount} znodes, zxid ${server.node.lastApplied})`);
+  console.log(`zook: server ${config.serverId} listening on ${server.secure ? 'wss' : 'ws'}://${config.host}:${server.port} (ZooKeeper clients: ${config.host}:${server.zkPort}${server.secure ? ' over TLS' : ''}), ${role} (data in ${config.dataDir}, ${server.node.tree.nodeCount} znodes, zxid ${server.node.lastApplied})`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

@@ -8,8 +8,9 @@ import { parseArgs } from 'node:util';
 import { connect, type ZookClient } from '../client/index.js';
 import { COMMANDS, describeError, runCommand } from './shell.js';
 
-export const SHELL_USAGE = `zook shell [--server ws://host:port[,ws://host:port...]] [-c "command"]
-  interactive zkCli-style shell; -c runs one command and exits (non-zero on error)`;
+export const SHELL_USAGE = `zook shell [--server ws://host:port[,ws://host:port...]] [--tls-ca <file>] [-c "command"]
+  interactive zkCli-style shell; -c runs one command and exits (non-zero on error)
+  --tls-ca <file>   PEM CA the servers' certificates must chain to (wss:// servers)`;
 
 const HISTORY_FILE = join(homedir(), '.zook_history');
 const MAX_HISTORY_LINES = 1000;
@@ -40,14 +41,20 @@ export async function complete(client: ZookClient, line: string): Promise<[strin
 export async function shellCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { server: { type: 'string', default: 'ws://127.0.0.1:8181' }, c: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      server: { type: 'string', default: 'ws://127.0.0.1:8181' },
+      'tls-ca': { type: 'string' },
+      c: { type: 'string', short: 'c' },
+      help: { type: 'boolean', short: 'h' },
+    },
     strict: true,
   });
   if (values.help === true) {
     console.log(SHELL_USAGE);
     return;
   }
-  const client = await connect(values.server!.split(','), { sessionTimeoutMs: 10_000, connectTimeoutMs: 5000 });
+  const tlsCaFile = values['tls-ca'];
+  const client = await connect(values.server!.split(','), { sessionTimeoutMs: 10_000, connectTimeoutMs: 5000, ...(tlsCaFile === undefined ? {} : { tlsCaFile }) });
   if (values.c !== undefined) {
     try {
       for (const line of await runCommand(client, values.c)) console.log(line);

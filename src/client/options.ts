@@ -17,6 +17,22 @@ export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 /** Shortest default handshake bound per attempt: below this a healthy but busy server would be given up on. */
 const MIN_DEFAULT_HANDSHAKE_TIMEOUT_MS = 1_000;
 
+/** The CA from `ca` and/or `tlsCaFile` (read now, so a missing file fails connect() at once). */
+async function caOf(options: ConnectOptions): Promise<(string | Uint8Array)[] | undefined> {
+  if (options.ca === undefined && options.tlsCaFile === undefined) return undefined;
+  const out: (string | Uint8Array)[] = [];
+  if (options.ca !== undefined) out.push(...(typeof options.ca === 'string' || options.ca instanceof Uint8Array ? [options.ca] : options.ca));
+  if (options.tlsCaFile !== undefined) {
+    const { readFile } = await import('node:fs/promises');
+    try {
+      out.push(await readFile(options.tlsCaFile));
+    } catch (error) {
+      throw new Error(`tlsCaFile ${options.tlsCaFile}: cannot read it (${error instanceof Error ? error.message : String(error)})`);
+    }
+  }
+  return out;
+}
+
 function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
   const v = value ?? fallback;
   if (typeof v !== 'number' || Number.isNaN(v) || v < 0 || (!allowZero && v === 0)) throw new RangeError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${String(value)}`);
@@ -28,6 +44,8 @@ export async function resolveConfig(servers: string | readonly string[], options
   const sessionTimeoutMs = positive('sessionTimeoutMs', options.sessionTimeoutMs, DEFAULT_SESSION_TIMEOUT_MS);
   const connectTimeoutMs = positive('connectTimeoutMs', options.connectTimeoutMs, sessionTimeoutMs);
   const maxFrameBytes = positive('maxFrameBytes', options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES);
+  const ca = await caOf(options);
+  if (ca !== undefined && options.transport !== undefined) throw new TypeError('ca and tlsCaFile configure the default transport: with your own transport, give it the CA (e.g. wsTransport({ maxFrameBytes, ca }))');
   return {
     servers: urls,
     sessionTimeoutMs,
@@ -46,7 +64,7 @@ export async function resolveConfig(servers: string | readonly string[], options
     shuffleServers: options.shuffleServers ?? true,
     random: options.random ?? Math.random,
     auth: (options.auth ?? []).map((a) => ({ scheme: a.scheme, auth: toBytes(a.auth) })),
-    transport: options.transport ?? (await defaultTransport({ maxFrameBytes })),
+    transport: options.transport ?? (await defaultTransport({ maxFrameBytes, ca })),
     onListenerError: options.onListenerError ?? ((error: unknown) => console.error('zook: a watcher or state listener threw', error)),
   };
 }

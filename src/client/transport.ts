@@ -75,6 +75,13 @@ export function webSocketTransport(WebSocketClass: WebSocketConstructor): Transp
 export interface WsTransportOptions {
   /** Largest message accepted from the server; bigger ones close the socket. */
   readonly maxFrameBytes: number;
+  /** wss://: PEM CA certificate(s) the server's certificate must chain to (default: Node's trusted roots). */
+  readonly ca?: string | Uint8Array | readonly (string | Uint8Array)[];
+}
+
+function caList(ca: NonNullable<WsTransportOptions['ca']>): (string | Buffer)[] {
+  const all: readonly (string | Uint8Array)[] = typeof ca === 'string' || ca instanceof Uint8Array ? [ca] : ca;
+  return all.map((c) => (typeof c === 'string' ? c : Buffer.from(c)));
 }
 
 /** A transport over the `ws` package (Node). Loaded lazily so browser bundles need not include it. */
@@ -82,7 +89,11 @@ export async function wsTransport(options: WsTransportOptions): Promise<Transpor
   const { default: WebSocket } = await import('ws');
   return (url, handlers) => {
     let closed = false;
-    const socket = new WebSocket(url, { maxPayload: options.maxFrameBytes, perMessageDeflate: false });
+    const socket = new WebSocket(url, {
+      maxPayload: options.maxFrameBytes,
+      perMessageDeflate: false,
+      ...(options.ca === undefined ? {} : { ca: caList(options.ca) }),
+    });
     socket.binaryType = 'nodebuffer';
     socket.on('open', () => handlers.onOpen());
     socket.on('message', (data, isBinary) => {
@@ -93,12 +104,14 @@ export async function wsTransport(options: WsTransportOptions): Promise<Transpor
       // binaryType 'nodebuffer' gives one Buffer (a Uint8Array) per message.
       handlers.onMessage(Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data);
     });
-    // 'close' always follows 'error' in ws; the listener keeps an error from being thrown.
-    socket.on('error', () => undefined);
+    // 'close' always follows 'error' in ws; the listener keeps an error from being thrown,
+    // and its message (a refused connection, a certificate not trusted) becomes the reason.
+    let error = '';
+    socket.on('error', (e) => (error = e.message));
     socket.on('close', (code, reason) => {
       if (closed) return;
       closed = true;
-      handlers.onClose(code, reason.toString());
+      handlers.onClose(code, reason.length > 0 ? reason.toString() : error);
     });
     return {
       send: (frame) => socket.send(frame),
@@ -108,9 +121,9 @@ export async function wsTransport(options: WsTransportOptions): Promise<Transpor
   };
 }
 
-/** The native WebSocket when the platform has one (browsers, Node 22+), otherwise `ws`. */
+/** The native WebSocket when the platform has one (browsers, Node 22+), otherwise `ws`; `ws` whenever a CA is given (the native one takes none). */
 export async function defaultTransport(options: WsTransportOptions): Promise<TransportFactory> {
   const native = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  if (typeof native === 'function') return webSocketTransport(native);
+  if (typeof native === 'function' && options.ca === undefined) return webSocketTransport(native);
   return wsTransport(options);
 }

@@ -127,7 +127,15 @@ export interface ConnectOptions {
   readonly auth?: readonly AuthData[];
   /** Largest frame accepted from a server (ws transport). Default 16 MiB. */
   readonly maxFrameBytes?: number;
-  /** The socket; default: the native WebSocket when there is one, else `ws`. */
+  /**
+   * For wss:// servers: the CA certificate(s), PEM, that the servers' certificates
+   * must chain to (instead of the platform's trusted roots). The server's name is
+   * checked too. Node only: the connection then runs on `ws`. Not with `transport`.
+   */
+  readonly ca?: string | Uint8Array | readonly (string | Uint8Array)[];
+  /** As `ca`, read from this PEM file at connect() (Node only). */
+  readonly tlsCaFile?: string;
+  /** The socket; default: the native WebSocket when there is one, else `ws` (always `ws` with `ca` or `tlsCaFile`). */
   readonly transport?: TransportFactory;
   /** Where a throwing watcher or state listener is reported. Default console.error. */
   readonly onListenerError?: (error: unknown) => void;

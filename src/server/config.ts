@@ -1,6 +1,7 @@
 // Server configuration: defaults good for one machine, overridden by a JSON file,
 // then by ZOOK_* environment variables, then by command-line flags.
 import { readFileSync } from 'node:fs';
+import { parseAllowedOrigins } from './origin.js';
 
 export interface ServerConfig {
   /** This server's id (1..127): part of every session id it hands out. */
@@ -56,6 +57,22 @@ export interface ServerConfig {
    * than with 256 (etcd's default), at the same throughput and latency.
    */
   readonly raftMaxInflightAppends: number;
+  /**
+   * PEM certificate (chain) this server presents; with tlsKeyFile, every port speaks
+   * TLS only: the WebSocket/HTTP port (wss://, https://), the ZooKeeper-protocol port
+   * (as ZooKeeper's secureClientPort), and peer links. null: plaintext everywhere.
+   */
+  readonly tlsCertFile: string | null;
+  /** PEM private key of tlsCertFile. */
+  readonly tlsKeyFile: string | null;
+  /** PEM CA certificate(s) that sign peers' certificates (mutual TLS between servers; required in an ensemble with TLS). */
+  readonly tlsCaFile: string | null;
+  /**
+   * Browser origins (`https://app.example.com`, comma-separated; `*` = any) allowed to
+   * open the WebSocket port. A WebSocket upgrade with another Origin header is refused
+   * with 403, except the server's own origin; one with no Origin (not a browser) is accepted.
+   */
+  readonly allowedOrigins: string;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -87,6 +104,10 @@ export const DEFAULT_CONFIG: ServerConfig = {
   electionTicks: 10,
   heartbeatTicks: 1,
   raftMaxInflightAppends: 1,
+  tlsCertFile: null,
+  tlsKeyFile: null,
+  tlsCaFile: null,
+  allowedOrigins: '',
 };
 
 const ENV_KEYS: Record<string, keyof ServerConfig> = {
@@ -101,7 +122,7 @@ const ENV_KEYS: Record<string, keyof ServerConfig> = {
 
 function coerce(key: keyof ServerConfig, value: unknown): unknown {
   const expected = typeof DEFAULT_CONFIG[key];
-  if (key === 'superDigest') return value === null || value === '' ? null : String(value);
+  if (DEFAULT_CONFIG[key] === null) return value === null || value === '' ? null : String(value);
   if (expected === 'number') {
     const n = typeof value === 'number' ? value : Number(value);
     if (!Number.isFinite(n)) throw new Error(`config: ${key} must be a number, got ${JSON.stringify(value)}`);
@@ -155,6 +176,11 @@ export function resolveConfig(overrides: Partial<Record<keyof ServerConfig, unkn
   if (config.minSessionTimeoutMs > config.maxSessionTimeoutMs) throw new Error('config: minSessionTimeoutMs is above maxSessionTimeoutMs');
   if (config.electionTicks <= config.heartbeatTicks) throw new Error('config: electionTicks must exceed heartbeatTicks');
   if (config.maxDataBytes + 64 * 1024 > config.maxFrameBytes) throw new Error('config: maxFrameBytes must leave room for maxDataBytes plus 64 KiB of framing');
+  if ((config.tlsCertFile === null) !== (config.tlsKeyFile === null)) {
+    throw new Error(`config: tlsCertFile and tlsKeyFile go together (got only ${config.tlsCertFile === null ? 'tlsKeyFile' : 'tlsCertFile'}): set both for TLS, or neither for plaintext`);
+  }
+  parseAllowedOrigins(config.allowedOrigins);
+  if (config.tlsCaFile !== null && config.tlsCertFile === null) throw new Error('config: tlsCaFile is set without tlsCertFile and tlsKeyFile: the CA verifies peers, which needs this server\'s own certificate');
   return config;
 }
 

@@ -41,6 +41,7 @@ import { ensembleServer, initialMembership, type Ensemble } from './cluster/ense
 import { Forwarding, ForwardFailed, multiOfReply, type LocalProposal } from './cluster/forwarding.js';
 import { RaftHost, concatChunks } from './cluster/raft-host.js';
 import { PeerTransport } from './peer/index.js';
+import { loadTls } from './tls.js';
 import { SessionTable } from './sessions.js';
 
 /** What a write came to. */
@@ -215,10 +216,13 @@ export class ZookNode {
     let transport: PeerTransport | null = null;
     if (ensemble !== null) {
       const me = ensembleServer(ensemble, config.serverId);
+      // With tlsCertFile set, peers speak mutual TLS only (loadTls throws on any mistake: no plaintext fallback).
+      const tls = loadTls(config, true);
       transport = new PeerTransport({
         nodeId: config.serverId,
         clusterId: ensemble.clusterId,
         secret: ensemble.secret,
+        tls: tls === null ? null : { cert: tls.cert, key: tls.key, ca: tls.ca! },
         listenHost: me.host,
         listenPort: me.peerPort,
       });

@@ -9,6 +9,22 @@ import type { HttpRequest, HttpResponse, TemplatedApp as UwsApp, us_listen_socke
 export { uWS };
 export type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
 
+/**
+ * A plain App, or an SSLApp serving `tls`'s certificate (no client certificates are
+ * asked for). Throws naming the files when uWebSockets.js cannot use them: a server
+ * configured for TLS never serves plaintext instead.
+ */
+export function newApp(tls: { readonly certFile: string; readonly keyFile: string } | null): UwsApp {
+  if (tls === null) return uWS.App();
+  if (typeof (uWS as { SSLApp?: unknown }).SSLApp !== 'function') throw new Error('TLS is configured but this uWebSockets.js (its JS fallback) has no SSLApp');
+  try {
+    // No ca_file_name: uSockets would then demand a client certificate of every client.
+    return uWS.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile });
+  } catch (error) {
+    throw new Error(`TLS: the WebSocket port cannot use tlsCertFile ${tls.certFile} with tlsKeyFile ${tls.keyFile} (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
+
 /** uSockets' LIBUS_LISTEN_EXCLUSIVE_PORT (ListenOptions in the package's types, not exported at run time). */
 const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
 

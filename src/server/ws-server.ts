@@ -14,7 +14,9 @@ import { ZookNode } from './node.js';
 import { nodeStatus } from './node-status.js';
 import { registerAdminRoutes } from './admin-http.js';
 import { serverMetrics } from './server-metrics.js';
-import { acceptUpgrade, listenExclusive, requireNativeUws, uWS, type WebSocket, type us_listen_socket } from './uws.js';
+import { acceptUpgrade, listenExclusive, newApp, requireNativeUws, uWS, type WebSocket, type us_listen_socket } from './uws.js';
+import { loadTls } from './tls.js';
+import { originAllowed, parseAllowedOrigins } from './origin.js';
 
 interface SocketData extends Omit<CorkedSocket, 'ws'> {
   ws: CorkedSocket['ws'] | null;
@@ -27,6 +29,8 @@ export interface RunningServer {
   readonly port: number;
   /** ZooKeeper's client-protocol port. */
   readonly zkPort: number;
+  /** Both client ports and the peer links speak TLS only (tlsCertFile is set). */
+  readonly secure: boolean;
   /**
    * Stops accepting; a leader first hands leadership to a caught-up follower (so a
    * rolling restart costs no election timeout); then waits for this server's writes
@@ -42,6 +46,9 @@ const WEBSOCKET_WIRE: ClientWire = { encode: serverFrameBytes };
 
 export async function startServer(config: ServerConfig, ensemble: Ensemble | null = null): Promise<RunningServer> {
   requireNativeUws(config.allowSlowWebSockets);
+  // Read and checked before the data dir is opened: a TLS mistake stops start-up, never falls back to plaintext.
+  const tls = loadTls(config, ensemble !== null);
+  const origins = parseAllowedOrigins(config.allowedOrigins);
   const node = await ZookNode.open(config, ensemble);
   const sockets = new Set<WebSocket<SocketData>>();
   const sender = new CorkedSender();
@@ -58,8 +65,7 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
   };
   const idleTimeoutSeconds = Math.max(8, Math.ceil((2 * config.maxSessionTimeoutMs) / 1000));
 
-  const app = uWS
-    .App()
+  const app = newApp(tls)
     .ws<SocketData>('/*', {
       // Frames up to twice the limit are read and refused with a reason the client can
       // show; past that uWebSockets.js drops the socket at once (no buffering of junk).
@@ -68,7 +74,15 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
       maxBackpressure: config.maxBackpressureBytes,
       // A client that stops reading past maxBackpressure is dropped, never silently skipped.
       closeOnBackpressureLimit: 1,
-      upgrade: (res, req, context) => acceptUpgrade<SocketData>(res, req, context, { connection: null, open: false, ws: null, pending: [], pendingBytes: 0 }),
+      upgrade: (res, req, context) => {
+        // Browsers let any page open a WebSocket anywhere: only allowed origins (and non-browsers, which send none) get in.
+        const origin = req.getHeader('origin');
+        if (!originAllowed(origins, origin, req.getHeader('host'), tls !== null)) {
+          res.writeStatus('403 Forbidden').end(`zook: WebSocket from origin ${origin.slice(0, 200)} refused (not in allowedOrigins)\n`);
+          return;
+        }
+        acceptUpgrade<SocketData>(res, req, context, { connection: null, open: false, ws: null, pending: [], pendingBytes: 0 });
+      },
       open: (ws) => {
         const data = ws.getUserData();
         data.open = true;
@@ -166,7 +180,7 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
   const listenSocket: us_listen_socket = listened;
   const port = uWS.us_socket_local_port(listenSocket);
   try {
-    zk = await startZkListener(node, config, {
+    zk = await startZkListener(node, config, tls, {
       events: { answered },
       accepted: () => metrics.connectionsOpened.inc(),
       atCapacity: () => connectionCount() >= config.maxConnections,
@@ -207,6 +221,7 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
     node,
     port,
     zkPort: zkListener.port,
+    secure: tls !== null,
     close(): Promise<void> {
       closing ??= (async () => {
         uWS.us_listen_socket_close(listenSocket);

@@ -1,7 +1,11 @@
-// ZooKeeper's client port: a plain TCP listener (2181 by default) whose connections
+// ZooKeeper's client port: a TCP listener (2181 by default) whose connections
 // are ZkConnections feeding the server core, plus ZooKeeper's four-letter words
-// (`echo ruok | nc host 2181`) on the same port.
+// (`echo ruok | nc host 2181`) on the same port. With TLS configured it is TLS only,
+// directly on the socket, as ZooKeeper's secureClientPort is (no client certificate
+// is asked for; a plaintext client gets no answer).
 import { type Server, type Socket, createServer } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import type { TlsMaterial } from '../server/tls.js';
 import type { ServerConfig } from '../server/config.js';
 import type { ConnectionEvents } from '../server/connection.js';
 import type { ZookNode } from '../server/node.js';
@@ -57,7 +61,7 @@ function whitelist(setting: string): ReadonlySet<string> | 'all' {
   return words.includes('*') ? 'all' : new Set(words);
 }
 
-export async function startZkListener(node: ZookNode, config: ServerConfig, hooks: ZkListenerHooks): Promise<ZkListener> {
+export async function startZkListener(node: ZookNode, config: ServerConfig, tls: TlsMaterial | null, hooks: ZkListenerHooks): Promise<ZkListener> {
   const connections = new Set<ZkConnection>();
   const log = rateLimitedLog(10);
   const allowed = whitelist(config.zkFourLetterWords);
@@ -73,7 +77,7 @@ export async function startZkListener(node: ZookNode, config: ServerConfig, hook
     decode: DEFAULT_ZK_DECODE_LIMITS,
   };
 
-  const server: Server = createServer({ noDelay: true }, (socket: Socket) => {
+  const onSocket = (socket: Socket): void => {
     if (hooks.atCapacity()) {
       socket.destroy();
       return;
@@ -104,8 +108,14 @@ export async function startZkListener(node: ZookNode, config: ServerConfig, hook
     };
     connections.add(connection);
     socket.once('close', () => connections.delete(connection));
-  });
+  };
+  const server: Server =
+    tls === null
+      ? createServer({ noDelay: true }, onSocket)
+      : createTlsServer({ noDelay: true, cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2', handshakeTimeout: config.zkConnectTimeoutMs }, onSocket);
   server.on('error', () => {}); // accept errors (EMFILE, ...) must not kill the server
+  // A failed TLS handshake (a plaintext client, a client that distrusts the certificate) only ends that socket.
+  server.on('tlsClientError', (_error: Error, socket: Socket) => socket.destroy());
 
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error): void => reject(new Error(`zook: cannot listen for ZooKeeper clients on ${config.host}:${config.zkPort} (${error.message})`));

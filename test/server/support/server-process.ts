@@ -14,6 +14,7 @@ export interface ServerProcess {
   readonly port: number;
   /** ZooKeeper-protocol port. */
   readonly zkPort: number;
+  /** ws://127.0.0.1:port, or wss:// when the server was started with TLS. */
   readonly url: string;
   readonly dataDir: string;
   readonly child: ChildProcess;
@@ -48,11 +49,11 @@ export async function startServerProcess(options: StartOptions = {}): Promise<Se
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const [port, zkPort] = await new Promise<[number, number]>((resolve, reject) => {
+  const [scheme, port, zkPort] = await new Promise<[string, number, number]>((resolve, reject) => {
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
-      const match = /listening on ws:\/\/[^:]+:(\d+) \(ZooKeeper clients: [^:]+:(\d+)\)/.exec(output);
-      if (match) resolve([Number(match[1]), Number(match[2])]);
+      const match = /listening on (wss?):\/\/[^:]+:(\d+) \(ZooKeeper clients: [^:]+:(\d+)[ )]/.exec(output);
+      if (match) resolve([match[1], Number(match[2]), Number(match[3])]);
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -61,7 +62,7 @@ export async function startServerProcess(options: StartOptions = {}): Promise<Se
   return {
     port,
     zkPort,
-    url: `ws://127.0.0.1:${port}`,
+    url: `${scheme}://127.0.0.1:${port}`,
     dataDir,
     child,
     output: () => output,

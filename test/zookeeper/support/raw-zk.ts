@@ -64,6 +64,11 @@ export class RawZkClient {
     return new RawZkClient(socket);
   }
 
+  /** Wraps a socket already connected (a TLS one, say: the caller did the handshake). */
+  static over(socket: Socket): RawZkClient {
+    return new RawZkClient(socket);
+  }
+
   /** Opens a socket and a session (or resumes one). */
   static async session(port: number, options: { timeoutMs?: number; resume?: RawSession; lastZxidSeen?: number } = {}): Promise<{ client: RawZkClient; session: RawSession }> {
     const client = await RawZkClient.open(port);

@@ -1,0 +1,44 @@
+// One HTTP or HTTPS request for the CLI's admin calls. Node's fetch cannot be given
+// a CA; node:https can, so a server whose certificate a private CA signed is
+// verified against that CA (and its name against the URL's host).
+import { request as httpRequestRaw } from 'node:http';
+import { request as httpsRequestRaw } from 'node:https';
+
+export interface HttpResult {
+  readonly status: number;
+  readonly text: string;
+}
+
+export interface HttpRequestOptions {
+  readonly method?: 'GET' | 'POST';
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The whole exchange (connect, TLS, answer) must finish in this time. */
+  readonly timeoutMs: number;
+  /** https: PEM CA the server's certificate must chain to (default: Node's trusted roots). */
+  readonly ca?: Buffer;
+}
+
+/** Largest answer read (the admin endpoints answer a few KiB). */
+const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+/** Resolves with the status and body; rejects on network, TLS or timeout errors (a timeout's error is named TimeoutError). */
+export function httpRequest(url: string, options: HttpRequestOptions): Promise<HttpResult> {
+  const secure = new URL(url).protocol === 'https:';
+  return new Promise((resolve, reject) => {
+    const signal = AbortSignal.timeout(options.timeoutMs);
+    const init = { method: options.method ?? 'GET', headers: { ...options.headers }, signal, ...(secure && options.ca !== undefined ? { ca: options.ca } : {}) };
+    const req = (secure ? httpsRequestRaw : httpRequestRaw)(url, init, (res) => {
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (bytes > MAX_RESPONSE_BYTES) req.destroy(new Error(`answer over ${MAX_RESPONSE_BYTES} bytes`));
+        else chunks.push(chunk);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', (error) => reject(signal.aborted ? Object.assign(new Error('timed out'), { name: 'TimeoutError' }) : error));
+    req.end();
+  });
+}
