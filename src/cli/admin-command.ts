@@ -10,7 +10,8 @@ import type { NodeStatus } from '../server/node-status.js';
 
 export const ADMIN_USAGE = `zook admin <command> --config <ensemble.json> [--json] [--tls-ca <file>]
   --tls-ca <file>        talk https, verifying the servers against this PEM CA (default:
-                         https when the ensemble file sets tlsCertFile, with its tlsCaFile)
+                         https when the ensemble file sets tlsCertFile or tlsCaFile,
+                         verified with its tlsCaFile)
   status                 every server's role, term, leader, indexes and lag; exit 0
                          when a majority of the reachable servers know one leader
                          (--json: [{ id, address, reachable, status | error }])
@@ -39,7 +40,9 @@ interface Reach {
 function reachOf(ensemble: Ensemble, caFlag: string | undefined): Reach {
   const fromFile = ensemble.settings.tlsCaFile;
   const caFile = caFlag ?? (typeof fromFile === 'string' ? fromFile : undefined);
-  const secure = caFlag !== undefined || (typeof ensemble.settings.tlsCertFile === 'string' && ensemble.settings.tlsCertFile !== '');
+  // tlsCaFile is only valid beside a certificate, so either key in the file means the servers speak TLS.
+  const set = (key: string): boolean => typeof ensemble.settings[key] === 'string' && ensemble.settings[key] !== '';
+  const secure = caFlag !== undefined || set('tlsCertFile') || set('tlsCaFile');
   if (!secure) return { scheme: 'http' };
   if (caFile === undefined) return { scheme: 'https' };
   try {

@@ -30,6 +30,7 @@ interface Server {
 }
 
 let root: string;
+let configFile: string;
 let pki: TestPki;
 let ca: TestCa;
 let caPem: Buffer;
@@ -88,7 +89,7 @@ beforeAll(async () => {
     }
   };
   for (const id of IDS) ports.set(id, { client: await port(), zk: await port(), peer: await port() });
-  const config = join(root, 'ensemble.json');
+  const config = (configFile = join(root, 'ensemble.json'));
   writeFileSync(
     config,
     JSON.stringify({
@@ -157,4 +158,15 @@ test('a stranger presenting a certificate another CA signed is refused on the pe
   // The ensemble goes on.
   const st = await status(target);
   expect(st?.hasLeader).toBe(true);
+});
+
+test('zook admin status talks https to a TLS ensemble, verifying the servers with the ensemble file\'s tlsCaFile', async () => {
+  const child = spawn(process.execPath, [MAIN, 'admin', 'status', '--config', configFile, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  expect(code, out).toBe(0);
+  const reports = JSON.parse(out) as { id: number; reachable: boolean }[];
+  expect(reports.map((r) => [r.id, r.reachable])).toEqual(IDS.map((id) => [id, true]));
 });
