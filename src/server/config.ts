@@ -15,6 +15,8 @@ export interface ServerConfig {
   readonly zkMaxFrameBytes: number;
   /** A ZooKeeper-protocol connection that sends no ConnectRequest within this is closed. */
   readonly zkConnectTimeoutMs: number;
+  /** A WebSocket connection that sends no connect frame within this is closed (a request before it closes it at once). */
+  readonly connectTimeoutMs: number;
   /** Four-letter words answered on the ZooKeeper port, comma-separated ('*' = all; '' = none). */
   readonly zkFourLetterWords: string;
   readonly dataDir: string;
@@ -27,13 +29,18 @@ export interface ServerConfig {
   /** Largest znode data. */
   readonly maxDataBytes: number;
   readonly maxPathBytes: number;
-  /** Requests one connection may have in flight; more are answered Throttled. */
+  /** Requests one connection may have in flight; more are answered Throttled (the ZooKeeper port stops reading instead). */
   readonly maxInFlightPerConnection: number;
+  /** Frame bytes of one connection's requests in flight; a request arriving past it is answered Throttled (ZooKeeper port: stops reading). */
+  readonly maxInFlightBytesPerConnection: number;
   /** Bytes queued towards one client before its new requests are answered Throttled. */
   readonly maxBufferedBytesPerConnection: number;
   /** Bytes queued towards one client before the connection is closed (it stopped reading). */
   readonly maxBackpressureBytes: number;
+  /** Client connections of both ports together. */
   readonly maxConnections: number;
+  /** Client connections from one IP address, both ports together (ZooKeeper's maxClientCnxns); more are refused at once. */
+  readonly maxConnectionsPerIp: number;
   readonly maxSessions: number;
   /** `super:base64(sha1("super:password"))`: a session authenticated as it passes every ACL. */
   readonly superDigest: string | null;
@@ -82,6 +89,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   zkPort: 2181,
   zkMaxFrameBytes: 1024 * 1024,
   zkConnectTimeoutMs: 10_000,
+  connectTimeoutMs: 5000,
   zkFourLetterWords: 'ruok,srvr,stat,mntr,conf,cons,wchs,envi,isro,dirs',
   dataDir: './zook-data',
   tickMs: 1000,
@@ -91,9 +99,11 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxDataBytes: 1024 * 1024,
   maxPathBytes: 4096,
   maxInFlightPerConnection: 1000,
+  maxInFlightBytesPerConnection: 32 * 1024 * 1024,
   maxBufferedBytesPerConnection: 8 * 1024 * 1024,
   maxBackpressureBytes: 64 * 1024 * 1024,
   maxConnections: 10_000,
+  maxConnectionsPerIp: 2000,
   maxSessions: 100_000,
   superDigest: null,
   allowSlowWebSockets: false,
@@ -150,12 +160,15 @@ export function resolveConfig(overrides: Partial<Record<keyof ServerConfig, unkn
     'maxFrameBytes',
     'zkMaxFrameBytes',
     'zkConnectTimeoutMs',
+    'connectTimeoutMs',
     'maxDataBytes',
     'maxPathBytes',
     'maxInFlightPerConnection',
+    'maxInFlightBytesPerConnection',
     'maxBufferedBytesPerConnection',
     'maxBackpressureBytes',
     'maxConnections',
+    'maxConnectionsPerIp',
     'maxSessions',
     'expirySweepMs',
     'snapshotEveryEntries',
@@ -176,6 +189,9 @@ export function resolveConfig(overrides: Partial<Record<keyof ServerConfig, unkn
   if (config.minSessionTimeoutMs > config.maxSessionTimeoutMs) throw new Error('config: minSessionTimeoutMs is above maxSessionTimeoutMs');
   if (config.electionTicks <= config.heartbeatTicks) throw new Error('config: electionTicks must exceed heartbeatTicks');
   if (config.maxDataBytes + 64 * 1024 > config.maxFrameBytes) throw new Error('config: maxFrameBytes must leave room for maxDataBytes plus 64 KiB of framing');
+  if (config.maxBufferedBytesPerConnection >= config.maxBackpressureBytes) {
+    throw new Error('config: maxBufferedBytesPerConnection must be below maxBackpressureBytes (past the first a client is answered Throttled, past the second it is disconnected)');
+  }
   if ((config.tlsCertFile === null) !== (config.tlsKeyFile === null)) {
     throw new Error(`config: tlsCertFile and tlsKeyFile go together (got only ${config.tlsCertFile === null ? 'tlsKeyFile' : 'tlsCertFile'}): set both for TLS, or neither for plaintext`);
   }

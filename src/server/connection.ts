@@ -5,7 +5,23 @@
 // earlier writes are applied (so it sees them); a watch event is sent when its
 // change is applied, which is before the reply of any request that could show it.
 // Writes are pipelined: many of a session's writes can wait on one fsync together.
-import { type ClientFrame, type ClientRequest, type ServerFrame, PROTOCOL_VERSION } from '../protocol/index.js';
+//
+// Bounded work per connection (every queue here has a limit in frames and bytes):
+// - Nothing before the handshake: a request before the connect frame closes the
+//   connection (nothing of it is kept); so does a connect frame that does not come
+//   within `connectTimeoutMs`.
+// - The request queue holds at most `maxInFlight` requests and `maxInFlightBytes` of
+//   their frames; a request past either, or while more than `maxBufferedBytes` wait in
+//   the socket for the client, is answered Throttled without running, and nothing of
+//   it is kept but its xid and op (its answer may have to wait for earlier ones).
+// - The outbox: frames that must wait their turn behind a burst (setWatches' events,
+//   up to one frame's paths), sent a slice per event-loop turn while the socket holds
+//   at most `maxBufferedBytes`, so one client's burst never stalls the others. While
+//   it is not empty no request starts; they wait in the queue, within its bounds.
+// - Bytes on their way to the client (the socket's buffer, the outbox, and the
+//   Throttled answers still owed) past `maxBackpressureBytes` close the connection:
+//   that client keeps sending while it does not read. Nothing else closes it for load.
+import { type ClientFrame, type ClientRequest, type ClientResponse, type ServerFrame, EVENT_XID, PROTOCOL_VERSION } from '../protocol/index.js';
 import { ErrorCode, type Id, type RequestSession } from '../tree/index.js';
 import { WriteAborted, type ZookNode } from './node.js';
 import { type Answer, appliedAnswer, authIdOf, executeRead, isWrite, rejectedAnswer, toWriteRequest } from './requests.js';
@@ -29,8 +45,20 @@ export interface ClientWire {
 }
 
 export interface ConnectionLimits {
+  /** Requests received and not yet answered; more are answered Throttled (maxInFlightPerConnection). */
   readonly maxInFlight: number;
+  /** Frame bytes of those requests; a request arriving at or past it is answered Throttled (maxInFlightBytesPerConnection). */
+  readonly maxInFlightBytes: number;
+  /**
+   * Bytes waiting to reach the client (socket buffer, owed answers) past which new
+   * requests are answered Throttled and the outbox waits for the socket to drain
+   * (maxBufferedBytesPerConnection).
+   */
   readonly maxBufferedBytes: number;
+  /** Those bytes and the outbox's, past which the connection is closed: the client does not read (maxBackpressureBytes). */
+  readonly maxBackpressureBytes: number;
+  /** A connection whose connect frame has not arrived by then is closed (connectTimeoutMs); none: the door has its own. */
+  readonly connectTimeoutMs?: number;
   /**
    * How long a handshake may wait for this server to have a leader or to catch up with
    * the zxid the client has seen. zook's client waits (up to its session timeout);
@@ -41,7 +69,11 @@ export interface ConnectionLimits {
 
 interface Slot {
   readonly xid: number;
-  readonly request: ClientRequest;
+  readonly op: ClientRequest['op'];
+  /** null: answered Throttled on arrival and never run; nothing of the request is kept. */
+  readonly request: ClientRequest | null;
+  /** The request's frame bytes, counted against maxInFlightBytes until it is answered (0 for a Throttled one). */
+  readonly bytes: number;
   answer: Answer | null;
   zxid: number;
   /** Prepare refused it once while the log was busy; the retry answers for good. */
@@ -61,6 +93,62 @@ export interface ConnectionEvents {
 export const CLOSE_NORMAL = 1000;
 export const CLOSE_PROTOCOL_ERROR = 1002;
 export const CLOSE_POLICY = 1008;
+/** The server is at a limit (connections): try again later. */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
+
+/**
+ * What a Throttled answer waiting behind an earlier request costs, charged against the
+ * outgoing bytes: its slot's memory (more than its 20-50 bytes on the wire), so
+ * maxBackpressureBytes bounds the memory owed answers take as well.
+ */
+const OWED_ANSWER_BYTES = 128;
+const THROTTLED: Answer = { error: ErrorCode.Throttled };
+/** Outbox frames sent per event-loop turn at most (other connections are served in between). */
+const OUTBOX_FRAMES_PER_TURN = 512;
+/**
+ * While the socket holds more than maxBufferedBytes the outbox waits for the door's
+ * drained() signal; this re-check covers a buffer that emptied without one (a batch
+ * still queued in the door when the slice stopped, say).
+ */
+const OUTBOX_RECHECK_MS = 25;
+
+/** Roughly a response's bytes on the wire (strings counted at 3 bytes a UTF-16 unit), for the outbox's accounting. */
+function responseBytesBound(r: ClientResponse): number {
+  const strings = (list: readonly string[]): number => list.reduce((n, c) => n + 8 + 3 * c.length, 0);
+  switch (r.kind) {
+    case 'data':
+      return 128 + (r.data?.length ?? 0);
+    case 'children':
+      return 128 + strings(r.children);
+    case 'paths':
+      return 32 + strings(r.paths);
+    case 'create':
+    case 'sync':
+      return 128 + 3 * r.path.length;
+    case 'acl':
+      return 128 + r.acl.reduce((n, a) => n + 16 + 3 * (a.scheme.length + a.id.length), 0);
+    case 'whoAmI':
+      return 32 + r.ids.reduce((n, a) => n + 16 + 3 * (a.scheme.length + a.id.length), 0);
+    case 'multi':
+      return 32 + r.results.reduce((n, o) => n + 16 + (o.response === undefined ? 0 : responseBytesBound(o.response)), 0);
+    default:
+      return 128;
+  }
+}
+
+/** Roughly a frame's bytes on the wire: the outbox counts frames before they are encoded. */
+function frameBytesBound(frame: ServerFrame): number {
+  switch (frame.kind) {
+    case 'event':
+      return 48 + 3 * frame.path.length;
+    case 'close':
+      return 48 + 3 * frame.reason.length;
+    case 'connected':
+      return 96 + frame.password.length;
+    case 'reply':
+      return 48 + (frame.response === undefined ? 0 : responseBytesBound(frame.response));
+  }
+}
 
 export class ClientConnection implements SessionConnection {
   private state: 'handshake' | 'connecting' | 'open' | 'closed' = 'handshake';
@@ -68,11 +156,36 @@ export class ClientConnection implements SessionConnection {
   private readonly queue: Slot[] = [];
   /** Index in `queue` of the first request not yet started. */
   private next = 0;
+  /** Slots in `queue` that hold a request (all but the Throttled ones): bounded by maxInFlight. */
+  private accepted = 0;
+  /** Frame bytes of those requests: bounded by maxInFlightBytes (plus the one that crossed it). */
+  private acceptedBytes = 0;
+  /** Throttled answers in `queue`, each waiting for the requests before it. */
+  private owedAnswers = 0;
   /** This session's writes proposed but not yet applied. */
   private writesInFlight = 0;
   /** A deferred write is waiting for earlier writes: nothing after it may start. */
   private waitingForLog = false;
   private closeAfterFlush = false;
+  /**
+   * Frames waiting their turn behind a burst: while it is not empty every frame joins it,
+   * so order holds, and no request starts (their replies would only join it too).
+   */
+  private outbox: (ServerFrame | undefined)[] = [];
+  private outboxHead = 0;
+  /**
+   * The burst at the head of the outbox (a setWatches' events, which start an empty
+   * outbox since no request runs while it is busy): bounded by the frame it answers,
+   * so it does not count against maxBackpressureBytes. What joins after it does.
+   */
+  private burstLeft = 0;
+  /** Bytes of the outbox frames after the burst. */
+  private outboxBytes = 0;
+  private outboxScheduled = false;
+  private outboxTimer: NodeJS.Timeout | null = null;
+  /** The session closed on the client's request while the outbox still held its reply: end once it is out. */
+  private endAfterOutbox = false;
+  private connectTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly node: ZookNode,
@@ -81,25 +194,130 @@ export class ClientConnection implements SessionConnection {
     private readonly remoteAddress: string,
     private readonly limits: ConnectionLimits,
     private readonly events: ConnectionEvents,
-  ) {}
+  ) {
+    const timeoutMs = limits.connectTimeoutMs;
+    if (timeoutMs !== undefined) {
+      this.connectTimer = setTimeout(() => {
+        this.connectTimer = null;
+        if (this.state === 'handshake') this.closeWith(ErrorCode.OperationTimeout, `no connect frame within ${timeoutMs} ms (connectTimeoutMs)`);
+      }, timeoutMs);
+      this.connectTimer.unref();
+    }
+  }
 
   get sessionId(): number {
     return this.session?.id ?? 0;
   }
 
+  /** Requests received and not yet answered (Throttled answers still owed included). */
   get inFlight(): number {
     return this.queue.length;
   }
 
-  /** True until the connect frame was answered (requests sent before it wait for it). */
+  /** Frame bytes of the requests held (received, not yet answered). */
+  get inFlightBytes(): number {
+    return this.acceptedBytes;
+  }
+
+  /** Bytes on their way to the client: the socket's buffer, owed answers, and what joined the outbox after its burst. */
+  get outgoingBytes(): number {
+    return this.transport.bufferedBytes() + this.outboxBytes + this.owedAnswers * OWED_ANSWER_BYTES;
+  }
+
+  /** True until the connect frame was answered. */
   get handshaking(): boolean {
     return this.state === 'handshake' || this.state === 'connecting';
   }
 
-  /** Encodes and sends one frame; false if the socket is gone or the protocol has no such frame. */
+  private get outboxBusy(): boolean {
+    return this.outboxHead < this.outbox.length;
+  }
+
+  /** Sends one frame, or queues it behind the outbox; false if the socket is gone or the protocol has no such frame. */
   private send(frame: ServerFrame): boolean {
+    if (this.outboxBusy) return this.toOutbox(frame);
+    return this.sendNow(frame);
+  }
+
+  /** Encodes and sends one frame now. */
+  private sendNow(frame: ServerFrame): boolean {
     const bytes = this.wire.encode(frame);
     return bytes !== null && this.transport.send(bytes);
+  }
+
+  /** Queues a frame behind the outbox; `burst`: part of a burst that starts an empty outbox. */
+  private toOutbox(frame: ServerFrame, burst = false): boolean {
+    if (burst && this.outbox.length - this.outboxHead === this.burstLeft) {
+      this.outbox.push(frame);
+      this.burstLeft++;
+      this.scheduleOutbox();
+      return true;
+    }
+    this.outbox.push(frame);
+    this.outboxBytes += frameBytesBound(frame);
+    if (this.outgoingBytes > this.limits.maxBackpressureBytes) {
+      this.closeWith(ErrorCode.Throttled, `client does not read: ${this.outgoingBytes} bytes wait for it (maxBackpressureBytes ${this.limits.maxBackpressureBytes})`);
+      return false;
+    }
+    this.scheduleOutbox();
+    return true;
+  }
+
+  private scheduleOutbox(): void {
+    if (this.outboxScheduled || this.outboxTimer !== null) return;
+    this.outboxScheduled = true;
+    setImmediate(this.sendOutboxSlice);
+  }
+
+  /** One turn's slice of the outbox: at most OUTBOX_FRAMES_PER_TURN frames, and only while the socket has room. */
+  private readonly sendOutboxSlice = (): void => {
+    this.outboxScheduled = false;
+    if (!this.outboxBusy) return;
+    for (let sent = 0; sent < OUTBOX_FRAMES_PER_TURN && this.outboxBusy; sent++) {
+      if (this.transport.bufferedBytes() > this.limits.maxBufferedBytes) {
+        // Wait for the door's drained(), or the re-check.
+        this.outboxTimer = setTimeout(() => this.drained(), OUTBOX_RECHECK_MS);
+        return;
+      }
+      const frame = this.outbox[this.outboxHead]!;
+      this.outbox[this.outboxHead++] = undefined;
+      if (this.burstLeft > 0) this.burstLeft--;
+      else this.outboxBytes -= frameBytesBound(frame);
+      this.sendNow(frame);
+      if (this.state === 'closed' && !this.endAfterOutbox) return; // closed meanwhile (the socket's own limit)
+    }
+    if (this.outboxBusy) {
+      if (this.outboxHead >= 4096) {
+        this.outbox = this.outbox.slice(this.outboxHead);
+        this.outboxHead = 0;
+      }
+      this.scheduleOutbox();
+      return;
+    }
+    this.clearOutbox();
+    if (this.endAfterOutbox) {
+      this.endAfterOutbox = false;
+      this.transport.end(CLOSE_NORMAL, 'session closed');
+      return;
+    }
+    this.pump();
+  };
+
+  private clearOutbox(): void {
+    this.outbox = [];
+    this.outboxHead = 0;
+    this.outboxBytes = 0;
+    this.burstLeft = 0;
+    if (this.outboxTimer !== null) clearTimeout(this.outboxTimer);
+    this.outboxTimer = null;
+  }
+
+  /** The door's socket drained its buffer: the outbox may go on. */
+  drained(): void {
+    if (this.outboxTimer === null) return;
+    clearTimeout(this.outboxTimer);
+    this.outboxTimer = null;
+    this.scheduleOutbox();
   }
 
   // SessionConnection: used by the node for watch events and expiry.
@@ -110,21 +328,43 @@ export class ClientConnection implements SessionConnection {
 
   closeWith(error: number, reason: string): void {
     if (this.state === 'closed') return;
-    this.send({ kind: 'close', error, reason });
+    // What waited in the outbox is dropped: the client learns why, and reconnects.
+    this.clearOutbox();
+    this.sendNow({ kind: 'close', error, reason });
     this.detach();
     this.state = 'closed';
+    this.release();
     this.transport.end(error === ErrorCode.SessionExpired ? CLOSE_NORMAL : CLOSE_POLICY, reason);
   }
 
-  /** One decoded frame from the client (each front door decodes its own protocol). */
-  receive(frame: ClientFrame): void {
+  /** One decoded frame from the client (each front door decodes its own protocol) and its size on the wire. */
+  receive(frame: ClientFrame, frameBytes = 0): void {
     if (this.state === 'closed') return;
     if (frame.kind === 'connect') {
       if (this.state !== 'handshake') this.closeWith(ErrorCode.BadArguments, 'connect sent twice on one connection');
-      else this.connect(frame);
+      else {
+        this.stopConnectTimer();
+        this.connect(frame);
+      }
       return;
     }
-    this.enqueue(frame.xid, frame.request, frame.linearizable);
+    // Nothing before the handshake: a request would have to be kept for a session that may never come.
+    if (this.state === 'handshake') {
+      this.closeWith(ErrorCode.BadArguments, 'request before the connect frame: a connection starts with its connect frame');
+      return;
+    }
+    // Its reply would read as a watch event (both protocols give events xid -1).
+    if (frame.xid === EVENT_XID) {
+      this.closeWith(ErrorCode.BadArguments, `xid ${EVENT_XID} is reserved for watch events: a request may not use it`);
+      return;
+    }
+    this.enqueue(frame.xid, frame.request, frame.linearizable, frameBytes);
+  }
+
+  private stopConnectTimer(): void {
+    if (this.connectTimer === null) return;
+    clearTimeout(this.connectTimer);
+    this.connectTimer = null;
   }
 
   /**
@@ -147,6 +387,20 @@ export class ClientConnection implements SessionConnection {
   onClosed(): void {
     this.detach();
     this.state = 'closed';
+    this.release();
+  }
+
+  /** Closed: drops what it held (requests not yet answered, the outbox), so none of it outlives the socket. */
+  private release(): void {
+    this.stopConnectTimer();
+    this.clearOutbox();
+    this.endAfterOutbox = false;
+    // Writes in flight keep their own slots until they settle; pump does nothing once closed.
+    this.queue.length = 0;
+    this.next = 0;
+    this.accepted = 0;
+    this.acceptedBytes = 0;
+    this.owedAnswers = 0;
   }
 
   private detach(): void {
@@ -205,6 +459,11 @@ export class ClientConnection implements SessionConnection {
     }
     const id = node.sessions.nextId((candidate) => node.tree.sessions.has(candidate));
     const submitted = node.submitWrite({ type: 'createSession', sessionId: id, timeoutMs }, { id: 0, authIds: [] });
+    if (submitted.kind === 'rejected' && submitted.error === ErrorCode.NotReadOnly) {
+      // A session is a write: a server whose disk is full cannot log one. Another server can.
+      this.closeWith(ErrorCode.ConnectionLoss, "this server's disk takes no writes (full or failing): try another server");
+      return;
+    }
     if (submitted.kind !== 'proposed') {
       this.closeWith(ErrorCode.SystemError, 'could not create a session');
       return;
@@ -255,19 +514,27 @@ export class ClientConnection implements SessionConnection {
     this.pump();
   }
 
-  private enqueue(xid: number, request: ClientRequest, linearizable: boolean): void {
-    if (this.queue.length >= 2 * this.limits.maxInFlight) {
-      this.closeWith(ErrorCode.Throttled, `more than ${2 * this.limits.maxInFlight} requests in flight`);
+  private enqueue(xid: number, request: ClientRequest, linearizable: boolean, frameBytes: number): void {
+    const nowMs = Date.now();
+    if (this.session !== null) this.node.sessions.heardFrom(this.session, nowMs);
+    const outgoing = this.outgoingBytes;
+    if (outgoing > this.limits.maxBackpressureBytes) {
+      this.closeWith(ErrorCode.Throttled, `client sends but does not read: ${outgoing} bytes wait for it (maxBackpressureBytes ${this.limits.maxBackpressureBytes})`);
       return;
     }
-    const nowMs = Date.now();
-    const slot: Slot = { xid, request, answer: null, zxid: 0, deferred: false, barrier: linearizable && !isWrite(request) ? 'needed' : 'none', arrivedMs: nowMs };
-    this.queue.push(slot);
-    if (this.session !== null) this.node.sessions.heardFrom(this.session, nowMs);
-    // Over a limit: answer Throttled, in order, without running it.
-    if (this.queue.length > this.limits.maxInFlight || this.transport.bufferedBytes() > this.limits.maxBufferedBytes) {
-      slot.answer = { error: ErrorCode.Throttled };
+    // Over a limit: answered Throttled, in order, without running; only its xid and op are kept.
+    // (The outbox does not count here: while it drains no request starts, so they wait in
+    // the queue, bounded by maxInFlight and maxInFlightBytes.)
+    const unread = this.transport.bufferedBytes() + this.owedAnswers * OWED_ANSWER_BYTES;
+    if (this.accepted >= this.limits.maxInFlight || this.acceptedBytes >= this.limits.maxInFlightBytes || unread > this.limits.maxBufferedBytes) {
+      this.queue.push({ xid, op: request.op, request: null, bytes: 0, answer: THROTTLED, zxid: this.node.lastApplied, deferred: false, barrier: 'none', arrivedMs: nowMs });
+      this.owedAnswers++;
+      this.pump(); // sends it now if nothing before it waits (and once the handshake is done)
+      return;
     }
+    this.queue.push({ xid, op: request.op, request, bytes: frameBytes, answer: null, zxid: 0, deferred: false, barrier: linearizable && !isWrite(request) ? 'needed' : 'none', arrivedMs: nowMs });
+    this.accepted++;
+    this.acceptedBytes += frameBytes;
     this.pump();
   }
 
@@ -279,15 +546,16 @@ export class ClientConnection implements SessionConnection {
   /** Starts every request that may start now, in order. */
   private pump(): void {
     if (this.state !== 'open') return; // requests sent during the handshake wait for it
-    while (!this.waitingForLog && this.next < this.queue.length) {
+    // While the outbox drains no request starts: its reply would only wait there too.
+    while (this.state === 'open' && !this.waitingForLog && !this.outboxBusy && this.next < this.queue.length) {
       const slot = this.queue[this.next];
       if (slot.answer !== null) {
         this.next++;
         continue;
       }
-      const request = slot.request;
+      const request = slot.request!;
       if (isWrite(request) || request.op === 'closeSession') {
-        if (!this.startWrite(slot)) break;
+        if (!this.startWrite(slot, request)) break;
       } else {
         if (this.writesInFlight > 0) break; // a read must see this session's own writes
         if (slot.barrier === 'needed') {
@@ -304,8 +572,7 @@ export class ClientConnection implements SessionConnection {
   }
 
   /** Returns false when the write must wait for the log (nothing after it may start). */
-  private startWrite(slot: Slot): boolean {
-    const request = slot.request;
+  private startWrite(slot: Slot, request: ClientRequest): boolean {
     const treeRequest = request.op === 'closeSession' ? { type: 'closeSession' as const, sessionId: this.session!.id } : toWriteRequest(request);
     const submitted = this.node.submitWrite(treeRequest, this.requestSession(), !slot.deferred);
     switch (submitted.kind) {
@@ -370,9 +637,16 @@ export class ClientConnection implements SessionConnection {
         if (!session.authIds.some((a) => a.scheme === id.scheme && a.id === id.id)) session.authIds = [...session.authIds, id];
         return { error: 0, response: { kind: 'empty' } };
       }
-      case 'setWatches':
-        setWatches(this.node, session.id, request);
+      case 'setWatches': {
+        // The watches that fire at once (possibly one per path named) leave through the
+        // outbox, a slice per turn, before this reply and anything after it.
+        const zxid = this.node.lastApplied;
+        setWatches(this.node, session.id, request, (type, path) => {
+          if (this.state === 'closed') return;
+          this.toOutbox({ kind: 'event', type, path, zxid }, true);
+        });
         return { error: 0, response: { kind: 'empty' } };
+      }
       default: {
         const answer = executeRead(this.node.tree, request, { session: this.requestSession(), watches: this.node.watches });
         return answer ?? { error: ErrorCode.Unimplemented };
@@ -382,19 +656,30 @@ export class ClientConnection implements SessionConnection {
 
   /** Sends every answered request at the head of the queue, in order. */
   private flush(): void {
-    while (this.queue.length > 0 && this.queue[0].answer !== null) {
-      const slot = this.queue.shift()!;
-      this.next--;
+    let head = 0;
+    while (head < this.queue.length && this.queue[head].answer !== null) {
+      const slot = this.queue[head++];
       const answer = slot.answer!;
+      if (slot.request === null) this.owedAnswers--;
+      else {
+        this.accepted--;
+        this.acceptedBytes -= slot.bytes;
+      }
       if (this.state !== 'closed') {
         this.send({ kind: 'reply', xid: slot.xid, zxid: slot.zxid, error: answer.error, ...(answer.response === undefined ? {} : { response: answer.response }) });
       }
-      this.events.answered(slot.request.op, answer.error, slot.arrivedMs);
-      if (slot.request.op === 'closeSession' && this.closeAfterFlush && this.state !== 'closed') {
+      this.events.answered(slot.op, answer.error, slot.arrivedMs);
+      if (slot.op === 'closeSession' && this.closeAfterFlush && this.state !== 'closed') {
         this.detach();
         this.state = 'closed';
-        this.transport.end(CLOSE_NORMAL, 'session closed');
+        // The reply may wait in the outbox: the socket ends once it is out.
+        if (this.outboxBusy) this.endAfterOutbox = true;
+        else this.transport.end(CLOSE_NORMAL, 'session closed');
       }
     }
+    if (head === 0) return;
+    // One splice for the whole run (shift per slot is quadratic on a long queue of owed answers).
+    this.queue.splice(0, head);
+    this.next = Math.max(0, this.next - head);
   }
 }

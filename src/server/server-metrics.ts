@@ -11,6 +11,8 @@ export interface ServerMetrics {
   /** Counts an answered request and its latency; runs once per reply, so label keys are cached. */
   answered(op: string, error: number, seconds: number): void;
   readonly connectionsOpened: Counter;
+  /** Connections refused at accept, by reason (max-connections, per-ip-limit) and port (ws, zk). */
+  readonly connectionsRefused: Counter;
   readonly framesRejected: Counter;
 }
 
@@ -31,6 +33,7 @@ export function serverMetrics(node: ZookNode, connections: () => number): Server
   const latency = registry.add(new Histogram('zook_request_duration_seconds', 'Time from a request arriving to its reply, by operation.', LATENCY_BUCKETS_SECONDS));
   const connectionsOpened = registry.add(new Counter('zook_connections_opened_total', 'Client connections accepted (WebSocket and ZooKeeper protocol).'));
   const framesRejected = registry.add(new Counter('zook_frames_rejected_total', 'Frames refused as malformed or over a limit, by reason.'));
+  const connectionsRefused = registry.add(new Counter('zook_connections_refused_total', 'Client connections refused at accept (maxConnections, maxConnectionsPerIp), by reason and port.'));
   registry.add(new Gauge('zook_connections', 'Open client connections.', connections));
   registry.add(new Gauge('zook_sessions', 'Live sessions.', () => node.sessions.size));
   registry.add(new Gauge('zook_watches', 'Registered watches on this server.', () => node.watches.size));
@@ -101,5 +104,5 @@ export function serverMetrics(node: ZookNode, connections: () => number): Server
     if (opKey === undefined) latencyKeys.set(op, (opKey = labelKey({ op })));
     latency.observeKey(seconds, opKey);
   };
-  return { registry, answered, connectionsOpened, framesRejected };
+  return { registry, answered, connectionsOpened, connectionsRefused, framesRejected };
 }

@@ -2,6 +2,9 @@
 // zxid it saw. As ZooKeeper's DataTree.setWatches: a watch whose node changed
 // after that zxid fires at once (the client missed the change while away);
 // the others are registered again. Persistent watches are simply re-added.
+// The events are handed to `fire`, not sent: one frame may name up to 100,000 paths
+// (DEFAULT_DECODE_LIMITS.maxWatchPaths), so the connection sends them in slices
+// (connection.ts's outbox) and other clients are served in between.
 // ACLs: a watch registered again here obeys the node's ACL when it later fires
 // (node.ts deliverEvents). The events fired at once below are NOT filtered, exactly
 // as in ZooKeeper 3.8.4 / 3.9.2: DataTree.setWatches calls watcher.process(event),
@@ -13,12 +16,9 @@ import type { ZookNode } from './node.js';
 
 export type WatchLists = Omit<Extract<ClientRequest, { op: 'setWatches' }>, 'op'>;
 
-export function setWatches(node: ZookNode, sessionId: number, lists: WatchLists): void {
+/** Registers the watches again; `fire` gets each event due at once, in ZooKeeper's order. */
+export function setWatches(node: ZookNode, sessionId: number, lists: WatchLists, fire: (type: number, path: string) => void): void {
   const { tree, watches } = node;
-  const connection = node.sessions.get(sessionId)?.connection;
-  const fire = (type: number, path: string): void => {
-    connection?.sendEvent(type, path, node.lastApplied);
-  };
   const since = lists.relativeZxid;
   for (const path of lists.dataWatches) {
     const n = tree.nodes.get(path);

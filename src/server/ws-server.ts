@@ -4,7 +4,8 @@
 import { ErrorCode } from '../tree/index.js';
 import type { ServerConfig } from './config.js';
 import { type ClientFrame, ProtocolError, decodeClientFrame } from '../protocol/index.js';
-import { type ClientWire, ClientConnection } from './connection.js';
+import { type ClientWire, CLOSE_TRY_AGAIN_LATER, ClientConnection } from './connection.js';
+import { ConnectionsPerIp, ipOfRawAddress } from './connections-per-ip.js';
 import { serverFrameBytes } from './frames.js';
 import { type ZkListener, startZkListener } from '../zookeeper/listener.js';
 import { type FourLetterConnection, RequestStats } from '../zookeeper/four-letter.js';
@@ -21,6 +22,8 @@ import { originAllowed, parseAllowedOrigins } from './origin.js';
 interface SocketData extends Omit<CorkedSocket, 'ws'> {
   ws: CorkedSocket['ws'] | null;
   connection: ClientConnection | null;
+  /** The address this socket counts against maxConnectionsPerIp (set once counted). */
+  ip?: string;
 }
 
 export interface RunningServer {
@@ -54,6 +57,8 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
   const sender = new CorkedSender();
   const startedMs = Date.now();
   let zk: ZkListener | null = null;
+  /** Connections per client address, both doors together (maxConnectionsPerIp). */
+  const perIp = new ConnectionsPerIp(config.maxConnectionsPerIp);
   /** Client connections of both doors: maxConnections bounds their sum. */
   const connectionCount = (): number => sockets.size + (zk?.connections.size ?? 0);
   const metrics = serverMetrics(node, connectionCount);
@@ -90,9 +95,18 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
         const socket = data as CorkedSocket;
         if (connectionCount() >= config.maxConnections) {
           data.open = false;
-          ws.end(1013, `server at its maximum of ${config.maxConnections} connections`);
+          metrics.connectionsRefused.inc({ reason: 'max-connections', port: 'ws' });
+          ws.end(CLOSE_TRY_AGAIN_LATER, `server at its maximum of ${config.maxConnections} connections`);
           return;
         }
+        const ip = ipOfRawAddress(ws.getRemoteAddress(), decoder.decode(ws.getRemoteAddressAsText()));
+        if (!perIp.tryAdd(ip)) {
+          data.open = false;
+          metrics.connectionsRefused.inc({ reason: 'per-ip-limit', port: 'ws' });
+          ws.end(CLOSE_TRY_AGAIN_LATER, perIp.refusal(ip));
+          return;
+        }
+        data.ip = ip;
         sockets.add(ws);
         metrics.connectionsOpened.inc();
         const transport = {
@@ -110,7 +124,13 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
           WEBSOCKET_WIRE,
           transport,
           decoder.decode(ws.getRemoteAddressAsText()),
-          { maxInFlight: config.maxInFlightPerConnection, maxBufferedBytes: config.maxBufferedBytesPerConnection },
+          {
+            maxInFlight: config.maxInFlightPerConnection,
+            maxInFlightBytes: config.maxInFlightBytesPerConnection,
+            maxBufferedBytes: config.maxBufferedBytesPerConnection,
+            maxBackpressureBytes: config.maxBackpressureBytes,
+            connectTimeoutMs: config.connectTimeoutMs,
+          },
           { answered },
         );
       },
@@ -133,17 +153,22 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
         try {
           frame = decodeClientFrame(new Uint8Array(message));
         } catch (error) {
+          metrics.framesRejected.inc({ reason: 'malformed' });
           connection.closeWith(error instanceof ProtocolError ? error.code : ErrorCode.MarshallingError, error instanceof Error ? error.message : 'malformed frame');
           return;
         }
-        connection.receive(frame);
+        connection.receive(frame, message.byteLength);
       }),
+      // uWebSockets.js wrote some of what it had buffered for this client.
+      drain: (ws) => ws.getUserData().connection?.drained(),
       close: (ws) => {
         const data = ws.getUserData();
         data.open = false;
         data.pending.length = 0;
         data.pendingBytes = 0;
         sockets.delete(ws);
+        if (data.ip !== undefined) perIp.remove(data.ip);
+        data.ip = undefined;
         data.connection?.onClosed();
       },
     })
@@ -184,6 +209,8 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
       events: { answered },
       accepted: () => metrics.connectionsOpened.inc(),
       atCapacity: () => connectionCount() >= config.maxConnections,
+      perIp,
+      refused: (reason) => metrics.connectionsRefused.inc({ reason, port: 'zk' }),
       received: () => requestStats.received++,
       closedByServer: (reason) => metrics.framesRejected.inc({ reason: `zk-${reason}` }),
       context: () => ({ connections: describeConnections(), stats: requestStats, startedMs, zkPort: zk?.port ?? config.zkPort, httpPort: port }),

@@ -18,6 +18,7 @@ import {
   type ReplyShape,
   type ZkDecodeLimits,
   OpCode,
+  Xid,
   decodeConnectRequest,
   decodeRequestPacket,
   encodeConnectResponse,
@@ -30,6 +31,8 @@ export interface ZkConnectionLimits {
   readonly maxFrameBytes: number;
   /** Requests in flight before this connection stops reading from its socket (backpressure). */
   readonly maxInFlight: number;
+  /** Packet bytes of the requests in flight before reading stops. */
+  readonly maxInFlightBytes: number;
   /** Bytes queued towards the client before reading stops until they drain. */
   readonly maxBufferedBytes: number;
   /** Bytes queued towards a client that does not read before the connection is dropped. */
@@ -85,15 +88,26 @@ export class ZkConnection implements ClientWire {
         bufferedBytes: () => socket.writableLength,
       },
       socket.remoteAddress ?? 'unknown',
-      // Backpressure is applied by not reading (below), so the core never needs to answer Throttled.
-      { maxInFlight: limits.maxInFlight, maxBufferedBytes: limits.maxBackpressureBytes, maxHandshakeWaitMs: limits.maxHandshakeWaitMs },
+      // The same limits the core answers Throttled past; this door stops reading before a
+      // request would cross one (mustWait), so ZooKeeper clients never see Throttled: as
+      // ZooKeeper's own server past globalOutstandingLimit, it just reads no more for a while.
+      {
+        maxInFlight: limits.maxInFlight,
+        maxInFlightBytes: limits.maxInFlightBytes,
+        maxBufferedBytes: limits.maxBufferedBytes,
+        maxBackpressureBytes: limits.maxBackpressureBytes,
+        maxHandshakeWaitMs: limits.maxHandshakeWaitMs,
+      },
       events,
     );
     this.connectTimer = setTimeout(() => {
       if (!this.connectSeen) this.end('connect-timeout', `no ConnectRequest within ${limits.connectTimeoutMs} ms`);
     }, limits.connectTimeoutMs).unref();
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.resumeIfRoom());
+    socket.on('drain', () => {
+      this.core.drained();
+      this.resumeIfRoom();
+    });
     socket.on('close', () => this.onClosed());
     socket.on('error', () => {}); // 'close' follows; a reset by the client is not the server's problem
   }
@@ -178,6 +192,11 @@ export class ZkConnection implements ClientWire {
       this.buffered += chunk.length;
     }
     while (!this.closed && !this.paused && this.buffered >= 4) {
+      // Backpressure: past a limit no further request is read (TCP pushes back on the client).
+      if (this.connectSeen && this.mustWait()) {
+        this.pause();
+        break;
+      }
       const head = this.peek(4);
       const length = head.readInt32BE(0);
       if (!this.connectSeen && this.chunks.length > 0 && this.onFirstWord(head)) return;
@@ -245,9 +264,14 @@ export class ZkConnection implements ClientWire {
       return;
     }
     const { xid, shape } = decoded;
+    if (xid === Xid.notification) {
+      // ZooKeeper would answer it with xid -1, which its clients take for a watch event.
+      this.end('protocol', `xid ${Xid.notification} is reserved for watch events (opcode ${shape.opCode}): a request may not use it`);
+      return;
+    }
     if (decoded.request !== undefined) {
       this.pending.push({ xid, shape, local: null });
-      this.core.receive({ kind: 'request', xid, linearizable: false, request: decoded.request });
+      this.core.receive({ kind: 'request', xid, linearizable: false, request: decoded.request }, packet.length);
     } else {
       const local =
         decoded.checkWatches !== undefined
@@ -256,8 +280,15 @@ export class ZkConnection implements ClientWire {
       this.pending.push({ xid, shape, local });
       if (this.pending.length === 1) this.answerLocal();
     }
-    // pending counts every unanswered request, the core's and this door's: it bounds both.
-    if (this.pending.length >= this.limits.maxInFlight || this.socket.writableLength > this.limits.maxBufferedBytes) this.pause();
+  }
+
+  /**
+   * True while one more request must not be read: `pending` counts every unanswered
+   * request, the core's and this door's, so it bounds both; the core's own counts
+   * never reach its Throttled limits while this says no.
+   */
+  private mustWait(): boolean {
+    return this.pending.length >= this.limits.maxInFlight || this.core.inFlightBytes >= this.limits.maxInFlightBytes || this.core.outgoingBytes > this.limits.maxBufferedBytes;
   }
 
   private checkWatches(xid: number, shape: ReplyShape, path: string, type: 1 | 2 | 3): () => Uint8Array {
@@ -276,7 +307,8 @@ export class ZkConnection implements ClientWire {
 
   private resumeIfRoom(): void {
     if (!this.paused || this.closed) return;
-    if (this.pending.length > this.limits.maxInFlight / 2 || this.socket.writableLength > this.limits.maxBufferedBytes) return;
+    const l = this.limits;
+    if (this.pending.length > l.maxInFlight / 2 || this.core.inFlightBytes > l.maxInFlightBytes / 2 || this.core.outgoingBytes > l.maxBufferedBytes / 2) return;
     this.paused = false;
     this.socket.resume();
     // Packets that arrived before the pause are still buffered here.

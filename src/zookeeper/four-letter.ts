@@ -161,7 +161,7 @@ function conf(ctx: FourLetterContext): string {
     ['dataDir', c.dataDir],
     ['dataLogDir', c.dataDir],
     ['tickTime', c.tickMs],
-    ['maxClientCnxns', c.maxConnections],
+    ['maxClientCnxns', c.maxConnectionsPerIp],
     ['minSessionTimeout', c.minSessionTimeoutMs],
     ['maxSessionTimeout', c.maxSessionTimeoutMs],
     ['serverId', c.serverId],

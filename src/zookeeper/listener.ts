@@ -12,6 +12,7 @@ import type { ZookNode } from '../server/node.js';
 import { type CloseReason, ZkConnection } from './connection.js';
 import { type FourLetterContext, fourLetterWord, isFourLetterWord } from './four-letter.js';
 import { DEFAULT_ZK_DECODE_LIMITS } from './records.js';
+import { type ConnectionsPerIp, normalizeIp } from '../server/connections-per-ip.js';
 
 export interface ZkListenerHooks {
   readonly events: ConnectionEvents;
@@ -20,6 +21,10 @@ export interface ZkListenerHooks {
   readonly accepted: () => void;
   /** True when the server holds its maximum of client connections (both doors together). */
   readonly atCapacity: () => boolean;
+  /** Connections per client address, shared with the WebSocket door (maxConnectionsPerIp). */
+  readonly perIp: ConnectionsPerIp;
+  /** A connection refused at accept (for metrics). */
+  readonly refused: (reason: 'max-connections' | 'per-ip-limit') => void;
   /** One request packet read (for the four-letter words' counters). */
   readonly received: () => void;
   /** Everything the four-letter words report beyond the node itself. */
@@ -68,6 +73,7 @@ export async function startZkListener(node: ZookNode, config: ServerConfig, tls:
   const limits = {
     maxFrameBytes: config.zkMaxFrameBytes,
     maxInFlight: config.maxInFlightPerConnection,
+    maxInFlightBytes: config.maxInFlightBytesPerConnection,
     maxBufferedBytes: config.maxBufferedBytesPerConnection,
     maxBackpressureBytes: config.maxBackpressureBytes,
     connectTimeoutMs: config.zkConnectTimeoutMs,
@@ -78,10 +84,20 @@ export async function startZkListener(node: ZookNode, config: ServerConfig, tls:
   };
 
   const onSocket = (socket: Socket): void => {
+    // Over a limit: closed at once, as ZooKeeper's NIOServerCnxnFactory does ("Too many connections from ...").
     if (hooks.atCapacity()) {
+      hooks.refused('max-connections');
       socket.destroy();
       return;
     }
+    const ip = normalizeIp(socket.remoteAddress ?? '?');
+    if (!hooks.perIp.tryAdd(ip)) {
+      hooks.refused('per-ip-limit');
+      log(`zook: refused ZooKeeper-protocol connection: ${hooks.perIp.refusal(ip)}`);
+      socket.destroy();
+      return;
+    }
+    socket.once('close', () => hooks.perIp.remove(ip));
     hooks.accepted();
     const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     const connection = new ZkConnection(node, socket, remote, limits, { ...hooks.events, received: hooks.received }, (reason, detail) => {

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, test } from 'vitest';
+import { PROTOCOL_VERSION, encodeClientFrame } from '../../src/protocol/index.js';
 import { ErrorCode } from '../../src/tree/errors.js';
 import { RawClient, bytes, create, text } from './support/raw-client.js';
 import { type ServerProcess, useServerProcess } from './support/server-process.js';
@@ -184,14 +185,21 @@ describe('bad input', () => {
     client.close();
   });
 
-  test('a request before connect waits for the handshake; a second connect is refused', async () => {
+  test('a request before the connect frame closes the connection with a reason, unanswered (nothing is kept for a session that may never come)', async () => {
     const client = await RawClient.open(server.url);
-    const early = client.send({ op: 'exists', path: '/', watch: false });
-    await client.connect();
-    expect((await client.reply(early)).error).toBe(0);
-    client.sendBytes(new Uint8Array(0));
+    client.send({ op: 'exists', path: '/', watch: false });
     await client.waitClosed();
-    expect(client.frames.some((f) => f.kind === 'close')).toBe(true);
+    expect(client.frames).toEqual([{ kind: 'close', error: ErrorCode.BadArguments, reason: expect.stringMatching(/request before the connect frame/) }]);
+    expect(client.closeCode).toBe(1008);
+    expect(client.closeReason).toMatch(/request before the connect frame/);
+  });
+
+  test('a second connect frame on one connection is refused', async () => {
+    const { client } = await RawClient.session(server.url);
+    const connect = { kind: 'connect', protocolVersion: PROTOCOL_VERSION, sessionId: 0, password: new Uint8Array(0), sessionTimeoutMs: 10_000, lastZxidSeen: 0, auth: [] } as const;
+    client.sendBytes(encodeClientFrame(connect).slice());
+    await client.waitClosed();
+    expect(client.frames.at(-1)).toEqual({ kind: 'close', error: ErrorCode.BadArguments, reason: 'connect sent twice on one connection' });
   });
 
   test('an unknown session id or a wrong password gets SessionExpired', async () => {
