@@ -40,6 +40,10 @@ export interface NodeStatus {
   readonly snapshotsInstalled: number;
   /** The tree's 64-bit digest (hex) at appliedIndex: replicas at the same index must agree. */
   readonly digest: string;
+  /** Set while this server's disk takes no writes (ENOSPC, EIO, ...): it refuses writes with NotReadOnly meanwhile. */
+  readonly storageStall: { readonly operation: string; readonly code: string; readonly sinceMs: number } | null;
+  /** Times the disk stopped taking writes since start. */
+  readonly storageStalls: number;
 }
 
 export function nodeStatus(node: ZookNode): NodeStatus {
@@ -61,6 +65,7 @@ export function nodeStatus(node: ZookNode): NodeStatus {
   }));
   const counters = node.raft.counters;
   const forwarding = node.forwarding?.counters;
+  const stall = node.raft.storageStall;
   return {
     serverId: node.config.serverId,
     role,
@@ -84,5 +89,7 @@ export function nodeStatus(node: ZookNode): NodeStatus {
     writesAborted: node.counters.writesAborted,
     snapshotsInstalled: counters.snapshotsInstalled,
     digest: node.tree.digest.toString(16),
+    storageStall: stall === null ? null : { operation: stall.operation, code: stall.code, sinceMs: stall.sinceMs },
+    storageStalls: node.counters.storageStalls,
   };
 }

@@ -9,7 +9,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfChangeType, EntryType, ProposalDropped, Role, type ConfChange, type Entry, type Snapshot, type SoftState } from '../consensus/index.js';
-import { NodeStorage, type WriteAheadLog } from '../storage/index.js';
+import { NodeStorage, type StorageStall, type WriteAheadLog } from '../storage/index.js';
 import { DataDirLock } from '../storage/data-dir-lock.js';
 import {
   DataTree,
@@ -75,6 +75,8 @@ export interface NodeCounters {
   eventsSent: number;
   snapshots: number;
   writesAborted: number;
+  /** Times this server's disk stopped taking writes (ENOSPC, EIO, ...). */
+  storageStalls: number;
 }
 
 interface ApplyWaiter {
@@ -111,7 +113,9 @@ export class ZookNode {
   tree: DataTree;
   readonly watches = new WatchRegistry();
   readonly sessions: SessionTable;
-  readonly counters: NodeCounters = { txnsApplied: 0, sessionsExpired: 0, eventsSent: 0, snapshots: 0, writesAborted: 0 };
+  readonly counters: NodeCounters = { txnsApplied: 0, sessionsExpired: 0, eventsSent: 0, snapshots: 0, writesAborted: 0, storageStalls: 0 };
+  private stalledSinceMs = 0;
+  private handingOver = false;
   readonly forwarding: Forwarding | null;
   private appliedIndex: number;
   /** Writers waiting for their entry to be applied, by index. */
@@ -251,6 +255,7 @@ export class ZookNode {
       },
       (message) => transport?.send(message),
     );
+    this.raft.onStorageStall((stall) => this.storageStallChanged(stall));
     if (transport === null || this.ensemble === null) return;
     transport.onMessage((message) => {
       if (message.from === this.raft.leader) this.lastLeaderContactMs = Date.now();
@@ -350,6 +355,8 @@ export class ZookNode {
    * `done` rejects with WriteAborted when the outcome cannot be known here.
    */
   submitWrite(request: WriteRequest, session: RequestSession, mayDefer = true): Submitted {
+    // This server cannot apply what it cannot log: refused at once, its client may try another server.
+    if (this.raft.storageStall !== null) return { kind: 'rejected', error: ErrorCode.NotReadOnly };
     if (this.raft.isLeader || this.forwarding === null) {
       if (session.id !== 0 && this.forwarding !== null && !this.forwarding.ownedBy(session.id, this.config.serverId)) {
         return { kind: 'rejected', error: ErrorCode.SessionMoved };
@@ -394,6 +401,8 @@ export class ZookNode {
   /** The leader's half of a write: prepare against this tree, propose to Raft. */
   proposeLocal(request: WriteRequest, session: RequestSession, mayDefer: boolean): LocalProposal {
     if (!this.raft.isLeader) return { kind: 'unavailable', leader: this.raft.leader };
+    // A leader whose disk is full or failing takes no new entries (it hands leadership over: see the sweep).
+    if (this.raft.storageStall !== null) return { kind: 'rejected', error: ErrorCode.NotReadOnly };
     const prepared = prepare(this.tree, request, session, Date.now());
     if (prepared.error !== 0) {
       // Once only: after the wait the tree holds every write proposed before this one
@@ -593,9 +602,38 @@ export class ZookNode {
     session?.connection?.sessionEnded();
   }
 
+  /**
+   * The disk of this server filled up or failed (storage/stall.ts), or came back.
+   * Said once each way on stderr; /status and /metrics show it meanwhile.
+   */
+  private storageStallChanged(stall: StorageStall | null): void {
+    if (stall !== null) {
+      this.counters.storageStalls++;
+      console.error(
+        `zook: server ${this.config.serverId}: ${stall.operation} failed: ${stall.message}. ` +
+          `Writes are refused (NotReadOnly) and retried until the disk takes them again; reads and sessions go on.` +
+          (this.raft.isLeader ? ' Handing leadership to another server.' : ''),
+      );
+      this.stalledSinceMs = stall.sinceMs;
+      // Writes waiting here may still commit once the disk takes them, or not: their
+      // outcome is unknown, so their clients hear ConnectionLoss now rather than wait
+      // behind a full disk (their pings queue behind them too) until they time out.
+      this.abortWrites(`this server's disk stopped taking writes (${stall.code})`);
+    } else {
+      console.error(`zook: server ${this.config.serverId}: the disk takes writes again after ${Date.now() - this.stalledSinceMs} ms; writes accepted`);
+    }
+  }
+
+  /** A leader that cannot write its log hands over to a follower that can (tried each sweep until it worked). */
+  private handOverIfStalled(): void {
+    if (!this.raft.isLeader || this.raft.storageStall === null || this.handingOver || this.ensemble === null) return;
+    this.handingOver = true;
+    void this.transferLeadership().finally(() => (this.handingOver = false));
+  }
+
   /** Leader: proposes closeSession for every session not heard from within its timeout. */
   expireSessions(nowMs: number): void {
-    if (!this.raft.isLeader) return;
+    if (!this.raft.isLeader || this.raft.storageStall !== null) return;
     for (const session of this.sessions.expired(nowMs)) {
       const proposed = this.proposeTxnRequest({ type: 'closeSession', sessionId: session.id });
       if (!proposed) break;
@@ -611,7 +649,7 @@ export class ZookNode {
 
   /** Leader: proposes the deletes of containers that emptied and TTL nodes that expired. */
   expireNodes(nowMs: number): void {
-    if (!this.raft.isLeader) return;
+    if (!this.raft.isLeader || this.raft.storageStall !== null) return;
     for (const txn of findExpired(this.tree, nowMs)) if (this.proposeTxn(txn).kind !== 'proposed') break;
   }
 
@@ -621,6 +659,7 @@ export class ZookNode {
       const now = Date.now();
       this.expireSessions(now);
       this.checkLeaderContact();
+      this.handOverIfStalled();
       if (now - lastNodeSweepMs >= this.config.expirySweepMs) {
         lastNodeSweepMs = now;
         this.expireNodes(now);

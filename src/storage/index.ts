@@ -12,7 +12,7 @@ export {
   DEFAULT_MAX_QUEUED_BYTES,
 } from './wal.js';
 export type { WalOptions, WalOpenOptions, SegmentInfo } from './wal.js';
-export { HardStateStore, encodeHardState, decodeHardState, HARD_STATE_FILE } from './hard-state.js';
+export { HardStateStore, decodeHardState, HARD_STATE_FILE } from './hard-state.js';
 export { SnapshotStore, snapshotFileName, DEFAULT_KEEP_SNAPSHOTS } from './snapshot-store.js';
 export type { StoredSnapshot, SnapshotStoreOptions } from './snapshot-store.js';
 export { MAX_FRAME_BYTES as MAX_SNAPSHOT_CHUNK_BYTES } from './snapshot-file.js';

@@ -38,6 +38,8 @@ export interface ClusterOptions {
   readonly secretOf?: (id: number) => string | undefined;
   /** Ids that are listed but not started by start(). */
   readonly startOnly?: readonly number[];
+  /** Where a server keeps its data (default: a dir under the cluster's temp dir), e.g. on a small filesystem. */
+  readonly dataDirOf?: (id: number) => string | undefined;
 }
 
 export const CLUSTER_ID = 'zook-cluster-test';
@@ -103,7 +105,7 @@ export class Cluster {
       this.clientPort.set(id, await port());
       this.zkPort.set(id, await port());
       this.peerPort.set(id, await port());
-      const dir = join(this.root, `data-${id}`);
+      const dir = options.dataDirOf?.(id) ?? join(this.root, `data-${id}`);
       this.dataDir.set(id, dir);
     }
     for (const lo of this.ids) {

@@ -101,7 +101,8 @@ export class Writers {
           // A new session; the old one's acknowledged writes still count.
           zk = await connectAll(this.connectString);
           this.clients[k] = zk;
-        } else if (!unknownOutcome(error)) {
+        } else if (!unknownOutcome(error) && !isZookError(error, 'NotReadOnly')) {
+          // NotReadOnly: a server whose disk is full refused the write before logging it (not written).
           throw error;
         }
       }
