@@ -74,6 +74,13 @@ describe('loadTls', () => {
     expect(() => loadTls(files(junk, cert.keyFile, null), false)).toThrow(`tlsCertFile ${junk} holds no PEM certificate`);
   });
 
+  test('an expired certificate is refused', async () => {
+    const expired = pki.issue(ca, 'expired', { days: 0 });
+    // validTo has whole seconds: wait until that second is over.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(() => loadTls(files(expired.certFile, expired.keyFile, null), false)).toThrow(`the certificate in tlsCertFile ${expired.certFile} expired on`);
+  });
+
   test('an ensemble needs a CA, and its own certificate must be signed by it', () => {
     expect(() => loadTls(files(cert.certFile, cert.keyFile, null), true)).toThrow(/an ensemble with TLS needs tlsCaFile/);
     expect(() => loadTls(files(otherCert.certFile, otherCert.keyFile, ca.certFile), true)).toThrow(`not signed by the CA in tlsCaFile ${ca.certFile}`);

@@ -23,6 +23,8 @@ export interface CertOptions {
   readonly subjectAltNames?: readonly string[];
   /** extendedKeyUsage (default serverAuth,clientAuth: one certificate serves the ports and the peer links). */
   readonly extendedKeyUsage?: string;
+  /** Validity from now (default 2; 0 makes a certificate that has expired by the time it is used). */
+  readonly days?: number;
 }
 
 function openssl(args: readonly string[]): void {
@@ -63,7 +65,7 @@ export class TestPki {
         ...(sans.length > 0 ? [`subjectAltName=${sans.join(',')}`] : []),
       ].join('\n') + '\n',
     );
-    openssl(['x509', '-req', '-in', csr, '-CA', ca.certFile, '-CAkey', ca.keyFile, '-set_serial', String(1000 + this.serial), '-days', '2', '-out', certFile, '-extfile', ext]);
+    openssl(['x509', '-req', '-in', csr, '-CA', ca.certFile, '-CAkey', ca.keyFile, '-set_serial', String(1000 + this.serial), '-days', String(options.days ?? 2), '-out', certFile, '-extfile', ext]);
     return { certFile, keyFile };
   }
 
