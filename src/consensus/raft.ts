@@ -406,12 +406,27 @@ export class RaftNode {
   }
 
   /**
-   * Takes a snapshot at the applied index with the host's state-machine image and
-   * compacts the log, keeping retainEntries entries before it for slow followers.
+   * Takes a snapshot at the applied index (or at `begun`, from snapshotMeta() when
+   * the host started the image) with the host's state-machine image and compacts
+   * the log, keeping retainEntries entries before it for slow followers.
    */
-  createSnapshot(data: Uint8Array, retainEntries = 0): SnapshotMeta {
-    const index = this.log.applied;
+  createSnapshot(data: Uint8Array, retainEntries = 0, begun?: SnapshotMeta): SnapshotMeta {
+    const meta = begun ?? this.snapshotMeta();
+    const index = meta.index;
     if (this.snapshot !== null && this.snapshot.meta.index >= index) return this.snapshot.meta;
+    assert(index <= this.log.applied && index <= this.log.stable, () => `snapshot at ${index} past applied ${this.log.applied} or durable ${this.log.stable}`);
+    this.snapshot = { meta, data };
+    this.log.compact(Math.min(index, this.log.stable, Math.max(this.log.snapshotIndex, index - retainEntries)));
+    return meta;
+  }
+
+  /**
+   * The metadata of a snapshot of the state at the applied index, for a host that
+   * builds the image over several turns (applying meanwhile) and hands it to
+   * createSnapshot with this meta once done.
+   */
+  snapshotMeta(): SnapshotMeta {
+    const index = this.log.applied;
     // A snapshot beyond this node's durable log could be followed on disk by older
     // entries a pending write has yet to replace: recovery would find the log's terms
     // going backwards after it. Hosts wait until durableIndex covers the applied index.
@@ -419,8 +434,6 @@ export class RaftNode {
     assert(this.membershipIndex >= index || !this.hasConfEntry(this.membershipIndex, index), 'membership lags applied');
     const meta: SnapshotMeta = { index, term: this.log.term(index), membership: this.membership };
     assert(meta.term >= 0, `no term for snapshot index ${index}`);
-    this.snapshot = { meta, data };
-    this.log.compact(Math.min(index, this.log.stable, Math.max(this.log.snapshotIndex, index - retainEntries)));
     return meta;
   }
 

@@ -125,7 +125,8 @@ export class ZookNode {
   /** Called when clients must start over: the state was replaced by a snapshot, or this server lost the leader. */
   private readonly resetListeners = new Set<(reason: string) => void>();
   /** When a message from the current leader last arrived (followers). */
-  private lastLeaderContactMs = Date.now();
+  /** Raft tick (RaftHost.ticks) of the last message from the leader. */
+  private lastLeaderContactTick = 0;
   /** Clients were being served; cleared (and clients dropped) when the leader is lost. */
   private wasServing = false;
   /** The leader as of the last role change (0 = none). */
@@ -251,14 +252,14 @@ export class ZookNode {
         restore: (snapshot) => this.restore(snapshot),
         roleChanged: (soft, term) => this.roleChanged(soft, term),
         snapshotDue: () => this.snapshotDue(),
-        snapshotImage: (applied) => this.snapshotImage(applied),
+        snapshotChunks: (applied) => this.snapshotChunks(applied),
       },
       (message) => transport?.send(message),
     );
     this.raft.onStorageStall((stall) => this.storageStallChanged(stall));
     if (transport === null || this.ensemble === null) return;
     transport.onMessage((message) => {
-      if (message.from === this.raft.leader) this.lastLeaderContactMs = Date.now();
+      if (message.from === this.raft.leader) this.lastLeaderContactTick = this.raft.ticks;
       this.raft.step(message);
     });
     transport.onForward((from, id, payload) => this.forwarding?.receive(from, id, payload));
@@ -314,10 +315,16 @@ export class ZookNode {
     return this.config.electionTicks * this.config.raftTickMs;
   }
 
-  /** This server leads, or heard from its leader within an election timeout. */
+  /**
+   * This server leads, or heard from its leader within an election timeout,
+   * counted in Raft ticks rather than wall-clock time: after this process was held
+   * up by synchronous work (a long GC, a big apply) the leader's heartbeats are still unread in
+   * the socket when the timers run first, and a wall-clock check would drop every
+   * client of a follower whose leader is alive and well.
+   */
   get inContactWithLeader(): boolean {
     if (this.raft.isLeader) return true;
-    return this.raft.leader !== 0 && Date.now() - this.lastLeaderContactMs <= this.electionTimeoutMs;
+    return this.raft.leader !== 0 && this.raft.ticks - this.lastLeaderContactTick <= this.config.electionTicks;
   }
 
   /** Whether clients may be served: in contact with a leader, and this node applied what it had committed when it learned of it. */
@@ -531,7 +538,7 @@ export class ZookNode {
   }
 
   private roleChanged(soft: SoftState, term: number): void {
-    if (soft.leader !== 0) this.lastLeaderContactMs = Date.now();
+    if (soft.leader !== 0) this.lastLeaderContactTick = this.raft.ticks;
     const leaderChanged = soft.leader !== this.currentLeader;
     this.currentLeader = soft.leader;
     if (leaderChanged) {
@@ -569,14 +576,16 @@ export class ZookNode {
     return this.appliedIndex - this.snapshotIndex >= this.config.snapshotEveryEntries || this.bytesSinceSnapshot >= this.config.snapshotEveryBytes;
   }
 
-  private snapshotImage(applied: number): Uint8Array | null {
+  private snapshotChunks(applied: number): Iterator<Uint8Array, void> | null {
     if (!this.snapshotDue()) return null;
     assert(this.tree.lastZxid === applied, () => `snapshot: tree at ${this.tree.lastZxid}, Raft applied ${applied}`);
     this.snapshotIndex = applied;
     this.bytesSinceSnapshot = 0;
     this.counters.snapshots++;
-    return concatChunks([...writeSnapshot(this.tree)]);
+    // The tree keeps a copy of each node changed while these chunks are pulled (SnapshotView).
+    return writeSnapshot(this.tree);
   }
+
 
   private deliverEvents(events: readonly WatchEvent[]): void {
     const superDigest = this.tree.options.superDigest;

@@ -17,6 +17,7 @@
 // arriving during one turn of the event loop leave together in one Ready. The state
 // machine (the tree) stays behind StateMachine.
 import { randomInt } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import {
   ConfChangeType,
   EntryType,
@@ -34,6 +35,7 @@ import {
   type RaftStatus,
   type ReadState,
   type Snapshot,
+  type SnapshotMeta,
   type SoftState,
 } from '../../consensus/index.js';
 import { isStallError, type NodeStorage, type StorageStall } from '../../storage/index.js';
@@ -51,8 +53,12 @@ export interface StateMachine {
   roleChanged(soft: SoftState, term: number): void;
   /** Whether a snapshot is due (by entries or bytes applied since the last one). */
   snapshotDue(): boolean;
-  /** Asked after each Ready: a snapshot image of the state at `appliedIndex`, or null for not now. */
-  snapshotImage(appliedIndex: number): Uint8Array | null;
+  /**
+   * Asked after each Ready: the chunks of a snapshot of the state at `appliedIndex`,
+   * or null for not now. The state is fixed by this call; the host pulls the chunks
+   * over several event-loop turns while entries go on being applied.
+   */
+  snapshotChunks(appliedIndex: number): Iterator<Uint8Array, void> | null;
 }
 
 export interface RaftTiming {
@@ -83,6 +89,9 @@ export class ReadIndexFailed extends Error {
 const MEMBERSHIP_MAGIC = 'zook-membership-v1';
 /** A ReadIndex context: this node's id (u32), then a per-host counter (f64). */
 const READ_CONTEXT_BYTES = 12;
+/** Longest stretch a snapshot image is built without yielding to the event loop. */
+const SNAPSHOT_SLICE_MS = 5;
+
 /** Entries applied at once outside the Ready loop (a catching-up follower gets the rest through it). */
 const MAX_EARLY_APPLY_ENTRIES = 4096;
 /** WAL appends queued and not yet durable before the Ready loop waits for the oldest (the WAL's own queue bounds bytes). */
@@ -126,6 +135,8 @@ export interface HostCounters {
   entriesPersisted: number;
   hardStateSaves: number;
   snapshotsTaken: number;
+  /** Event-loop turns snapshot images yielded to while being built. */
+  snapshotSlices: number;
   snapshotsInstalled: number;
   leaderChanges: number;
   electionsWon: number;
@@ -139,6 +150,7 @@ export class RaftHost {
     entriesPersisted: 0,
     hardStateSaves: 0,
     snapshotsTaken: 0,
+    snapshotSlices: 0,
     snapshotsInstalled: 0,
     leaderChanges: 0,
     electionsWon: 0,
@@ -163,6 +175,7 @@ export class RaftHost {
   private readonly writesInFlight = new Set<Promise<void>>();
   /** A hard-state save or snapshot install retried after a disk error (the WAL keeps its own). */
   private hostStall: StorageStall | null = null;
+  private ticksElapsed = 0;
   private stallListener: (stall: StorageStall | null) => void = () => {};
 
   private constructor(
@@ -262,6 +275,7 @@ export class RaftHost {
     this.sink = sink;
     this.storage.log.onStallChange(() => this.stallChanged());
     this.tickTimer = setInterval(() => {
+      this.ticksElapsed++;
       this.raft.tick();
       this.kick();
     }, this.options.tickMs);
@@ -292,6 +306,15 @@ export class RaftHost {
 
   get leader(): number {
     return this.soft.leader;
+  }
+
+  /**
+   * Raft ticks since start. A stalled event loop (GC, a burst of work, a paused
+   * process) delivers one late tick, not the ones it missed: time measured in ticks
+   * stretches with the loop's lag, as the core's own election timeout does.
+   */
+  get ticks(): number {
+    return this.ticksElapsed;
   }
 
   get isLeader(): boolean {
@@ -508,22 +531,52 @@ export class RaftHost {
     if (this.machineApplied !== applied) return;
     // Nor past this node's durable log (see RaftNode.createSnapshot): the next Ready retries.
     if (applied > this.raft.durableIndex) return;
-    const image = machine.snapshotImage(applied);
-    if (image === null) return;
-    const meta = this.raft.createSnapshot(image, this.options.retainEntries);
-    this.counters.snapshotsTaken++;
-    this.snapshotSaving = this.storage
-      .saveSnapshot({ index: meta.index, term: meta.term, meta: encodeMembership(meta.membership) }, [image])
+    const chunks = machine.snapshotChunks(applied);
+    if (chunks === null) return;
+    const begun = this.raft.snapshotMeta();
+    this.snapshotSaving = this.buildSnapshot(begun, chunks)
       .then(
         () => {},
         (error: unknown) => {
           // Not fatal: every entry is still in the WAL. Say so loudly; the next trigger retries.
-          console.error(`zook: snapshot at index ${meta.index} failed: ${String(error)}`);
+          console.error(`zook: snapshot at index ${begun.index} failed: ${String(error)}`);
         },
       )
       .finally(() => {
         this.snapshotSaving = null;
       });
+  }
+
+  /**
+   * Pulls the image's chunks in slices of at most SNAPSHOT_SLICE_MS, yielding to
+   * the event loop between them, so a large tree's snapshot never holds heartbeats,
+   * acknowledgements or client requests for long (on a leader, a whole-tree pause
+   * longer than an election timeout cost it leadership). Then the core takes the
+   * image (it serves followers that need a snapshot) and the disk gets it.
+   */
+  private async buildSnapshot(begun: SnapshotMeta, chunks: Iterator<Uint8Array, void>): Promise<void> {
+    const parts: Uint8Array[] = [];
+    for (;;) {
+      const sliceStart = performance.now();
+      let next = chunks.next();
+      while (next.done !== true) {
+        parts.push(next.value);
+        if (performance.now() - sliceStart >= SNAPSHOT_SLICE_MS) break;
+        next = chunks.next();
+      }
+      if (next.done === true) break;
+      this.counters.snapshotSlices++;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.closed) {
+        chunks.return?.();
+        return;
+      }
+    }
+    const image = concatChunks(parts);
+    const meta = this.raft.createSnapshot(image, this.options.retainEntries, begun);
+    if (meta.index !== begun.index) return; // a newer snapshot (the leader's) was installed meanwhile
+    this.counters.snapshotsTaken++;
+    await this.storage.saveSnapshot({ index: meta.index, term: meta.term, meta: encodeMembership(meta.membership) }, [image]);
   }
 
   private readConfirmed(rs: ReadState): void {
