@@ -2,6 +2,8 @@ import { describe, expect, test } from 'vitest';
 import { NONCE_BYTES, computeProof, newNonce, secretBytes, verifyProof } from '../../src/server/peer/auth.js';
 import { backoffDelayMs as reconnectDelayMs } from '../../src/util/backoff.js';
 import { SendQueue } from '../../src/server/peer/send-queue.js';
+import { isUrgent } from '../../src/server/peer/transport.js';
+import { EntryType, MessageType, type Message } from '../../src/consensus/index.js';
 
 const frame = (n: number, droppable = true, size = 10) => ({ bytes: new Uint8Array(size).fill(n), droppable });
 
@@ -29,6 +31,43 @@ describe('SendQueue', () => {
     full.push(frame(2, false));
     expect(full.push(frame(3))).toBe(1);
     expect(full.length).toBe(2);
+  });
+});
+
+describe('SendQueue lanes', () => {
+  const urgent = (n: number) => ({ ...frame(n), urgent: true });
+
+  test('an urgent frame (a heartbeat) leaves before bulk frames queued earlier; each lane keeps its order', () => {
+    const q = new SendQueue({ maxQueuedMessages: 100, maxQueuedBytes: 10_000 });
+    q.push(frame(1, false, 1000)); // a snapshot chunk
+    q.push(frame(2, true, 1000)); // an append with entries
+    q.push(urgent(3));
+    q.push(frame(4));
+    q.push(urgent(5));
+    expect(q.peek()!.bytes[0]).toBe(3);
+    expect(Array.from({ length: 5 }, () => q.shift()!.bytes[0])).toEqual([3, 5, 1, 2, 4]);
+    expect(q.bytes).toBe(0);
+  });
+
+  test('when full, bulk frames are evicted before urgent ones', () => {
+    const q = new SendQueue({ maxQueuedMessages: 3, maxQueuedBytes: 1000 });
+    q.push(urgent(1));
+    q.push(frame(2));
+    q.push(frame(3));
+    expect(q.push(urgent(4))).toBe(1);
+    expect(Array.from({ length: 3 }, () => q.shift()!.bytes[0])).toEqual([1, 4, 3]);
+  });
+});
+
+describe('which peer messages are urgent', () => {
+  const base = { from: 1, to: 2, term: 3, logTerm: 0, index: 0, commit: 0, reject: false, rejectHint: 0, context: new Uint8Array(0), snapshot: null };
+  test('heartbeats, votes, acknowledgements and entry-less appends are; appends with entries and snapshot chunks are not', () => {
+    const entry = { term: 3, index: 1, type: EntryType.Normal, data: new Uint8Array(1) };
+    const urgentTypes = [MessageType.Heartbeat, MessageType.HeartbeatResponse, MessageType.Vote, MessageType.VoteResponse, MessageType.PreVote, MessageType.PreVoteResponse, MessageType.AppendResponse, MessageType.TimeoutNow, MessageType.ReadIndex, MessageType.ReadIndexResponse, MessageType.SnapshotResponse];
+    for (const type of urgentTypes) expect(isUrgent({ ...base, type, entries: [] } as unknown as Message)).toBe(true);
+    expect(isUrgent({ ...base, type: MessageType.Append, entries: [] } as unknown as Message)).toBe(true);
+    expect(isUrgent({ ...base, type: MessageType.Append, entries: [entry] } as unknown as Message)).toBe(false);
+    expect(isUrgent({ ...base, type: MessageType.Snapshot, entries: [] } as unknown as Message)).toBe(false);
   });
 });
 

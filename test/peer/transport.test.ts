@@ -203,7 +203,7 @@ describe('PeerTransport', () => {
     expect(b.transport.metrics().peers.get(1)!.reconnects).toBe(3);
   });
 
-  test('a full queue drops the oldest non-snapshot messages, counts them, and sends the rest on connect', async () => {
+  test('a full queue drops the oldest non-snapshot messages, counts them, and sends the rest on connect (heartbeats before the snapshot chunk)', async () => {
     const a = await node(1, { maxQueuedMessages: 4 });
     const b = await node(2);
     const proxy = await TcpProxy.start(b.port);
@@ -223,8 +223,8 @@ describe('PeerTransport', () => {
     expect(queued.queuedMessages).toBe(4);
     proxy.heal();
     await until([b.transport], () => b.inbox.length === 4, 'queued messages');
-    expect(b.inbox.map((m) => m.index)).toEqual([100, 8, 9, 10]);
-    expect(b.inbox[0]!.snapshot?.data).toEqual(Uint8Array.from([1]));
+    expect(b.inbox.map((m) => m.index)).toEqual([8, 9, 10, 100]);
+    expect(b.inbox[3]!.snapshot?.data).toEqual(Uint8Array.from([1]));
   });
 
   test('close() stops reconnecting', async () => {

@@ -3,11 +3,19 @@
 // state), so when the queue is full the oldest droppable frame goes first. Snapshot
 // chunks are not droppable: losing one stalls an InstallSnapshot stream until a
 // timeout, and they are few and paced by the leader anyway.
+//
+// Two lanes: urgent frames (heartbeats, votes, acknowledgements, commit notices:
+// small, and what keeps a leader a leader) leave before bulk ones (appends with
+// entries, snapshot chunks, forwarded writes), so a burst of big writes or a
+// snapshot on its way never holds them back. Raft copes with reordering between
+// messages; each lane stays FIFO, so forwarded writes keep their order.
 import { assert } from '../../util/assert.js';
 
 export interface QueuedFrame {
   readonly bytes: Uint8Array;
   readonly droppable: boolean;
+  /** Leaves before every bulk frame queued (default: bulk). */
+  readonly urgent?: boolean;
 }
 
 export interface SendQueueLimits {
@@ -16,7 +24,8 @@ export interface SendQueueLimits {
 }
 
 export class SendQueue {
-  private frames: QueuedFrame[] = [];
+  private urgent: QueuedFrame[] = [];
+  private bulk: QueuedFrame[] = [];
   private queuedBytes = 0;
 
   constructor(private readonly limits: SendQueueLimits) {
@@ -24,7 +33,7 @@ export class SendQueue {
   }
 
   get length(): number {
-    return this.frames.length;
+    return this.urgent.length + this.bulk.length;
   }
 
   get bytes(): number {
@@ -32,21 +41,19 @@ export class SendQueue {
   }
 
   /**
-   * Appends a frame, evicting the oldest droppable frames until it fits. Returns how
-   * many frames were dropped (evicted ones, plus the new one itself when it cannot fit).
+   * Appends a frame, evicting the oldest droppable frames (bulk ones first) until it
+   * fits. Returns how many frames were dropped (evicted ones, plus the new one itself
+   * when it cannot fit).
    */
   push(frame: QueuedFrame): number {
     const size = frame.bytes.length;
     if (size > this.limits.maxQueuedBytes) return 1;
     let dropped = 0;
-    while (this.frames.length >= this.limits.maxQueuedMessages || this.queuedBytes + size > this.limits.maxQueuedBytes) {
-      const victim = this.frames.findIndex((f) => f.droppable);
-      if (victim < 0) return dropped + 1;
-      const [gone] = this.frames.splice(victim, 1);
-      this.queuedBytes -= gone!.bytes.length;
+    while (this.length >= this.limits.maxQueuedMessages || this.queuedBytes + size > this.limits.maxQueuedBytes) {
+      if (!this.evictOne()) return dropped + 1;
       dropped++;
     }
-    this.frames.push(frame);
+    (frame.urgent === true ? this.urgent : this.bulk).push(frame);
     this.queuedBytes += size;
     return dropped;
   }
@@ -54,29 +61,35 @@ export class SendQueue {
   /** Evicts droppable frames, oldest first, until at most `maxFrames` are queued; returns how many went. */
   trimTo(maxFrames: number): number {
     let dropped = 0;
-    while (this.frames.length > maxFrames) {
-      const victim = this.frames.findIndex((f) => f.droppable);
-      if (victim < 0) break;
-      const [gone] = this.frames.splice(victim, 1);
-      this.queuedBytes -= gone!.bytes.length;
-      dropped++;
-    }
+    while (this.length > maxFrames && this.evictOne()) dropped++;
     return dropped;
   }
 
+  private evictOne(): boolean {
+    for (const lane of [this.bulk, this.urgent]) {
+      const victim = lane.findIndex((f) => f.droppable);
+      if (victim < 0) continue;
+      const [gone] = lane.splice(victim, 1);
+      this.queuedBytes -= gone!.bytes.length;
+      return true;
+    }
+    return false;
+  }
+
   peek(): QueuedFrame | undefined {
-    return this.frames[0];
+    return this.urgent[0] ?? this.bulk[0];
   }
 
   shift(): QueuedFrame | undefined {
-    const frame = this.frames.shift();
+    const frame = this.urgent.length > 0 ? this.urgent.shift() : this.bulk.shift();
     if (frame !== undefined) this.queuedBytes -= frame.bytes.length;
     assert(this.queuedBytes >= 0, () => `queued bytes went negative: ${this.queuedBytes}`);
     return frame;
   }
 
   clear(): void {
-    this.frames = [];
+    this.urgent = [];
+    this.bulk = [];
     this.queuedBytes = 0;
   }
 }

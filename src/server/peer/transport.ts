@@ -121,6 +121,22 @@ class Listeners<F extends (...args: never[]) => void> {
   }
 }
 
+/**
+ * Messages that keep leadership and commit moving, small by nature: they skip
+ * ahead of appends that carry entries, snapshot chunks and forwarded writes in a
+ * peer's send queue (see SendQueue).
+ */
+export function isUrgent(message: Message): boolean {
+  switch (message.type) {
+    case MessageType.Append:
+      return message.entries.length === 0; // a probe or a commit notice
+    case MessageType.Snapshot:
+      return false;
+    default:
+      return true;
+  }
+}
+
 export class PeerTransport {
   readonly nodeId: number;
   readonly clusterId: string;
@@ -233,7 +249,7 @@ export class PeerTransport {
   /** Queues a Raft message for message.to. Never throws for a down or unknown peer: Raft copes with loss. */
   send(message: Message): void {
     assert(message.from === this.nodeId, () => `message from ${message.from} sent by node ${this.nodeId}`);
-    this.enqueue(message.to, encodePeerFrame({ kind: 'raft', message }), message.type !== MessageType.Snapshot);
+    this.enqueue(message.to, encodePeerFrame({ kind: 'raft', message }), message.type !== MessageType.Snapshot, isUrgent(message));
   }
 
   /** Queues an opaque payload for `to`, correlated by `id` (a u64). */
@@ -307,7 +323,7 @@ export class PeerTransport {
     await stopped;
   }
 
-  private enqueue(to: number, bytes: Uint8Array, droppable: boolean): void {
+  private enqueue(to: number, bytes: Uint8Array, droppable: boolean, urgent = false): void {
     const peer = this.peers.get(to);
     if (peer === undefined || this.closed) return;
     if (bytes.length > this.options.maxFrameBytes) {
@@ -315,7 +331,7 @@ export class PeerTransport {
       peer.counters.drops++;
       return;
     }
-    peer.counters.drops += peer.queue.push({ bytes, droppable });
+    peer.counters.drops += peer.queue.push({ bytes, droppable, urgent });
     if (peer.link === null) peer.counters.drops += peer.queue.trimTo(this.options.maxQueuedWhileDown);
     // Flushed once at the end of this turn of the event loop: a Ready's messages and a
     // burst of forwards leave corked together, one socket write instead of one per frame.
