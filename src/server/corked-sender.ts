@@ -4,6 +4,9 @@
 // server's CPU under write load. Frames sent outside a callback are copied and
 // queued per socket, and one setImmediate flushes every socket once, corked.
 // Order per socket holds: a send inside a callback first flushes that socket's queue.
+// Bound: a socket's queue holds what one event-loop turn sent it outside callbacks;
+// it counts in the connection's bufferedBytes (ws-server.ts), so the connection's
+// limits (Throttled, the outbox's slices, maxBackpressureBytes) see it.
 import type { WebSocket } from './uws.js';
 
 export interface CorkedSocket {

@@ -59,8 +59,13 @@ const EMPTY_PASSWORD = new Uint8Array(16);
 export class ZkConnection implements ClientWire {
   private readonly core: ClientConnection;
   private readonly writer = new JuteWriter();
-  /** Requests whose replies have not been written yet, oldest first. */
+  /** Requests whose replies have not been written yet, oldest first: at most maxInFlight (mustWait). */
   private readonly pending: Pending[] = [];
+  /**
+   * Bytes read and not yet taken as packets: at most one packet being completed
+   * (zkMaxFrameBytes, checked from its length) plus what one socket read brought
+   * after it, since reading stops (pause) as soon as a limit is reached.
+   */
   private chunks: Buffer[] = [];
   private buffered = 0;
   private connectSeen = false;
