@@ -517,17 +517,17 @@ export class ClientConnection implements SessionConnection {
   private enqueue(xid: number, request: ClientRequest, linearizable: boolean, frameBytes: number): void {
     const nowMs = Date.now();
     if (this.session !== null) this.node.sessions.heardFrom(this.session, nowMs);
-    const outgoing = this.outgoingBytes;
-    if (outgoing > this.limits.maxBackpressureBytes) {
-      this.closeWith(ErrorCode.Throttled, `client sends but does not read: ${outgoing} bytes wait for it (maxBackpressureBytes ${this.limits.maxBackpressureBytes})`);
+    // Unread by the client: what waits in its socket and the answers it is owed.
+    const unread = this.transport.bufferedBytes() + this.owedAnswers * OWED_ANSWER_BYTES;
+    if (unread + this.outboxBytes > this.limits.maxBackpressureBytes) {
+      this.closeWith(ErrorCode.Throttled, `client sends but does not read: ${unread + this.outboxBytes} bytes wait for it (maxBackpressureBytes ${this.limits.maxBackpressureBytes})`);
       return;
     }
     // Over a limit: answered Throttled, in order, without running; only its xid and op are kept.
     // (The outbox does not count here: while it drains no request starts, so they wait in
     // the queue, bounded by maxInFlight and maxInFlightBytes.)
-    const unread = this.transport.bufferedBytes() + this.owedAnswers * OWED_ANSWER_BYTES;
     if (this.accepted >= this.limits.maxInFlight || this.acceptedBytes >= this.limits.maxInFlightBytes || unread > this.limits.maxBufferedBytes) {
-      this.queue.push({ xid, op: request.op, request: null, bytes: 0, answer: THROTTLED, zxid: this.node.lastApplied, deferred: false, barrier: 'none', arrivedMs: nowMs });
+      this.queue.push({ xid, op: request.op, request: null, bytes: 0, answer: THROTTLED, zxid: 0, deferred: false, barrier: 'none', arrivedMs: nowMs });
       this.owedAnswers++;
       this.pump(); // sends it now if nothing before it waits (and once the handshake is done)
       return;
@@ -666,7 +666,9 @@ export class ClientConnection implements SessionConnection {
         this.acceptedBytes -= slot.bytes;
       }
       if (this.state !== 'closed') {
-        this.send({ kind: 'reply', xid: slot.xid, zxid: slot.zxid, error: answer.error, ...(answer.response === undefined ? {} : { response: answer.response }) });
+        // A Throttled answer carries the zxid of when it leaves: never below an earlier reply's.
+        const zxid = slot.request === null ? this.node.lastApplied : slot.zxid;
+        this.send({ kind: 'reply', xid: slot.xid, zxid, error: answer.error, ...(answer.response === undefined ? {} : { response: answer.response }) });
       }
       this.events.answered(slot.op, answer.error, slot.arrivedMs);
       if (slot.op === 'closeSession' && this.closeAfterFlush && this.state !== 'closed') {
