@@ -12,6 +12,8 @@
 // bench/e2e/profile-summary.ts).
 // ZOOK_BENCH_NODE_FLAGS="--perf-basic-prof ..." adds Node flags to every server
 // (for `perf record`, which samples CPU time where --cpu-prof samples wall time).
+// ZOOK_BENCH_SERVER_MAIN=<path to a built dist/src/cli/main.js> runs another build
+// of the server (an older commit's, for a before/after comparison).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -76,7 +78,7 @@ function agreedLeader(statuses: ReadonlyArray<Record<string, unknown> | null>, i
   return index >= 0 && statuses[index]!.role === 'leader' ? leader : 0;
 }
 
-export async function startLocalCluster(size: number, options: { readyTimeoutMs?: number } = {}): Promise<LocalCluster> {
+export async function startLocalCluster(size: number, options: { readyTimeoutMs?: number; settings?: Readonly<Record<string, unknown>> } = {}): Promise<LocalCluster> {
   if (!Number.isInteger(size) || size < 1 || size > 9) throw new Error(`--cluster takes 1..9 servers, not ${size}`);
   const root = mkdtempSync(join(tmpdir(), 'zook-bench-cluster-'));
   const ids = Array.from({ length: size }, (_, i) => i + 1);
@@ -99,10 +101,12 @@ export async function startLocalCluster(size: number, options: { readyTimeoutMs?
     clusterId: `bench-${process.pid}`,
     secret: randomBytes(24).toString('hex'),
     servers: ids.map((id, i) => ({ id, host: HOST, zkPort: ports[i].zkPort, clientPort: ports[i].clientPort, peerPort: ports[i].peerPort, dataDir: join(root, `data-${id}`) })),
+    ...options.settings,
   };
   writeFileSync(ensembleFile, `${JSON.stringify(ensemble, null, 2)}\n`);
 
-  const main = join(here, COMPILED ? '../../src/cli/main.js' : '../../src/cli/main.ts');
+  // ZOOK_BENCH_SERVER_MAIN: another build's dist/src/cli/main.js (a before/after comparison).
+  const main = process.env.ZOOK_BENCH_SERVER_MAIN ?? join(here, COMPILED ? '../../src/cli/main.js' : '../../src/cli/main.ts');
   const profileDir = process.env.ZOOK_BENCH_PROFILE;
   const children: ChildProcess[] = [];
   const exits: Array<Promise<number | null>> = [];
