@@ -4,10 +4,10 @@
 // chunks are not droppable: losing one stalls an InstallSnapshot stream until a
 // timeout, and they are few and paced by the leader anyway.
 //
-// Two lanes: urgent frames (heartbeats, votes, acknowledgements, commit notices:
-// small, and what keeps a leader a leader) leave before bulk ones (appends with
-// entries, snapshot chunks, forwarded writes), so a burst of big writes or a
-// snapshot on its way never holds them back. Raft copes with reordering between
+// Two lanes: urgent frames (heartbeats, votes, acknowledgements: small, and what
+// keeps a leader a leader) leave before bulk ones (appends, snapshot chunks,
+// forwarded writes), so a burst of big writes or a snapshot on its way never
+// holds them back. Raft copes with reordering between
 // messages; each lane stays FIFO, so forwarded writes keep their order.
 import { assert } from '../../util/assert.js';
 

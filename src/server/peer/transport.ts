@@ -122,19 +122,16 @@ class Listeners<F extends (...args: never[]) => void> {
 }
 
 /**
- * Messages that keep leadership and commit moving, small by nature: they skip
- * ahead of appends that carry entries, snapshot chunks and forwarded writes in a
- * peer's send queue (see SendQueue).
+ * Messages that keep leadership moving, small by nature: they skip ahead of
+ * appends, snapshot chunks and forwarded writes in a peer's send queue (see
+ * SendQueue). Appends stay in order among themselves, even entry-less ones (a
+ * commit notice or a probe): one that overtook an append in flight would name a
+ * previous index the follower does not have yet, be rejected, and send the leader
+ * back to probing. A heartbeat's commit never exceeds what the follower matched,
+ * so it can overtake anything.
  */
 export function isUrgent(message: Message): boolean {
-  switch (message.type) {
-    case MessageType.Append:
-      return message.entries.length === 0; // a probe or a commit notice
-    case MessageType.Snapshot:
-      return false;
-    default:
-      return true;
-  }
+  return message.type !== MessageType.Append && message.type !== MessageType.Snapshot;
 }
 
 export class PeerTransport {
