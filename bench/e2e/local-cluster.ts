@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHILD_EXEC_ARGV, COMPILED } from './local-server.js';
-import { freePort } from '../../src/util/free-port.js';
+import { distinctFreePorts } from '../../src/util/free-port.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const HOST = '127.0.0.1';
@@ -83,19 +83,8 @@ export async function startLocalCluster(size: number, options: { readyTimeoutMs?
   const root = mkdtempSync(join(tmpdir(), 'zook-bench-cluster-'));
   const ids = Array.from({ length: size }, (_, i) => i + 1);
   const ports: Array<{ clientPort: number; peerPort: number; zkPort: number }> = [];
-  const taken = new Set<number>();
-  for (let i = 0; i < size; i++) {
-    let clientPort = await freePort(HOST);
-    while (taken.has(clientPort)) clientPort = await freePort(HOST);
-    taken.add(clientPort);
-    let peerPort = await freePort(HOST);
-    while (taken.has(peerPort)) peerPort = await freePort(HOST);
-    taken.add(peerPort);
-    let zkPort = await freePort(HOST);
-    while (taken.has(zkPort)) zkPort = await freePort(HOST);
-    taken.add(zkPort);
-    ports.push({ clientPort, peerPort, zkPort });
-  }
+  const port = distinctFreePorts(HOST);
+  for (let i = 0; i < size; i++) ports.push({ clientPort: await port(), peerPort: await port(), zkPort: await port() });
   const ensembleFile = join(root, 'ensemble.json');
   const ensemble = {
     clusterId: `bench-${process.pid}`,

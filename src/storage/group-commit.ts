@@ -16,7 +16,7 @@
 // queueing within the bounds above. Other errors still fail it for good.
 import { assert } from '../util/assert.js';
 import type { WalMetrics } from './metrics.js';
-import { isStallError, stallOf, stallPause, type StorageStall } from './stall.js';
+import { retryWhileStalled, type StallTracker, type StorageStall } from './stall.js';
 import type { LogEntry } from './types.js';
 
 export interface GroupCommitLimits {
@@ -92,27 +92,19 @@ export class GroupCommitQueue {
   }
 
   /** Runs `attempt` until it succeeds; a disk error stalls and retries it, any other error is thrown. */
-  private async withStallRetry(operation: string, attempt: () => Promise<void>): Promise<void> {
-    for (let tries = 0; ; tries++) {
-      try {
-        await attempt();
-        break;
-      } catch (error) {
-        if (!isStallError(error) || this.aborting) throw error;
-        if (this.stall === null) {
-          this.stall = stallOf(operation, error, Date.now());
-          this.metrics.stalls++;
-          this.onStallChange(this.stall);
-        }
-        this.metrics.stallRetries++;
-        await stallPause(tries, () => this.aborting);
-      }
-    }
-    if (this.stall !== null) {
-      this.stall = null;
-      this.onStallChange(null);
-    }
+  private withStallRetry(operation: string, attempt: () => Promise<void>): Promise<void> {
+    return retryWhileStalled(operation, attempt, this.stallTracker, () => this.aborting);
   }
+
+  private readonly stallTracker: StallTracker = {
+    stall: null,
+    stallChanged: () => {
+      this.stall = this.stallTracker.stall;
+      if (this.stall !== null) this.metrics.stalls++;
+      this.onStallChange(this.stall);
+    },
+    retried: () => this.metrics.stallRetries++,
+  };
 
   /** `sizes[i]` is the framed size of entries[i]; each must be at most maxBatchBytes. */
   append(entries: readonly LogEntry[], sizes: readonly number[]): Promise<void> {

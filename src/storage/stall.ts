@@ -30,10 +30,6 @@ export function isStallError(error: unknown): error is NodeJS.ErrnoException {
   return typeof code === 'string' && STALL_CODES.has(code);
 }
 
-export function stallOf(operation: string, error: NodeJS.ErrnoException, sinceMs: number): StorageStall {
-  return { operation, code: error.code ?? 'EIO', message: error.message, sinceMs };
-}
-
 export function stallRetryDelayMs(attempt: number): number {
   return Math.min(STALL_MAX_RETRY_MS, STALL_FIRST_RETRY_MS * 2 ** Math.min(attempt, 16));
 }
@@ -43,5 +39,40 @@ export async function stallPause(attempt: number, aborted: () => boolean): Promi
   const until = Date.now() + stallRetryDelayMs(attempt);
   while (!aborted() && Date.now() < until) {
     await new Promise((resolve) => setTimeout(resolve, Math.min(STALL_FIRST_RETRY_MS, until - Date.now())));
+  }
+}
+
+/** Where a retried operation reports its stall: set once when it starts, cleared when it ends. */
+export interface StallTracker {
+  stall: StorageStall | null;
+  /** Told when `stall` changes (after it changed). */
+  stallChanged(): void;
+  /** Each retry after a failure. */
+  retried?(): void;
+}
+
+/**
+ * Runs `run` until it succeeds. A disk error (see STALL_CODES) sets
+ * `tracker.stall` and retries after stallRetryDelayMs; any other error, or any
+ * error once `aborted()`, is thrown. The stall is cleared once `run` succeeds.
+ */
+export async function retryWhileStalled(operation: string, run: () => Promise<void>, tracker: StallTracker, aborted: () => boolean): Promise<void> {
+  for (let tries = 0; ; tries++) {
+    try {
+      await run();
+      break;
+    } catch (error) {
+      if (!isStallError(error) || aborted()) throw error;
+      if (tracker.stall === null) {
+        tracker.stall = { operation, code: error.code ?? 'EIO', message: error.message, sinceMs: Date.now() };
+        tracker.stallChanged();
+      }
+      tracker.retried?.();
+      await stallPause(tries, aborted);
+    }
+  }
+  if (tracker.stall !== null) {
+    tracker.stall = null;
+    tracker.stallChanged();
   }
 }

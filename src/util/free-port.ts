@@ -32,3 +32,20 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   if (port === null) throw new Error(`no free port on ${host}`);
   return port;
 }
+
+/**
+ * A source of free ports that never hands out the same one twice (the ports of one
+ * ensemble are chosen before any of them listens, so freePort alone could repeat).
+ */
+export function distinctFreePorts(host = '127.0.0.1'): () => Promise<number> {
+  const given = new Set<number>();
+  return async () => {
+    for (;;) {
+      const port = await freePort(host);
+      if (!given.has(port)) {
+        given.add(port);
+        return port;
+      }
+    }
+  };
+}

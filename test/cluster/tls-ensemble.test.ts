@@ -14,7 +14,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { connect, type ZookClient } from '../../src/client/index.js';
 import { httpRequest } from '../../src/cli/http-request.js';
 import type { NodeStatus } from '../../src/server/node-status.js';
-import { freePort } from '../server/support/free-port.js';
+import { distinctFreePorts } from '../server/support/free-port.js';
 import { TestPki, type TestCa, type TestCert } from '../support/tls-certs.js';
 import { until } from '../support/until.js';
 import { FAST_SETTINGS } from './support/cluster.js';
@@ -78,16 +78,7 @@ beforeAll(async () => {
   ca = pki.ca('ensemble-ca');
   caPem = readFileSync(ca.certFile);
   otherCa = pki.ca('stranger-ca');
-  const used = new Set<number>();
-  const port = async (): Promise<number> => {
-    for (;;) {
-      const p = await freePort();
-      if (!used.has(p)) {
-        used.add(p);
-        return p;
-      }
-    }
-  };
+  const port = distinctFreePorts();
   for (const id of IDS) ports.set(id, { client: await port(), zk: await port(), peer: await port() });
   const config = (configFile = join(root, 'ensemble.json'));
   writeFileSync(

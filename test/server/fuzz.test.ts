@@ -5,7 +5,8 @@
 // writes without pause. The server stays up, its RSS (sampled throughout) stays
 // bounded, and after a kill -9 and a restart on the same data dir every write the
 // client saw acknowledged is there.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { sampleRss, startAckedWriter } from '../support/fuzz-witness.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -39,11 +40,6 @@ afterAll(async () => {
   server?.cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-}
 
 // ---- what the fuzzer sends ----
 
@@ -255,23 +251,9 @@ test(`${TARGET_FRAMES} malformed frames (seed ${SEED}) while a client writes: th
   const writer: ZookClient = await connect(server.url, { sessionTimeoutMs: 20_000 });
   await writer.create('/acked');
   await writer.create('/fuzz');
-  const acked: number[] = [];
-  const failures: string[] = [];
-  let stop = false;
-  const writing = (async () => {
-    for (let n = 0; !stop; n++) {
-      try {
-        await writer.create(`/acked/${n}`, `value ${n}`);
-        acked.push(n);
-      } catch (error) {
-        failures.push(String(error));
-      }
-    }
-  })();
-
-  const rssBefore = rssBytes(pid);
-  let rssMax = rssBefore;
-  const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssBytes(pid))), 100);
+  const writes = startAckedWriter((path, value) => writer.create(path, value));
+  const { acked, failures } = writes;
+  const rss = sampleRss(pid);
   const stragglers: Promise<void>[] = [];
   let frames = 0;
   let connections = 0;
@@ -315,15 +297,14 @@ test(`${TARGET_FRAMES} malformed frames (seed ${SEED}) while a client writes: th
     }
     await Promise.all(stragglers);
   } finally {
-    clearInterval(sampler);
-    stop = true;
-    await writing;
+    rss.stop();
+    await writes.stop();
   }
 
   expect(server.child.exitCode).toBeNull();
   expect(failures).toEqual([]);
   expect(acked.length).toBeGreaterThan(10);
-  const grownBytes = rssMax - rssBefore;
+  const grownBytes = rss.grownBytes();
   console.log(`ws fuzz seed ${SEED}: ${frames} frames over ${connections} connections, ${seen.replies} answered (${seen.errors} with an error code); ${acked.length} writes acknowledged meanwhile; server RSS peak ${(grownBytes / 1048576).toFixed(1)} MiB above its start`);
   console.log(`closes by reason: ${JSON.stringify([...seen.closes].sort((a, b) => b[1] - a[1]).slice(0, 12))}`);
   // Most frames reached the server core and were answered, not just dropped with their connection.

@@ -3,7 +3,8 @@
 // real client (node-zookeeper-client) writes without pause. The server stays up, its
 // RSS (sampled throughout) stays bounded, the client keeps working, and after a
 // kill -9 and a restart on the same data dir every write it saw acknowledged is there.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { sampleRss, startAckedWriter } from '../support/fuzz-witness.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Socket, connect } from 'node:net';
@@ -40,11 +41,6 @@ afterAll(async () => {
   server?.cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-}
 
 function open(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -116,23 +112,9 @@ test(`${TARGET_PACKETS} malformed, truncated and oversized packets and random ha
   // The writer: its own session, creating /acked/N one after another for as long as the fuzz runs.
   const writer = await connectNzk(`127.0.0.1:${server.zkPort}`, { sessionTimeout: 20_000 });
   await writer.create('/acked', '');
-  const acked: number[] = [];
-  const failures: string[] = [];
-  let stop = false;
-  const writing = (async () => {
-    for (let n = 0; !stop; n++) {
-      try {
-        await writer.create(`/acked/${n}`, `value ${n}`);
-        acked.push(n);
-      } catch (error) {
-        failures.push(String(error));
-      }
-    }
-  })();
-
-  const rssBefore = rssBytes(pid);
-  let rssMax = rssBefore;
-  const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssBytes(pid))), 100);
+  const writes = startAckedWriter((path, value) => writer.create(path, value));
+  const { acked, failures } = writes;
+  const rss = sampleRss(pid);
   let packets = 0;
   let round = 0;
   while (packets < TARGET_PACKETS) {
@@ -186,9 +168,8 @@ test(`${TARGET_PACKETS} malformed, truncated and oversized packets and random ha
       expect((await witness.getData('/witness')).data).toBe(String(round));
     }
   }
-  clearInterval(sampler);
-  stop = true;
-  await writing;
+  rss.stop();
+  await writes.stop();
   await witness.setData('/witness', 'after');
   expect((await witness.getData('/witness')).data).toBe('after');
   expect(server.child.exitCode).toBeNull();
@@ -196,7 +177,7 @@ test(`${TARGET_PACKETS} malformed, truncated and oversized packets and random ha
   expect(acked.length).toBeGreaterThan(10);
   // Connections closed for bad input are logged with the reason (rate-limited).
   expect(server.output()).toMatch(/closed ZooKeeper-protocol connection from [\d.:]+: packet length -?\d+ outside 0\.\.65536 \(jute\.maxbuffer\)/);
-  const grownBytes = rssMax - rssBefore;
+  const grownBytes = rss.grownBytes();
   console.log(`fuzz seed ${SEED}: ${packets} packets over ${round} connections; ${acked.length} writes acknowledged meanwhile; server RSS peak ${(grownBytes / 1048576).toFixed(1)} MiB above its start`);
   // Bounded: no per-packet residue (a leak of even 3 KiB per packet would pass 300 MB).
   expect(grownBytes).toBeLessThan(300 * 1024 * 1024);

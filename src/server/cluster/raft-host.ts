@@ -39,7 +39,7 @@ import {
   type SoftState,
 } from '../../consensus/index.js';
 import { isStallError, type NodeStorage, type StorageStall } from '../../storage/index.js';
-import { stallOf, stallPause } from '../../storage/stall.js';
+import { retryWhileStalled, type StallTracker } from '../../storage/stall.js';
 import { assert } from '../../util/assert.js';
 import { SeededRandom } from '../../util/random.js';
 
@@ -174,7 +174,7 @@ export class RaftHost {
   /** WAL appends queued and not yet reported durable, oldest first. */
   private readonly writesInFlight = new Set<Promise<void>>();
   /** A hard-state save or snapshot install retried after a disk error (the WAL keeps its own). */
-  private hostStall: StorageStall | null = null;
+  private readonly hostStall: StallTracker = { stall: null, stallChanged: () => this.stallChanged() };
   private ticksElapsed = 0;
   private stallListener: (stall: StorageStall | null) => void = () => {};
 
@@ -236,7 +236,7 @@ export class RaftHost {
    * just does not acknowledge, a stalled vote is not cast).
    */
   get storageStall(): StorageStall | null {
-    return this.storage.log.stall ?? this.hostStall;
+    return this.storage.log.stall ?? this.hostStall.stall;
   }
 
   /** `listener` hears when storageStall turns non-null and back to null. */
@@ -249,24 +249,8 @@ export class RaftHost {
   }
 
   /** Runs a disk operation until it succeeds; a disk error (ENOSPC, EIO, ...) stalls and retries it. */
-  private async retryStalled(operation: string, run: () => Promise<void>): Promise<void> {
-    for (let tries = 0; ; tries++) {
-      try {
-        await run();
-        break;
-      } catch (error) {
-        if (!isStallError(error) || this.closed) throw error;
-        if (this.hostStall === null) {
-          this.hostStall = stallOf(operation, error, Date.now());
-          this.stallChanged();
-        }
-        await stallPause(tries, () => this.closed);
-      }
-    }
-    if (this.hostStall !== null) {
-      this.hostStall = null;
-      this.stallChanged();
-    }
+  private retryStalled(operation: string, run: () => Promise<void>): Promise<void> {
+    return retryWhileStalled(operation, run, this.hostStall, () => this.closed);
   }
 
   /** Connects the outputs and starts the clock. Entries committed before a restart are applied from here on. */

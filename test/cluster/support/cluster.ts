@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NodeStatus } from '../../../src/server/node-status.js';
 import { ADMIN_TOKEN_HEADER, adminToken } from '../../../src/server/admin-http.js';
-import { freePort } from '../../server/support/free-port.js';
+import { distinctFreePorts } from '../../server/support/free-port.js';
 import { TcpProxy } from '../../support/tcp-proxy.js';
 import { sleep, until as untilValue } from '../../support/until.js';
 
@@ -91,16 +91,7 @@ export class Cluster {
   }
 
   private async prepare(options: ClusterOptions): Promise<void> {
-    const used = new Set<number>();
-    const port = async (): Promise<number> => {
-      for (;;) {
-        const p = await freePort();
-        if (!used.has(p)) {
-          used.add(p);
-          return p;
-        }
-      }
-    };
+    const port = distinctFreePorts();
     for (const id of this.ids) {
       this.clientPort.set(id, await port());
       this.zkPort.set(id, await port());

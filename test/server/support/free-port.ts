@@ -1,2 +1,2 @@
 // Tests take the one implementation the CLI and the benchmarks use.
-export { freePort } from '../../../src/util/free-port.js';
+export { distinctFreePorts, freePort } from '../../../src/util/free-port.js';
