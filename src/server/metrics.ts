@@ -50,6 +50,7 @@ export class Counter implements Metric {
 
 /** A gauge read at scrape time from a function, so it is never stale. */
 export class Gauge implements Metric {
+  protected readonly type: 'gauge' | 'counter' = 'gauge';
   constructor(
     readonly name: string,
     readonly help: string,
@@ -57,8 +58,13 @@ export class Gauge implements Metric {
   ) {}
 
   render(): string {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.read()}`].join('\n');
+    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`, `${this.name} ${this.read()}`].join('\n');
   }
+}
+
+/** A counter kept elsewhere (it only grows) and read at scrape time: typed counter, so rate() works on it. */
+export class CounterReading extends Gauge {
+  protected override readonly type = 'counter';
 }
 
 export class Histogram implements Metric {

@@ -2,7 +2,7 @@
 // znodes, and the WAL's fsync latency and batch sizes.
 import type { Log2Histogram } from '../storage/index.js';
 import type { PeerLinkMetrics } from './peer/index.js';
-import { Counter, Gauge, Histogram, LATENCY_BUCKETS_SECONDS, MetricsRegistry, RawMetrics, labelKey } from './metrics.js';
+import { Counter, CounterReading, Gauge, Histogram, LATENCY_BUCKETS_SECONDS, MetricsRegistry, RawMetrics, labelKey } from './metrics.js';
 import type { ZookNode } from './node.js';
 import { nodeStatus } from './node-status.js';
 
@@ -39,10 +39,10 @@ export function serverMetrics(node: ZookNode, connections: () => number): Server
   registry.add(new Gauge('zook_watches', 'Registered watches on this server.', () => node.watches.size));
   registry.add(new Gauge('zook_znodes', 'Znodes in the tree, the root included.', () => node.tree.nodeCount));
   registry.add(new Gauge('zook_last_applied_zxid', 'Index of the last applied log entry.', () => node.lastApplied));
-  registry.add(new Gauge('zook_txns_applied_total', 'Log entries applied since start.', () => node.counters.txnsApplied));
-  registry.add(new Gauge('zook_sessions_expired_total', 'Sessions closed by expiry since start.', () => node.counters.sessionsExpired));
-  registry.add(new Gauge('zook_snapshots_total', 'Tree snapshots written since start.', () => node.counters.snapshots));
-  registry.add(new Gauge('zook_watch_events_sent_total', 'Watch events sent since start.', () => node.counters.eventsSent));
+  registry.add(new CounterReading('zook_txns_applied_total', 'Log entries applied since start.', () => node.counters.txnsApplied));
+  registry.add(new CounterReading('zook_sessions_expired_total', 'Sessions closed by expiry since start.', () => node.counters.sessionsExpired));
+  registry.add(new CounterReading('zook_snapshots_total', 'Tree snapshots written since start.', () => node.counters.snapshots));
+  registry.add(new CounterReading('zook_watch_events_sent_total', 'Watch events sent since start.', () => node.counters.eventsSent));
   registry.add(
     new RawMetrics(() => {
       const st = nodeStatus(node);

@@ -135,6 +135,13 @@ describe('a single-node server over the client protocol', () => {
     expect(metrics).toMatch(/^zook_wal_fsync_duration_seconds_count \d+$/m);
     expect(metrics).toMatch(/^# TYPE zook_request_duration_seconds histogram$/m);
   });
+
+  test('every metric named *_total is typed counter (rate() works on it)', async () => {
+    const metrics = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+    const types = [...metrics.matchAll(/^# TYPE (\S+) (\S+)$/gm)].filter((m) => m[1].endsWith('_total'));
+    expect(types.length).toBeGreaterThan(5);
+    expect(types.filter((m) => m[2] !== 'counter').map((m) => m[1])).toEqual([]);
+  });
 });
 
 describe('bad input', () => {
