@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { ensembleServer, isEnsembleFile, parseEnsemble, type Ensemble } from '../server/cluster/ensemble.js';
 import { configFromEnv, readConfigFile, resolveConfig, type ServerConfig } from '../server/config.js';
+import type { ZookNode } from '../server/node.js';
 import { startServer } from '../server/ws-server.js';
 
 export const SERVER_USAGE = `zook server [options]
@@ -22,6 +23,18 @@ export const SERVER_USAGE = `zook server [options]
   --tls-ca <file>        PEM CA that signs the servers' certificates (mutual TLS
                          between servers; required for an ensemble with TLS)
   --allow-slow-websockets  run even if uWebSockets.js fell back to its JS emulation`;
+
+/**
+ * What the data dir held, without reading as lost data: a member of an ensemble
+ * applies its recovered log only once it hears the commit index from a leader,
+ * so right after start its tree can still be the snapshot's.
+ */
+function dataSummary(node: ZookNode): string {
+  const applied = node.lastApplied;
+  const logged = node.raft.lastIndex;
+  const tree = `${node.tree.nodeCount} znodes at zxid ${applied}`;
+  return logged > applied ? `${tree}; the log holds through ${logged}, applied as the leader confirms it` : tree;
+}
 
 export async function serverCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -82,7 +95,7 @@ export async function serverCommand(argv: string[]): Promise<void> {
   });
   const server = await startServer(config, ensemble);
   const role = ensemble === null ? 'standalone' : `member of ${ensemble.clusterId} (${ensemble.servers.length} servers listed)`;
-  console.log(`zook: server ${config.serverId} listening on ${server.secure ? 'wss' : 'ws'}://${config.host}:${server.port} (ZooKeeper clients: ${config.host}:${server.zkPort}${server.secure ? ' over TLS' : ''}), ${role} (data in ${config.dataDir}, ${server.node.tree.nodeCount} znodes, zxid ${server.node.lastApplied})`);
+  console.log(`zook: server ${config.serverId} listening on ${server.secure ? 'wss' : 'ws'}://${config.host}:${server.port} (ZooKeeper clients: ${config.host}:${server.zkPort}${server.secure ? ' over TLS' : ''}), ${role} (data in ${config.dataDir}: ${dataSummary(server.node)})`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

@@ -34,3 +34,18 @@ test('a follower frozen for three election timeouts (SIGSTOP) keeps its clients 
   expect((await c.status(leader))!.term).toBe(termBefore);
   await client.close();
 });
+
+test('a member restarted with kill -9 says on start how far its log reaches, not only the znodes applied so far (which read as lost data)', async () => {
+  const c = cluster!;
+  const leader = await c.leader();
+  const follower = c.ids.find((id) => id !== leader)!;
+  const client = await connectAll(c.connectString([leader]));
+  for (let i = 0; i < 20; i++) await client.create(`/restart-line-${i}`, 'x');
+  await client.close();
+  await c.restart(follower);
+  const start = c.log(follower).slice(c.log(follower).lastIndexOf('--- start'));
+  expect(start).toMatch(/listening on ws:\/\/.*\(data in .*: \d+ znodes at zxid \d+(; the log holds through \d+, applied as the leader confirms it)?\)/);
+  const m = /: (\d+) znodes at zxid (\d+)(; the log holds through (\d+))?/.exec(start)!;
+  // The start line accounts for every entry the member had: applied ones, or the log's reach.
+  expect(Number(m[4] ?? m[2])).toBeGreaterThanOrEqual(20);
+});
