@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs what test/zookeeper/external needs on a fresh Debian 12 machine (as root,
 # or through sudo): Debian's ZooKeeper 3.8 for zkCli.sh and its jar (the Java client),
-# a JDK to compile the Java client test, and kazoo 2.8 for the system Python
-# (/usr/bin/python3; a pyenv `python3` on PATH is not used).
+# a JDK to compile the Java client test, kazoo 2.8 for the system Python
+# (/usr/bin/python3; a pyenv `python3` on PATH is not used), and openssl (the TLS
+# tests make their certificates with it and handshake with s_client).
 # Quick and quiet when everything is already there; exits non-zero if anything
 # is still missing afterwards.
 #
 #   bash test/zookeeper/external/install-deps.sh
 set -euo pipefail
 
-packages=(zookeeper python3-kazoo openjdk-17-jdk-headless)
+packages=(zookeeper python3-kazoo openjdk-17-jdk-headless openssl)
 
 installed() {
   [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
