@@ -3,6 +3,8 @@
 // verified against that CA (and its name against the URL's host).
 import { request as httpRequestRaw } from 'node:http';
 import { request as httpsRequestRaw } from 'node:https';
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 
 export interface HttpResult {
   readonly status: number;
@@ -37,6 +39,50 @@ export function httpRequest(url: string, options: HttpRequestOptions): Promise<H
       });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
+    });
+    req.on('error', (error) => reject(signal.aborted ? Object.assign(new Error('timed out'), { name: 'TimeoutError' }) : error));
+    req.end();
+  });
+}
+
+export interface DownloadResult {
+  readonly status: number;
+  /** The answer's headers (lower-case names). */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** A 2xx answer's body went to the file; any other answer's body (at most MAX_RESPONSE_BYTES), as text. */
+  readonly errorText: string;
+  readonly bytes: number;
+}
+
+/**
+ * GET into a file: a 2xx answer's body is streamed to `path` (created or truncated;
+ * fsynced before this resolves), whatever its size. Rejects as httpRequest does.
+ */
+export function httpDownload(url: string, path: string, options: HttpRequestOptions): Promise<DownloadResult> {
+  const secure = new URL(url).protocol === 'https:';
+  return new Promise((resolve, reject) => {
+    const signal = AbortSignal.timeout(options.timeoutMs);
+    const init = { method: 'GET', headers: { ...options.headers }, signal, ...(secure && options.ca !== undefined ? { ca: options.ca } : {}) };
+    const req = (secure ? httpsRequestRaw : httpRequestRaw)(url, init, (res) => {
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status > 299) {
+        const chunks: Buffer[] = [];
+        let bytes = 0;
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes <= MAX_RESPONSE_BYTES) chunks.push(chunk);
+        });
+        res.on('end', () => resolve({ status, headers: res.headers, errorText: Buffer.concat(chunks).toString('utf8'), bytes }));
+        res.on('error', reject);
+        return;
+      }
+      const file = createWriteStream(path, { flush: true });
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      pipeline(res, file).then(
+        () => resolve({ status, headers: res.headers, errorText: '', bytes }),
+        (error: unknown) => reject(signal.aborted ? Object.assign(new Error('timed out'), { name: 'TimeoutError' }) : error),
+      );
     });
     req.on('error', (error) => reject(signal.aborted ? Object.assign(new Error('timed out'), { name: 'TimeoutError' }) : error));
     req.end();

@@ -52,6 +52,13 @@ export interface ServerConfig {
   readonly snapshotEveryEntries: number;
   /** ... or after this many bytes of entries, whichever comes first. */
   readonly snapshotEveryBytes: number;
+  /** Tree snapshots kept in the data dir's snapshots/ (the newest); older ones are deleted after each new one. */
+  readonly snapshotsKept: number;
+  /**
+   * Size each WAL segment is preallocated to; a spare of the same size is preallocated
+   * beside the one being written, so the log takes about twice this on disk.
+   */
+  readonly walSegmentBytes: number;
   /** The Raft clock: heartbeats every heartbeatTicks, elections after a random [1, 2) x electionTicks of silence. */
   readonly raftTickMs: number;
   readonly electionTicks: number;
@@ -110,6 +117,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   expirySweepMs: 5000,
   snapshotEveryEntries: 100_000,
   snapshotEveryBytes: 64 * 1024 * 1024,
+  snapshotsKept: 3,
+  walSegmentBytes: 64 * 1024 * 1024,
   raftTickMs: 100,
   electionTicks: 10,
   heartbeatTicks: 1,
@@ -119,6 +128,9 @@ export const DEFAULT_CONFIG: ServerConfig = {
   tlsCaFile: null,
   allowedOrigins: '',
 };
+
+/** Smallest walSegmentBytes: the WAL's largest write (4 MiB) fits in one segment. */
+export const MIN_WAL_SEGMENT_BYTES = 4 * 1024 * 1024;
 
 const ENV_KEYS: Record<string, keyof ServerConfig> = {
   ZOOK_SERVER_ID: 'serverId',
@@ -173,6 +185,8 @@ export function resolveConfig(overrides: Partial<Record<keyof ServerConfig, unkn
     'expirySweepMs',
     'snapshotEveryEntries',
     'snapshotEveryBytes',
+    'snapshotsKept',
+    'walSegmentBytes',
     'raftTickMs',
     'electionTicks',
     'heartbeatTicks',
@@ -189,6 +203,10 @@ export function resolveConfig(overrides: Partial<Record<keyof ServerConfig, unkn
   if (config.minSessionTimeoutMs > config.maxSessionTimeoutMs) throw new Error('config: minSessionTimeoutMs is above maxSessionTimeoutMs');
   if (config.electionTicks <= config.heartbeatTicks) throw new Error('config: electionTicks must exceed heartbeatTicks');
   if (config.maxDataBytes + 64 * 1024 > config.maxFrameBytes) throw new Error('config: maxFrameBytes must leave room for maxDataBytes plus 64 KiB of framing');
+  // One log entry (a request of up to maxFrameBytes) must fit in one WAL write, which never spans two segments.
+  if (config.walSegmentBytes < MIN_WAL_SEGMENT_BYTES || config.walSegmentBytes < 2 * config.maxFrameBytes) {
+    throw new Error(`config: walSegmentBytes must be at least ${MIN_WAL_SEGMENT_BYTES} (4 MiB) and at least twice maxFrameBytes (${2 * config.maxFrameBytes}), got ${config.walSegmentBytes}`);
+  }
   if (config.maxBufferedBytesPerConnection >= config.maxBackpressureBytes) {
     throw new Error('config: maxBufferedBytesPerConnection must be below maxBackpressureBytes (past the first a client is answered Throttled, past the second it is disconnected)');
   }

@@ -8,7 +8,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfChangeType, EntryType, ProposalDropped, Role, type ConfChange, type Entry, type Snapshot, type SoftState } from '../consensus/index.js';
+import { ConfChangeType, EntryType, ProposalDropped, Role, type ConfChange, type Entry, type Membership, type Snapshot, type SoftState } from '../consensus/index.js';
 import { NodeStorage, type StorageStall, type WriteAheadLog } from '../storage/index.js';
 import { DataDirLock } from '../storage/data-dir-lock.js';
 import {
@@ -101,6 +101,14 @@ function ensembleSessionSecret(ensemble: Ensemble): Uint8Array {
   return createHmac('sha256', ensemble.secret).update(`zook session passwords/${ensemble.clusterId}`).digest();
 }
 
+/** A snapshot of the tree being exported (beginSnapshotExport): its chunks, and where in the log it stands. */
+export interface SnapshotExport {
+  readonly index: number;
+  readonly term: number;
+  readonly membership: Membership;
+  readonly chunks: Iterator<Uint8Array, void>;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
@@ -135,6 +143,8 @@ export class ZookNode {
   private closed = false;
   private snapshotIndex: number;
   private bytesSinceSnapshot = 0;
+  /** A `zook snapshot save` export is pulling the tree's snapshot chunks (beginSnapshotExport). */
+  private exportingSnapshot = false;
   private leaderSince = 0;
 
   private constructor(
@@ -195,7 +205,7 @@ export class ZookNode {
     opened: { storage?: NodeStorage; raft?: RaftHost; transport?: PeerTransport },
   ): Promise<ZookNode> {
     const secret = ensemble === null ? loadSecret(config.dataDir) : ensembleSessionSecret(ensemble);
-    const storage = await NodeStorage.open(config.dataDir);
+    const storage = await NodeStorage.open(config.dataDir, { keepSnapshots: config.snapshotsKept, segmentBytes: config.walSegmentBytes });
     opened.storage = storage;
     const options = { maxDataBytes: config.maxDataBytes, maxPathBytes: config.maxPathBytes, superDigest: config.superDigest };
     const stored = storage.recovered.snapshot;
@@ -460,6 +470,26 @@ export class ZookNode {
     else if (this.raft.leader !== 0) forwarding.attach(this.raft.leader, sessionId);
   }
 
+  /**
+   * For `zook snapshot save` (GET /admin/snapshot, snapshot-export.ts): a snapshot of
+   * the tree as this server has applied it, fixed by this call, with the Raft index
+   * and term it stands at. null while the tree's own snapshot is still being pulled
+   * (the tree writes one at a time): ask again shortly. The caller pulls every chunk,
+   * then calls endSnapshotExport(); until then the server's own snapshots wait.
+   */
+  beginSnapshotExport(): SnapshotExport | null {
+    if (this.exportingSnapshot || this.tree.snapshotInProgress) return null;
+    const index = this.tree.lastZxid;
+    const term = this.raft.raft.termAt(index);
+    if (term < 0) return null;
+    this.exportingSnapshot = true;
+    return { index, term, membership: this.raft.status().membership, chunks: writeSnapshot(this.tree) };
+  }
+
+  endSnapshotExport(): void {
+    this.exportingSnapshot = false;
+  }
+
   /** A linearizable read barrier: resolves once this node applied everything committed when it was called. */
   async readBarrier(): Promise<void> {
     const index = await this.raft.readIndex();
@@ -577,6 +607,8 @@ export class ZookNode {
   }
 
   private snapshotChunks(applied: number): Iterator<Uint8Array, void> | null {
+    // The tree writes one snapshot at a time: an export being pulled goes first (the next Ready asks again).
+    if (this.exportingSnapshot) return null;
     if (!this.snapshotDue()) return null;
     assert(this.tree.lastZxid === applied, () => `snapshot: tree at ${this.tree.lastZxid}, Raft applied ${applied}`);
     this.snapshotIndex = applied;

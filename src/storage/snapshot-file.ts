@@ -33,6 +33,23 @@ function u64(view: DataView, at: number): number {
   return Number(value);
 }
 
+/** Where a SnapshotWriter puts its bytes: a file (FileHandle fits), or memory (memorySnapshotSink). */
+export interface SnapshotSink {
+  write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
+}
+
+/** A sink that keeps a copy of everything written, in order (positions are sequential). */
+export function memorySnapshotSink(): SnapshotSink & { readonly parts: Uint8Array[] } {
+  const parts: Uint8Array[] = [];
+  return {
+    parts,
+    write(buffer, offset, length) {
+      parts.push(buffer.slice(offset, offset + length));
+      return Promise.resolve({ bytesWritten: length });
+    },
+  };
+}
+
 /** Writes a snapshot file through a reused staging buffer; call add() per chunk, then finish(). */
 export class SnapshotWriter {
   private readonly staging = new Uint8Array(STAGING_BYTES);
@@ -42,7 +59,7 @@ export class SnapshotWriter {
   private frames = 0;
   private totalBytes = 0;
 
-  constructor(private readonly handle: FileHandle) {}
+  constructor(private readonly handle: SnapshotSink) {}
 
   async begin(meta: SnapshotMeta): Promise<void> {
     checkIndex('snapshot index', meta.index);

@@ -28,4 +28,4 @@ export { encodeTxn, decodeTxn, DecodeError } from './codec.js';
 export { ByteReader, ByteWriter } from './bytes.js';
 export { encodeWriteRequest, writeWriteRequest, decodeWriteRequest, type SessionRequest } from './request-codec.js';
 export { failedMultiResult } from './prepare.js';
-export { writeSnapshot, loadSnapshot, loadSnapshotAsync, SnapshotLoader, SnapshotError, DEFAULT_MAX_CHUNK_BYTES, type SnapshotWriteOptions } from './snapshot.js';
+export { writeSnapshot, loadSnapshot, loadSnapshotAsync, summarizeSnapshot, SnapshotLoader, SnapshotError, DEFAULT_MAX_CHUNK_BYTES, type SnapshotWriteOptions, type TreeSnapshotSummary } from './snapshot.js';

@@ -380,3 +380,69 @@ export async function loadSnapshotAsync(chunks: AsyncIterable<Uint8Array> | Iter
   for await (const chunk of chunks) loader.push(chunk);
   return loader.finish();
 }
+
+/** What a tree snapshot's HEADER and END frames record. */
+export interface TreeSnapshotSummary {
+  /** The zxid (Raft index) of the last txn in it. */
+  readonly lastZxid: number;
+  readonly sessions: number;
+  readonly acls: number;
+  readonly znodes: number;
+  /** The tree's 64-bit digest, as GET /status shows it (hex). */
+  readonly digest: string;
+}
+
+/**
+ * Reads a tree snapshot's header and END frame, checking every frame's CRC, without
+ * rebuilding the tree (loadSnapshot also rebuilds it and checks the digest).
+ * Memory: one frame plus one chunk.
+ */
+export async function summarizeSnapshot(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<TreeSnapshotSummary> {
+  let buffer = new Uint8Array(64 * 1024);
+  let start = 0;
+  let end = 0;
+  let header: { lastZxid: number; sessions: number; acls: number; nodes: number } | null = null;
+  let summary: TreeSnapshotSummary | null = null;
+  const reader = new ByteReader(new Uint8Array(0));
+  for await (const chunk of chunks) {
+    if (summary !== null && chunk.length > 0) throw new SnapshotError('bytes after the end of the snapshot');
+    if (end + chunk.length > buffer.length) {
+      const live = end - start;
+      const next = new Uint8Array(Math.max(buffer.length, 2 ** Math.ceil(Math.log2(live + chunk.length))));
+      next.set(buffer.subarray(start, end));
+      buffer = next;
+      start = 0;
+      end = live;
+    }
+    buffer.set(chunk, end);
+    end += chunk.length;
+    while (summary === null && end - start >= 5) {
+      const frameLength = readU32(buffer, start) + FRAME_OVERHEAD;
+      if (end - start < frameLength) break;
+      const crcAt = start + frameLength - 4;
+      if (crc32c(buffer.subarray(start, crcAt)) !== readU32(buffer, crcAt)) throw new SnapshotError('frame checksum mismatch (corrupt snapshot)');
+      const type = buffer[start + 4];
+      reader.reset(buffer, start + 5, crcAt);
+      try {
+        if (header === null) {
+          if (type !== FRAME.header || reader.u32() !== MAGIC) throw new SnapshotError('not a zook tree snapshot (bad magic)');
+          const format = reader.uvar();
+          if (format !== FORMAT) throw new SnapshotError(`unknown snapshot format ${format}`);
+          header = { lastZxid: reader.uvar(), sessions: reader.uvar(), acls: reader.uvar(), nodes: reader.uvar() };
+        } else if (type === FRAME.end) {
+          const digest = reader.u64();
+          const znodes = reader.uvar();
+          if (znodes !== header.nodes) throw new SnapshotError(`END frame counts ${znodes} znodes, the header ${header.nodes}`);
+          summary = { lastZxid: header.lastZxid, sessions: header.sessions, acls: header.acls, znodes, digest: digest.toString(16) };
+        }
+      } catch (error) {
+        if (error instanceof DecodeError) throw new SnapshotError(`malformed frame: ${error.message}`);
+        throw error;
+      }
+      start += frameLength;
+    }
+  }
+  if (summary === null) throw new SnapshotError('snapshot ended before its END frame (truncated)');
+  if (start !== end) throw new SnapshotError('bytes after the end of the snapshot');
+  return summary;
+}

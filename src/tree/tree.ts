@@ -208,6 +208,11 @@ export class DataTree implements NodeView {
     if (this.snapshot === view) this.snapshot = null;
   }
 
+  /** Whether a snapshot view is open (a writeSnapshot's chunks not all pulled yet); a new one would cancel it. */
+  get snapshotInProgress(): boolean {
+    return this.snapshot !== null;
+  }
+
   isCurrentSnapshot(view: SnapshotView): boolean {
     return this.snapshot === view;
   }
