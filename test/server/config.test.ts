@@ -17,6 +17,14 @@ describe('server configuration', () => {
     expect(() => resolveConfig({ raftMaxInflightAppends: 0 })).toThrow(/raftMaxInflightAppends/);
   });
 
+  test('snapshotsKept (default 3) is at least 1; walSegmentBytes (default 64 MiB) holds the largest WAL write and two frames', () => {
+    expect(resolveConfig({})).toMatchObject({ snapshotsKept: 3, walSegmentBytes: 64 * 1024 * 1024 });
+    expect(resolveConfig({ snapshotsKept: 1, walSegmentBytes: 8 * 1024 * 1024 })).toMatchObject({ snapshotsKept: 1, walSegmentBytes: 8 * 1024 * 1024 });
+    expect(() => resolveConfig({ snapshotsKept: 0 })).toThrow(/snapshotsKept/);
+    expect(() => resolveConfig({ walSegmentBytes: 1024 * 1024 })).toThrow(/walSegmentBytes must be at least/);
+    expect(() => resolveConfig({ walSegmentBytes: 5 * 1024 * 1024, maxFrameBytes: 4 * 1024 * 1024 })).toThrow(/twice maxFrameBytes/);
+  });
+
   test('session bounds follow the tick unless set explicitly', () => {
     expect(resolveConfig({ tickMs: 500 })).toMatchObject({ minSessionTimeoutMs: 1000, maxSessionTimeoutMs: 10_000 });
     expect(resolveConfig({ tickMs: 500, maxSessionTimeoutMs: 60_000 })).toMatchObject({ maxSessionTimeoutMs: 60_000 });

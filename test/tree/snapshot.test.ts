@@ -10,6 +10,7 @@ import {
   exists,
   loadSnapshot,
   loadSnapshotAsync,
+  summarizeSnapshot,
   writeSnapshot,
   type Txn,
 } from '../../src/tree/index.js';
@@ -196,6 +197,26 @@ describe('snapshots', () => {
         }
       }
     });
+  });
+
+  test('summarizeSnapshot reads zxid, counts and digest from the header and END frame, in any chunking', async () => {
+    const { h } = randomHistory(31, 800);
+    const all = snapshotBytes(h.tree);
+    const expected = { lastZxid: h.tree.lastZxid, sessions: h.tree.sessions.size, znodes: h.tree.nodeCount, digest: h.tree.digest.toString(16) };
+    expect(await summarizeSnapshot([all])).toMatchObject(expected);
+    const small: Uint8Array[] = [];
+    for (let at = 0; at < all.length; at += 97) small.push(all.subarray(at, at + 97));
+    expect(await summarizeSnapshot(small)).toMatchObject(expected);
+  });
+
+  test('summarizeSnapshot refuses a flipped byte, a truncated stream and bytes after the end', async () => {
+    const { h } = randomHistory(32, 300);
+    const all = snapshotBytes(h.tree);
+    const flipped = all.slice();
+    flipped[Math.floor(all.length / 2)] ^= 1;
+    await expect(summarizeSnapshot([flipped])).rejects.toThrow(SnapshotError);
+    await expect(summarizeSnapshot([all.subarray(0, all.length - 1)])).rejects.toThrow(/truncated/);
+    await expect(summarizeSnapshot([all, new Uint8Array([0])])).rejects.toThrow(/after the end/);
   });
 
   test('a truncated snapshot is rejected, as are bytes after its end', () => {
