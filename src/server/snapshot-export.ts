@@ -40,13 +40,15 @@ export async function exportSnapshot(node: ZookNode, waitMs: number): Promise<Ex
     source = node.beginSnapshotExport();
   }
   const { chunks } = source;
+  // Started at once, so return() below runs the generator's finally (which ends the tree's view) whatever fails.
+  let next: IteratorResult<Uint8Array, void>;
   try {
+    next = chunks.next();
     const sink = memorySnapshotSink();
     const writer = new SnapshotWriter(sink);
     await writer.begin({ index: source.index, term: source.term, meta: encodeMembership(source.membership) });
     for (;;) {
       const sliceStart = performance.now();
-      let next = chunks.next();
       while (next.done !== true) {
         await writer.add(next.value);
         if (performance.now() - sliceStart >= EXPORT_SLICE_MS) break;
@@ -54,6 +56,7 @@ export async function exportSnapshot(node: ZookNode, waitMs: number): Promise<Ex
       }
       if (next.done === true) break;
       await yieldToEventLoop();
+      next = chunks.next();
     }
     await writer.finish();
     return { index: source.index, term: source.term, file: Buffer.concat(sink.parts) };
