@@ -62,7 +62,7 @@ export function serverMetrics(node: ZookNode, connections: () => number): Server
       family('zook_raft_leader_changes_total', 'counter', 'Times this server saw the leader change since start.', one(st.leaderChanges));
       family('zook_forwarded_writes_total', 'counter', 'Writes this server forwarded to the leader.', one(st.forwardedWrites));
       family('zook_forwarded_writes_received_total', 'counter', 'Writes other servers forwarded to this one as leader.', one(st.forwardedWritesReceived));
-      family('zook_snapshot_build_slices_total', 'counter', 'Event-loop turns a snapshot being built yielded to (a large tree is serialized in slices of at most 5 ms, so heartbeats and requests never wait behind it).', one(node.raft.counters.snapshotSlices));
+      family('zook_snapshot_build_slices_total', 'counter', 'Event-loop turns a snapshot being built yielded to (a tree is serialized 256 KiB at a time, so heartbeats and requests never wait behind it).', one(node.raft.counters.snapshotSlices));
       family('zook_storage_stalled', 'gauge', '1 while this server cannot write its disk (ENOSPC, EIO, ...) and refuses writes with NotReadOnly.', one(st.storageStall === null ? 0 : 1));
       family('zook_storage_stalls_total', 'counter', 'Times this server\'s disk stopped taking writes since start.', one(st.storageStalls));
       family('zook_writes_aborted_total', 'counter', 'Writes answered ConnectionLoss because the leader changed or was unreachable.', one(st.writesAborted));

@@ -8,11 +8,11 @@
 // holds heartbeats or client requests for long; applies go on meanwhile (the tree
 // keeps copies of the nodes they change). The image is framed in memory and only
 // then sent: the tree's copies are released at memory speed, not at the network's.
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { encodeMembership } from './cluster/raft-host.js';
 import type { ZookNode } from './node.js';
 import { SnapshotWriter, memorySnapshotSink } from '../storage/index.js';
+import { drainInSlices } from '../util/slices.js';
 
 /** Longest stretch the export pulls tree chunks without yielding to the event loop. */
 const EXPORT_SLICE_MS = 5;
@@ -47,17 +47,7 @@ export async function exportSnapshot(node: ZookNode, waitMs: number): Promise<Ex
     const sink = memorySnapshotSink();
     const writer = new SnapshotWriter(sink);
     await writer.begin({ index: source.index, term: source.term, meta: encodeMembership(source.membership) });
-    for (;;) {
-      const sliceStart = performance.now();
-      while (next.done !== true) {
-        await writer.add(next.value);
-        if (performance.now() - sliceStart >= EXPORT_SLICE_MS) break;
-        next = chunks.next();
-      }
-      if (next.done === true) break;
-      await yieldToEventLoop();
-      next = chunks.next();
-    }
+    await drainInSlices(chunks, (chunk) => writer.add(chunk), { sliceMs: EXPORT_SLICE_MS, first: next });
     await writer.finish();
     return { index: source.index, term: source.term, file: Buffer.concat(sink.parts) };
   } finally {
