@@ -28,6 +28,19 @@ export async function startTransport(nodeId: number, over: Partial<PeerTransport
   return { transport, port: await transport.listen() };
 }
 
+/** A started transport whose close is queued on `cleanups`, with every Raft message it receives in `inbox`. */
+export async function startNode(
+  id: number,
+  cleanups: (() => Promise<void>)[],
+  over: Partial<PeerTransportOptions> = {},
+): Promise<{ transport: PeerTransport; port: number; inbox: Message[] }> {
+  const started = await startTransport(id, over);
+  cleanups.push(() => started.transport.close());
+  const inbox: Message[] = [];
+  started.transport.onMessage((m) => inbox.push(m));
+  return { ...started, inbox };
+}
+
 /**
  * Resolves once `check()` holds, re-checking whenever one of the transports reports
  * a peer up/down, a message, a forward or an auth failure.

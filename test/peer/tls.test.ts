@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { Message } from '../../src/consensus/types.js';
 import type { PeerTls, PeerTransport } from '../../src/server/peer/transport.js';
 import { TestPki, type TestCa, type TestCert } from '../support/tls-certs.js';
-import { RawPeer, heartbeat, startTransport, until } from './support.js';
+import { RawPeer, heartbeat, startTransport, until, startNode } from './support.js';
 
 let pki: TestPki;
 let ca: TestCa;
@@ -38,12 +38,8 @@ function tlsOf(cert: TestCert, trusted: TestCa = ca): PeerTls {
   return { cert: readFileSync(cert.certFile), key: readFileSync(cert.keyFile), ca: readFileSync(trusted.certFile) };
 }
 
-async function node(id: number, over: Parameters<typeof startTransport>[1] = {}): Promise<{ transport: PeerTransport; port: number; inbox: Message[] }> {
-  const started = await startTransport(id, over);
-  cleanups.push(() => started.transport.close());
-  const inbox: Message[] = [];
-  started.transport.onMessage((m) => inbox.push(m));
-  return { ...started, inbox };
+function node(id: number, over: Parameters<typeof startTransport>[1] = {}): ReturnType<typeof startNode> {
+  return startNode(id, cleanups, over);
 }
 
 /** Node 1 dials node 2 (the lower id dials). */

@@ -5,19 +5,15 @@ import { MessageType } from '../../src/consensus/types.js';
 import { PEER_PROTOCOL_VERSION, type PeerTransport, computeProof, decodePeerFrame, encodePeerFrame, newNonce, secretBytes } from '../../src/server/peer/index.js';
 import { PeerSocket } from '../../src/server/peer/peer-socket.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
-import { CLUSTER, DeadPeer, RawPeer, SECRET, heartbeat, startTransport, until } from './support.js';
+import { CLUSTER, DeadPeer, RawPeer, SECRET, heartbeat, startTransport, until, startNode } from './support.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function node(id: number, over: Parameters<typeof startTransport>[1] = {}): Promise<{ transport: PeerTransport; port: number; inbox: Message[] }> {
-  const started = await startTransport(id, over);
-  cleanups.push(() => started.transport.close());
-  const inbox: Message[] = [];
-  started.transport.onMessage((m) => inbox.push(m));
-  return { ...started, inbox };
+function node(id: number, over: Parameters<typeof startTransport>[1] = {}): ReturnType<typeof startNode> {
+  return startNode(id, cleanups, over);
 }
 
 describe('PeerTransport', () => {
