@@ -73,8 +73,6 @@ export class GroupCommitQueue {
   private idleWaiters: Array<() => void> = [];
   /** Set when a write or fsync failed: the log can no longer promise anything. */
   failure: unknown = undefined;
-  /** Set while a batch or op is being retried after a disk error (ENOSPC, EIO, ...). */
-  stall: StorageStall | null = null;
   /** Told when a stall starts and (with null) when it ends. */
   onStallChange: (stall: StorageStall | null) => void = () => {};
   /** Set by abortStalls(): a stalled retry gives up and fails the queue. */
@@ -85,6 +83,11 @@ export class GroupCommitQueue {
     private readonly sink: BatchSink,
     private readonly metrics: WalMetrics,
   ) {}
+
+  /** Set while a batch or op is being retried after a disk error (ENOSPC, EIO, ...). */
+  get stall(): StorageStall | null {
+    return this.stallTracker.stall;
+  }
 
   /** Stops retrying a stalled batch or op (closing): it and everything queued fail with its error. */
   abortStalls(): void {
@@ -99,9 +102,9 @@ export class GroupCommitQueue {
   private readonly stallTracker: StallTracker = {
     stall: null,
     stallChanged: () => {
-      this.stall = this.stallTracker.stall;
-      if (this.stall !== null) this.metrics.stalls++;
-      this.onStallChange(this.stall);
+      const stall = this.stallTracker.stall;
+      if (stall !== null) this.metrics.stalls++;
+      this.onStallChange(stall);
     },
     retried: () => this.metrics.stallRetries++,
   };
