@@ -104,6 +104,8 @@ export class ConfigWatcher extends TypedEmitter<ConfigWatcherEvents> {
    * Writes `changes` in one multi, each checked against the version in `basedOn`
    * (default: the current snapshot): BadVersion / NodeExists / NoNode mean someone
    * else wrote first. A ConnectionLoss leaves it unknown whether the write happened.
+   * Resolves once `current` includes the write (read your own writes): its 'change'
+   * event has been emitted by then, so code after `await write()` sees it.
    */
   async write(changes: ConfigChanges, options: { readonly basedOn?: ConfigSnapshot } = {}): Promise<void> {
     const base = options.basedOn ?? this.snapshot;
@@ -131,7 +133,17 @@ export class ConfigWatcher extends TypedEmitter<ConfigWatcherEvents> {
         ops.push({ op: 'create', path, data: value });
       }
     }
-    if (ops.length > 0) await this.zk.multi(ops);
+    if (ops.length === 0) return;
+    await this.zk.multi(ops);
+    // The watch event for this write may still be on its way; a read after the
+    // multi's reply sees it (or newer), and publish() keeps snapshots moving forward.
+    // The write itself succeeded: a failing read is reported as 'error', never as a failed write.
+    if (!this.follower.isRunning) return;
+    try {
+      this.publish(await this.readConsistent());
+    } catch (error) {
+      if (this.follower.isRunning) this.emit('error', error);
+    }
   }
 
   /**

@@ -112,6 +112,21 @@ describe('ConfigWatcher', () => {
     await Promise.all([writer.close(), reader.close()]);
   });
 
+  test('write() and update() resolve with current already including the write, its change event emitted', async () => {
+    const watcher = new ConfigWatcher(zk, '/ryw');
+    await watcher.start();
+    const seen: string[] = [];
+    watcher.on('change', (s) => seen.push(`${s.text('a')}/${s.text('b')}`));
+    for (let i = 0; i < 20; i++) {
+      await watcher.write({ a: String(i) });
+      expect(watcher.current!.text('a')).toBe(String(i));
+      await watcher.update((s) => ({ b: String(Number(s.text('b') ?? '0') + 1) }));
+      expect(watcher.current!.text('b')).toBe(String(i + 1));
+    }
+    expect(seen.at(-1)).toBe('19/20');
+    await watcher.close();
+  });
+
   test('a write based on a stale snapshot fails with BadVersion; update() retries and wins', async () => {
     const a = new ConfigWatcher(zk, '/cas');
     const b = new ConfigWatcher(await t.connect(), '/cas');
