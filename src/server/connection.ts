@@ -87,6 +87,49 @@ interface Slot {
 export interface ConnectionEvents {
   /** Called once per answered request, for metrics. */
   answered(op: string, error: number, startedMs: number): void;
+  /** The server closed this connection (not the client), with why: zook_client_disconnects_total{reason}. */
+  closedByServer?(reason: DisconnectReason, detail: string): void;
+}
+
+/** Why the server closed a client connection: the `reason` label of zook_client_disconnects_total. */
+export type DisconnectReason =
+  | 'session-expired'
+  | 'session-moved'
+  | 'connect-timeout'
+  | 'protocol-error'
+  | 'oversized-frame'
+  | 'auth-failed'
+  | 'backpressure'
+  | 'max-sessions'
+  | 'no-leader'
+  | 'behind-client'
+  | 'write-aborted'
+  | 'disk-stalled'
+  | 'reset'
+  | 'shutdown'
+  | 'server-error';
+
+/** The reason a close with this error code has when the caller names none. */
+export function disconnectReasonOf(error: number): DisconnectReason {
+  switch (error) {
+    case ErrorCode.SessionExpired:
+      return 'session-expired';
+    case ErrorCode.SessionMoved:
+      return 'session-moved';
+    case ErrorCode.OperationTimeout:
+      return 'connect-timeout';
+    case ErrorCode.BadArguments:
+    case ErrorCode.MarshallingError:
+      return 'protocol-error';
+    case ErrorCode.AuthFailed:
+      return 'auth-failed';
+    case ErrorCode.Throttled:
+      return 'backpressure';
+    case ErrorCode.ConnectionLoss:
+      return 'write-aborted';
+    default:
+      return 'server-error';
+  }
 }
 
 /** WebSocket close codes used on purpose. */
@@ -326,8 +369,9 @@ export class ClientConnection implements SessionConnection {
     return this.send({ kind: 'event', type, path, zxid });
   }
 
-  closeWith(error: number, reason: string): void {
+  closeWith(error: number, reason: string, cause: DisconnectReason = disconnectReasonOf(error)): void {
     if (this.state === 'closed') return;
+    this.events.closedByServer?.(cause, reason);
     // What waited in the outbox is dropped: the client learns why, and reconnects.
     this.clearOutbox();
     this.sendNow({ kind: 'close', error, reason });
@@ -437,8 +481,8 @@ export class ClientConnection implements SessionConnection {
     void this.catchUp(frame.lastZxidSeen, Math.min(timeoutMs, this.limits.maxHandshakeWaitMs ?? timeoutMs)).then((caughtUp) => {
       if (this.state !== 'connecting') return;
       if (caughtUp) proceed();
-      else if (!this.node.serving) this.closeWith(ErrorCode.ConnectionLoss, 'this server has no leader: try another');
-      else this.closeWith(ErrorCode.ConnectionLoss, `client has seen zxid ${frame.lastZxidSeen} but this server is at ${this.node.lastApplied}`);
+      else if (!this.node.serving) this.closeWith(ErrorCode.ConnectionLoss, 'this server has no leader: try another', 'no-leader');
+      else this.closeWith(ErrorCode.ConnectionLoss, `client has seen zxid ${frame.lastZxidSeen} but this server is at ${this.node.lastApplied}`, 'behind-client');
     });
   }
 
@@ -454,14 +498,14 @@ export class ClientConnection implements SessionConnection {
   private createSession(timeoutMs: number, authIds: Id[]): void {
     const node = this.node;
     if (node.sessions.size >= node.config.maxSessions) {
-      this.closeWith(ErrorCode.Throttled, `server holds its maximum of ${node.config.maxSessions} sessions`);
+      this.closeWith(ErrorCode.Throttled, `server holds its maximum of ${node.config.maxSessions} sessions`, 'max-sessions');
       return;
     }
     const id = node.sessions.nextId((candidate) => node.tree.sessions.has(candidate));
     const submitted = node.submitWrite({ type: 'createSession', sessionId: id, timeoutMs }, { id: 0, authIds: [] });
     if (submitted.kind === 'rejected' && submitted.error === ErrorCode.NotReadOnly) {
       // A session is a write: a server whose disk is full cannot log one. Another server can.
-      this.closeWith(ErrorCode.ConnectionLoss, "this server's disk takes no writes (full or failing): try another server");
+      this.closeWith(ErrorCode.ConnectionLoss, "this server's disk takes no writes (full or failing): try another server", 'disk-stalled');
       return;
     }
     if (submitted.kind !== 'proposed') {

@@ -1,135 +1,112 @@
-// Prometheus text exposition (format 0.0.4) for the handful of metric kinds the
-// server needs: counters, gauges and fixed-bucket histograms, with labels. Small
-// enough to own rather than pull in a client library.
+// Prometheus metrics through prom-client, the standard client for Node: its
+// registry renders /metrics, and `mntr` reads the same registry (no second copy of
+// any number). Two kinds of metric live here:
+// - prom-client's own Counter, Gauge and Histogram, for what the server counts as
+//   it happens (requests, latencies, disconnects);
+// - ReadMetric, for values another module already keeps (the node's counters, the
+//   Raft status, the peer links, the WAL's power-of-two histograms): read at scrape
+//   time, so never stale and never counted twice. A counter read this way is still
+//   TYPE counter, so rate() works on it.
+import { Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import type { Log2Histogram } from '../storage/index.js';
 
-type Labels = Readonly<Record<string, string>>;
+export type Labels = Readonly<Record<string, string>>;
 
-function labelText(labels: Labels): string {
-  const keys = Object.keys(labels);
-  if (keys.length === 0) return '';
-  return `{${keys.map((k) => `${k}="${labels[k].replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',')}}`;
+/** One series: its labels (none: {}) and value. */
+export interface Reading {
+  readonly labels: Labels;
+  readonly value: number;
+  /** For a histogram's series: name_bucket, name_sum or name_count. */
+  readonly metricName?: string;
 }
 
-/** The series key of a label set; compute it once and reuse it on hot paths. */
-export function labelKey(labels: Labels): string {
-  return labelText(labels);
-}
-
-const keyOf = labelKey;
-
-interface Metric {
-  render(): string;
-}
-
-export class Counter implements Metric {
-  private readonly values = new Map<string, number>();
+/**
+ * A metric family whose series are read from elsewhere when scraped. It has the
+ * shape prom-client's Registry reads (name, help, type, get()), so it renders and
+ * answers getSingleMetric(name).get() like prom-client's own metrics.
+ */
+export class ReadMetric {
+  readonly aggregator = 'sum';
   constructor(
     readonly name: string,
     readonly help: string,
+    readonly type: 'counter' | 'gauge' | 'histogram',
+    private readonly read: () => readonly Reading[],
   ) {}
 
-  inc(labels: Labels = {}, by = 1): void {
-    this.incKey(keyOf(labels), by);
+  get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: Reading[] }> {
+    return Promise.resolve({ name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: [...this.read()] });
   }
 
-  /** As inc, with a key from labelKey(). */
-  incKey(key: string, by = 1): void {
-    this.values.set(key, (this.values.get(key) ?? 0) + by);
-  }
-
-  get(labels: Labels = {}): number {
-    return this.values.get(keyOf(labels)) ?? 0;
-  }
-
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    for (const [key, value] of this.values) lines.push(`${this.name}${key} ${value}`);
-    return lines.join('\n');
-  }
+  /** Registry.resetMetrics() calls this; the values are someone else's to reset. */
+  reset(): void {}
 }
 
-/** A gauge read at scrape time from a function, so it is never stale. */
-export class Gauge implements Metric {
-  protected readonly type: 'gauge' | 'counter' = 'gauge';
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    private readonly read: () => number,
-  ) {}
+/** One unlabelled value. */
+export const single = (value: number): Reading[] => [{ labels: {}, value }];
 
-  render(): string {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`, `${this.name} ${this.read()}`].join('\n');
-  }
+/** Registers a ReadMetric (prom-client's registerMetric is typed for its own classes; it reads only what ReadMetric has). */
+export function registerRead(registry: Registry, metric: ReadMetric): ReadMetric {
+  registry.registerMetric(metric as unknown as Metric);
+  return metric;
 }
 
-/** A counter kept elsewhere (it only grows) and read at scrape time: typed counter, so rate() works on it. */
-export class CounterReading extends Gauge {
-  protected override readonly type = 'counter';
+/**
+ * The series of a WAL power-of-two histogram as a Prometheus histogram, bounds
+ * scaled (microseconds to seconds, say). Buckets past the largest value seen are left
+ * out (they would all repeat the count); +Inf always closes the family.
+ */
+export function log2HistogramReadings(name: string, h: Log2Histogram, scale: number): Reading[] {
+  const out: Reading[] = [];
+  const bucket = `${name}_bucket`;
+  for (const [upper, count] of h.cumulative()) {
+    if (upper === Infinity) break;
+    if (count === h.count && upper > h.max * 2) break; // trailing empty buckets
+    out.push({ metricName: bucket, labels: { le: String(upper * scale) }, value: count });
+  }
+  out.push({ metricName: bucket, labels: { le: '+Inf' }, value: h.count });
+  out.push({ metricName: `${name}_sum`, labels: {}, value: h.sum * scale });
+  out.push({ metricName: `${name}_count`, labels: {}, value: h.count });
+  return out;
 }
 
-export class Histogram implements Metric {
-  private readonly series = new Map<string, { counts: number[]; sum: number; count: number }>();
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    /** Upper bounds, ascending. */
-    readonly buckets: readonly number[],
-  ) {}
+let processRegistry: Registry | null = null;
 
-  observe(value: number, labels: Labels = {}): void {
-    this.observeKey(value, keyOf(labels));
+/**
+ * prom-client's default process and runtime metrics (process_cpu_seconds_total,
+ * process_resident_memory_bytes, process_open_fds, nodejs_eventloop_lag_seconds,
+ * nodejs_gc_duration_seconds, nodejs_heap_*, ...), in one registry per process.
+ * collectDefaultMetrics starts an event-loop delay monitor and a GC observer on
+ * every call and has no way to stop them, so it is called once, here: several
+ * servers in one process (the tests) share these families instead of each leaking a
+ * set when it closes. They describe the process, which is what they would share anyway.
+ */
+export function processMetrics(): Registry {
+  if (processRegistry === null) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+    // Gauges that prom-client names *_total (active handles, requests and resources
+    // now, summed over their types): a *_total family must be a counter for rate() to
+    // mean anything. The same numbers stay by type in nodejs_active_handles, ..._requests, ..._resources.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) processRegistry.removeSingleMetric(name);
   }
-
-  /** As observe, with a key from labelKey(). */
-  observeKey(value: number, key: string): void {
-    let s = this.series.get(key);
-    if (s === undefined) {
-      s = { counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 };
-      this.series.set(key, s);
-    }
-    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]) s.counts[i]++;
-    s.sum += value;
-    s.count++;
-  }
-
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    for (const [key, s] of this.series) {
-      const inner = key === '' ? '' : key.slice(1, -1) + ',';
-      this.buckets.forEach((le, i) => lines.push(`${this.name}_bucket{${inner}le="${le}"} ${s.counts[i]}`));
-      lines.push(`${this.name}_bucket{${inner}le="+Inf"} ${s.count}`);
-      lines.push(`${this.name}_sum${key} ${s.sum}`);
-      lines.push(`${this.name}_count${key} ${s.count}`);
-    }
-    return lines.join('\n');
-  }
+  return processRegistry;
 }
 
-/** Raw lines from another module (e.g. the WAL's own histograms), rendered as they are. */
-export class RawMetrics implements Metric {
-  constructor(private readonly read: () => string) {}
-  render(): string {
-    return this.read();
-  }
-}
-
-export class MetricsRegistry {
-  private readonly metrics: Metric[] = [];
-
-  add<M extends Metric>(metric: M): M {
-    this.metrics.push(metric);
-    return metric;
-  }
-
-  render(): string {
-    return `${this.metrics
-      .map((m) => m.render())
-      .filter((text) => text !== '')
-      .join('\n')}\n`;
-  }
+/** The value of a family's series, summed (0 when the family has none), read through the registry. */
+export async function metricValue(registry: Registry, name: string, metricName: string = name): Promise<number> {
+  const metric = registry.getSingleMetric(name);
+  if (metric === undefined) return 0;
+  const family = await metric.get();
+  let sum = 0;
+  for (const v of family.values as readonly Reading[]) if ((v.metricName ?? name) === metricName) sum += v.value;
+  return sum;
 }
 
 /** Latency buckets in seconds, 50 us to 10 s. */
 export const LATENCY_BUCKETS_SECONDS: readonly number[] = [
   0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
 ];
+
+/** Snapshot build and install times in seconds, 1 ms to 5 min. */
+export const SNAPSHOT_BUCKETS_SECONDS: readonly number[] = [0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];

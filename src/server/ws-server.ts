@@ -4,11 +4,12 @@
 import { ErrorCode } from '../tree/index.js';
 import type { ServerConfig } from './config.js';
 import { type ClientFrame, ProtocolError, decodeClientFrame } from '../protocol/index.js';
-import { type ClientWire, CLOSE_TRY_AGAIN_LATER, ClientConnection } from './connection.js';
+import { type ClientWire, CLOSE_TRY_AGAIN_LATER, ClientConnection, type DisconnectReason } from './connection.js';
 import { ConnectionsPerIp, ipOfRawAddress } from './connections-per-ip.js';
 import { serverFrameBytes } from './frames.js';
 import { type ZkListener, startZkListener } from '../zookeeper/listener.js';
-import { type FourLetterConnection, RequestStats } from '../zookeeper/four-letter.js';
+import type { FourLetterConnection } from '../zookeeper/four-letter.js';
+import type { CloseReason } from '../zookeeper/connection.js';
 import { CorkedSender, type CorkedSocket } from './corked-sender.js';
 import type { Ensemble } from './cluster/ensemble.js';
 import { ZookNode } from './node.js';
@@ -61,12 +62,23 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
   const perIp = new ConnectionsPerIp(config.maxConnectionsPerIp);
   /** Client connections of both doors: maxConnections bounds their sum. */
   const connectionCount = (): number => sockets.size + (zk?.connections.size ?? 0);
-  const metrics = serverMetrics(node, connectionCount);
-  const requestStats = new RequestStats();
-  const answered = (op: string, error: number, startedAtMs: number): void => {
-    const ms = Date.now() - startedAtMs;
-    requestStats.answered(ms);
-    metrics.answered(op, error, ms / 1000);
+  /** Requests received and not yet answered, both doors. */
+  const outstandingRequests = (): number => {
+    let n = 0;
+    for (const ws of sockets) n += ws.getUserData().connection?.inFlight ?? 0;
+    for (const c of zk?.connections ?? []) n += c.inFlight;
+    return n;
+  };
+  const metrics = serverMetrics(node, { connections: connectionCount, outstanding: outstandingRequests });
+  const answered = (op: string, error: number, startedAtMs: number): void => metrics.answered(op, error, (Date.now() - startedAtMs) / 1000);
+  const closedByServer = (reason: DisconnectReason): void => metrics.clientDisconnected(reason);
+  /** The ZooKeeper door's own closes (its framing and socket); 'server' ones are the core's, counted by closedByServer. */
+  const ZK_CLOSE_REASONS: Readonly<Record<Exclude<CloseReason, 'server'>, DisconnectReason>> = {
+    framing: 'protocol-error',
+    protocol: 'protocol-error',
+    oversized: 'oversized-frame',
+    'connect-timeout': 'connect-timeout',
+    backpressure: 'backpressure',
   };
   const idleTimeoutSeconds = Math.max(8, Math.ceil((2 * config.maxSessionTimeoutMs) / 1000));
 
@@ -131,7 +143,7 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
             maxBackpressureBytes: config.maxBackpressureBytes,
             connectTimeoutMs: config.connectTimeoutMs,
           },
-          { answered },
+          { answered, closedByServer },
         );
       },
       message: (ws, message, isBinary) => sender.inside(() => {
@@ -139,22 +151,22 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
         if (connection === null) return;
         if (!isBinary) {
           metrics.framesRejected.inc({ reason: 'text' });
-          connection.closeWith(ErrorCode.MarshallingError, 'text frames are not part of the protocol: send binary FlatBuffers frames');
+          connection.closeWith(ErrorCode.MarshallingError, 'text frames are not part of the protocol: send binary FlatBuffers frames', 'protocol-error');
           return;
         }
         if (message.byteLength > config.maxFrameBytes) {
           metrics.framesRejected.inc({ reason: 'oversized' });
-          connection.closeWith(ErrorCode.BadArguments, `frame of ${message.byteLength} bytes is over maxFrameBytes (${config.maxFrameBytes})`);
+          connection.closeWith(ErrorCode.BadArguments, `frame of ${message.byteLength} bytes is over maxFrameBytes (${config.maxFrameBytes})`, 'oversized-frame');
           return;
         }
-        requestStats.received++;
+        metrics.received();
         // The ArrayBuffer dies when this callback returns; the decoder copies what it keeps.
         let frame: ClientFrame;
         try {
           frame = decodeClientFrame(new Uint8Array(message));
         } catch (error) {
           metrics.framesRejected.inc({ reason: 'malformed' });
-          connection.closeWith(error instanceof ProtocolError ? error.code : ErrorCode.MarshallingError, error instanceof Error ? error.message : 'malformed frame');
+          connection.closeWith(error instanceof ProtocolError ? error.code : ErrorCode.MarshallingError, error instanceof Error ? error.message : 'malformed frame', 'protocol-error');
           return;
         }
         connection.receive(frame, message.byteLength);
@@ -190,7 +202,19 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
       res.writeHeader('content-type', 'application/json').end(body);
     })
     .get('/metrics', (res) => {
-      res.writeHeader('content-type', 'text/plain; version=0.0.4').end(metrics.registry.render());
+      // prom-client renders through promises: the answer is written later, corked, unless the client left meanwhile.
+      let aborted = false;
+      res.onAborted(() => (aborted = true));
+      const reply = (status: string, body: string): void => {
+        if (aborted) return;
+        res.cork(() => {
+          res.writeStatus(status).writeHeader('content-type', metrics.registry.contentType).end(body);
+        });
+      };
+      metrics.registry.metrics().then(
+        (text) => reply('200 OK', text),
+        (error: unknown) => reply('500 Internal Server Error', `# zook: metrics failed: ${error instanceof Error ? error.message : String(error)}\n`),
+      );
     });
   registerAdminRoutes(app, node);
   app.any('/*', (res) => {
@@ -206,14 +230,18 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
   const port = uWS.us_socket_local_port(listenSocket);
   try {
     zk = await startZkListener(node, config, tls, {
-      events: { answered },
+      events: { answered, closedByServer },
       accepted: () => metrics.connectionsOpened.inc(),
       atCapacity: () => connectionCount() >= config.maxConnections,
       perIp,
       refused: (reason) => metrics.connectionsRefused.inc({ reason, port: 'zk' }),
-      received: () => requestStats.received++,
-      closedByServer: (reason) => metrics.framesRejected.inc({ reason: `zk-${reason}` }),
-      context: () => ({ connections: describeConnections(), stats: requestStats, startedMs, zkPort: zk?.port ?? config.zkPort, httpPort: port }),
+      received: metrics.received,
+      closedByServer: (reason) => {
+        if (reason === 'server') return;
+        if (reason === 'framing' || reason === 'oversized' || reason === 'protocol') metrics.framesRejected.inc({ reason: `zk-${reason}` });
+        metrics.clientDisconnected(ZK_CLOSE_REASONS[reason]);
+      },
+      context: () => ({ connections: describeConnections(), metrics: metrics.registry, startedMs, zkPort: zk?.port ?? config.zkPort, httpPort: port }),
     });
   } catch (error) {
     uWS.us_listen_socket_close(listenSocket);
@@ -231,17 +259,17 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
     for (const c of zkListener.connections) out.push({ remote: c.remote, sessionId: c.sessionId, inFlight: c.inFlight });
     return out;
   };
-  const closeAll = (reason: string): void => {
+  const closeAll = (reason: string, cause: DisconnectReason): void => {
     for (const ws of [...sockets]) {
       const data = ws.getUserData();
       if (!data.open) continue;
-      data.connection?.closeWith(ErrorCode.ConnectionLoss, reason);
+      data.connection?.closeWith(ErrorCode.ConnectionLoss, reason, cause);
     }
-    zkListener.closeAll(reason, ErrorCode.ConnectionLoss);
+    zkListener.closeAll(reason, ErrorCode.ConnectionLoss, cause);
   };
   // The tree was replaced by the leader's snapshot (watches registered here are gone),
   // or this server lost its leader: clients start over, elsewhere if need be.
-  node.onReset((reason) => closeAll(reason));
+  node.onReset((reason) => closeAll(reason, 'reset'));
 
   let closing: Promise<void> | null = null;
   return {
@@ -257,7 +285,7 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
         // In-flight writes finish and are applied before the WAL closes; clients then
         // reconnect elsewhere (or here after a restart) with their sessions intact.
         await node.close();
-        closeAll('server shutting down');
+        closeAll('server shutting down', 'shutdown');
         await zkClosed;
       })();
       return closing;

@@ -8,7 +8,7 @@
 // FIFO, so their answers take their turn too.
 import type { Socket } from 'node:net';
 import { type ServerFrame, ErrorCode } from '../protocol/index.js';
-import type { ClientWire, ConnectionEvents } from '../server/connection.js';
+import type { ClientWire, ConnectionEvents, DisconnectReason } from '../server/connection.js';
 import { ClientConnection } from '../server/connection.js';
 import type { ZookNode } from '../server/node.js';
 import { WatcherType } from '../tree/index.js';
@@ -126,8 +126,8 @@ export class ZkConnection implements ClientWire {
   }
 
   /** Closes the connection from the server side (shutdown, leader lost, tree reset). */
-  closeWith(error: number, reason: string): void {
-    this.core.closeWith(error, reason);
+  closeWith(error: number, reason: string, cause?: DisconnectReason): void {
+    this.core.closeWith(error, reason, cause);
   }
 
   // ---- ClientWire: the core's frames as jute ----

@@ -1,8 +1,10 @@
 // ZooKeeper's four-letter words, answered in ZooKeeper's text formats so that its
 // tools, exporters and dashboards read them unchanged (`mntr` keys are ZooKeeper's).
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { hostname, platform, release, arch, userInfo } from 'node:os';
+import type { Registry } from 'prom-client';
 import type { ServerConfig } from '../server/config.js';
+import { metricValue } from '../server/metrics.js';
 import type { ZookNode } from '../server/node.js';
 import { nodeStatus } from '../server/node-status.js';
 
@@ -16,26 +18,6 @@ export function isFourLetterWord(word: string): word is FourLetterWord {
   return (FOUR_LETTER_WORDS as readonly string[]).includes(word);
 }
 
-/** Request counters of this server's client ports, as `srvr`/`mntr` report them. */
-export class RequestStats {
-  received = 0;
-  sent = 0;
-  private minMs = Infinity;
-  private maxMs = 0;
-  private totalMs = 0;
-
-  answered(latencyMs: number): void {
-    this.sent++;
-    this.totalMs += latencyMs;
-    if (latencyMs < this.minMs) this.minMs = latencyMs;
-    if (latencyMs > this.maxMs) this.maxMs = latencyMs;
-  }
-
-  get latency(): { min: number; avg: number; max: number } {
-    return this.sent === 0 ? { min: 0, avg: 0, max: 0 } : { min: this.minMs, avg: this.totalMs / this.sent, max: this.maxMs };
-  }
-}
-
 export interface FourLetterConnection {
   readonly remote: string;
   readonly sessionId: number;
@@ -47,7 +29,11 @@ export interface FourLetterContext {
   readonly node: ZookNode;
   /** Every client connection of both doors, for `cons` and the counts. */
   readonly connections: readonly FourLetterConnection[];
-  readonly stats: RequestStats;
+  /**
+   * The server's metrics registry (src/server/server-metrics.ts): every number the
+   * words report that /metrics also has is read from it, so the two always agree.
+   */
+  readonly metrics: Registry;
   readonly startedMs: number;
   /** The ports as bound (a configured 0 picks one): ZooKeeper's and zook's WebSocket/HTTP port. */
   readonly zkPort: number;
@@ -62,12 +48,25 @@ function mode(ctx: FourLetterContext): string {
   return role === 'learner' ? 'observer' : role === 'candidate' ? 'looking' : role;
 }
 
-function outstanding(ctx: FourLetterContext): number {
-  return ctx.connections.reduce((sum, c) => sum + c.inFlight, 0);
+/** The numbers `srvr` and `mntr` share, read from the metrics registry (latencies in ms, as ZooKeeper reports them). */
+async function counts(ctx: FourLetterContext): Promise<{ min: number; avg: number; max: number; received: number; sent: number; connections: number; outstanding: number; znodes: number }> {
+  const m = (name: string, metricName?: string): Promise<number> => metricValue(ctx.metrics, name, metricName);
+  const [sent, totalSeconds, minSeconds, maxSeconds, received, connections, outstanding, znodes] = await Promise.all([
+    m('zook_request_duration_seconds', 'zook_request_duration_seconds_count'),
+    m('zook_request_duration_seconds', 'zook_request_duration_seconds_sum'),
+    m('zook_request_duration_min_seconds'),
+    m('zook_request_duration_max_seconds'),
+    m('zook_requests_received_total'),
+    m('zook_connections'),
+    m('zook_outstanding_requests'),
+    m('zook_znodes'),
+  ]);
+  return { min: Math.round(minSeconds * 1000), avg: sent === 0 ? 0 : (totalSeconds * 1000) / sent, max: Math.round(maxSeconds * 1000), received, sent, connections, outstanding, znodes };
 }
 
-function srvr(ctx: FourLetterContext, withClients: boolean): string {
-  const { min, avg, max } = ctx.stats.latency;
+async function srvr(ctx: FourLetterContext, withClients: boolean): Promise<string> {
+  const c = await counts(ctx);
+  const { min, avg, max } = c;
   const lines = [`Zookeeper version: ${ZOOKEEPER_COMPAT_VERSION}, built on zook`];
   if (withClients) {
     lines.push('Clients:');
@@ -76,68 +75,48 @@ function srvr(ctx: FourLetterContext, withClients: boolean): string {
   }
   lines.push(
     `Latency min/avg/max: ${min.toFixed(0)}/${avg.toFixed(4)}/${max.toFixed(0)}`,
-    `Received: ${ctx.stats.received}`,
-    `Sent: ${ctx.stats.sent}`,
-    `Connections: ${ctx.connections.length}`,
-    `Outstanding: ${outstanding(ctx)}`,
+    `Received: ${c.received}`,
+    `Sent: ${c.sent}`,
+    `Connections: ${c.connections}`,
+    `Outstanding: ${c.outstanding}`,
     `Zxid: ${hex(ctx.node.lastApplied)}`,
     `Mode: ${mode(ctx)}`,
-    `Node count: ${ctx.node.tree.nodeCount}`,
+    `Node count: ${c.znodes}`,
   );
   return `${lines.join('\n')}\n`;
 }
 
-function openFileDescriptors(): number {
-  try {
-    return readdirSync('/proc/self/fd').length;
-  } catch {
-    return -1;
-  }
-}
-
-function maxFileDescriptors(): number {
-  try {
-    const limits = readFileSync('/proc/self/limits', 'utf8');
-    const m = /Max open files\s+(\d+)/.exec(limits);
-    return m ? Number(m[1]) : -1;
-  } catch {
-    return -1;
-  }
-}
-
-function approximateDataSize(node: ZookNode): number {
-  let bytes = 0;
-  for (const [path, znode] of node.tree.nodes) bytes += path.length + (znode.data?.length ?? 0);
-  return bytes;
-}
-
-function ephemeralsCount(node: ZookNode): number {
-  let n = 0;
-  for (const session of node.tree.sessions.values()) n += session.ephemerals.size;
-  return n;
-}
-
-function mntr(ctx: FourLetterContext): string {
+async function mntr(ctx: FourLetterContext): Promise<string> {
   const st = nodeStatus(ctx.node);
-  const { min, avg, max } = ctx.stats.latency;
+  const c = await counts(ctx);
+  const { min, avg, max } = c;
+  const m = (name: string): Promise<number> => metricValue(ctx.metrics, name);
+  const [watches, ephemerals, dataSize, openFds, maxFds, sessions] = await Promise.all([
+    m('zook_watches'),
+    m('zook_ephemerals'),
+    m('zook_approximate_data_size_bytes'),
+    m('process_open_fds'),
+    m('process_max_fds'),
+    m('zook_sessions'),
+  ]);
   const rows: [string, string | number][] = [
     ['zk_version', `${ZOOKEEPER_COMPAT_VERSION}, built on zook`],
     ['zk_server_state', mode(ctx)],
     ['zk_avg_latency', avg.toFixed(4)],
     ['zk_max_latency', max],
     ['zk_min_latency', min],
-    ['zk_packets_received', ctx.stats.received],
-    ['zk_packets_sent', ctx.stats.sent],
-    ['zk_num_alive_connections', ctx.connections.length],
-    ['zk_outstanding_requests', outstanding(ctx)],
-    ['zk_znode_count', st.znodes],
-    ['zk_watch_count', ctx.node.watches.size],
-    ['zk_ephemerals_count', ephemeralsCount(ctx.node)],
-    ['zk_approximate_data_size', approximateDataSize(ctx.node)],
-    ['zk_open_file_descriptor_count', openFileDescriptors()],
-    ['zk_max_file_descriptor_count', maxFileDescriptors()],
+    ['zk_packets_received', c.received],
+    ['zk_packets_sent', c.sent],
+    ['zk_num_alive_connections', c.connections],
+    ['zk_outstanding_requests', c.outstanding],
+    ['zk_znode_count', c.znodes],
+    ['zk_watch_count', watches],
+    ['zk_ephemerals_count', ephemerals],
+    ['zk_approximate_data_size', dataSize],
+    ['zk_open_file_descriptor_count', openFds],
+    ['zk_max_file_descriptor_count', maxFds],
     ['zk_uptime', Date.now() - ctx.startedMs],
-    ['zk_global_sessions', st.sessions],
+    ['zk_global_sessions', sessions],
     ['zk_last_proposal_size', -1],
   ];
   if (st.role === 'leader') {
@@ -222,7 +201,7 @@ function safeSize(path: string): number {
   }
 }
 
-export function fourLetterWord(word: FourLetterWord, ctx: FourLetterContext): string {
+export async function fourLetterWord(word: FourLetterWord, ctx: FourLetterContext): Promise<string> {
   switch (word) {
     case 'ruok':
       return 'imok';

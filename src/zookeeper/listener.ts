@@ -7,7 +7,7 @@ import { type Server, type Socket, createServer } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { TlsMaterial } from '../server/tls.js';
 import type { ServerConfig } from '../server/config.js';
-import type { ConnectionEvents } from '../server/connection.js';
+import type { ConnectionEvents, DisconnectReason } from '../server/connection.js';
 import type { ZookNode } from '../server/node.js';
 import { type CloseReason, ZkConnection } from './connection.js';
 import { type FourLetterContext, fourLetterWord, isFourLetterWord } from './four-letter.js';
@@ -35,7 +35,7 @@ export interface ZkListener {
   readonly port: number;
   readonly connections: ReadonlySet<ZkConnection>;
   /** Closes every connection (clients reconnect, elsewhere if need be). */
-  closeAll(reason: string, error: number): void;
+  closeAll(reason: string, error: number, cause?: DisconnectReason): void;
   /** Stops accepting; open connections are left to closeAll. */
   close(): Promise<void>;
 }
@@ -109,17 +109,15 @@ export async function startZkListener(node: ZookNode, config: ServerConfig, tls:
       const word = head.toString('latin1');
       if (!isFourLetterWord(word)) return false;
       connections.delete(connection);
-      let text: string;
-      if (allowed !== 'all' && !allowed.has(word)) text = `${word} is not executed because it is not in the whitelist.\n`;
+      if (allowed !== 'all' && !allowed.has(word)) socket.end(`${word} is not executed because it is not in the whitelist.\n`);
       else {
-        try {
-          text = fourLetterWord(word, { ...hooks.context(), config, node });
-        } catch (error) {
+        // Async: the numbers come from the metrics registry, which reads them through promises.
+        fourLetterWord(word, { ...hooks.context(), config, node }).then(
+          (text) => socket.end(text),
           // A report that cannot be made (say, a data-dir file removed while `dirs` walks it) fails that answer, not the server.
-          text = `${word} failed: ${error instanceof Error ? error.message : String(error)}\n`;
-        }
+          (error: unknown) => socket.end(`${word} failed: ${error instanceof Error ? error.message : String(error)}\n`),
+        );
       }
-      socket.end(text);
       return true;
     };
     connections.add(connection);
@@ -147,8 +145,8 @@ export async function startZkListener(node: ZookNode, config: ServerConfig, tls:
   return {
     port,
     connections,
-    closeAll(reason, error) {
-      for (const connection of [...connections]) connection.closeWith(error, reason);
+    closeAll(reason, error, cause) {
+      for (const connection of [...connections]) connection.closeWith(error, reason, cause);
     },
     close() {
       return new Promise<void>((resolve) => server.close(() => resolve()));

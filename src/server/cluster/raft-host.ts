@@ -42,6 +42,7 @@ import { retryWhileStalled, type StallTracker } from '../../storage/stall.js';
 import { assert } from '../../util/assert.js';
 import { SeededRandom } from '../../util/random.js';
 import { drainInSlices } from '../../util/slices.js';
+import { HostTimings } from './host-timings.js';
 
 /** What the host needs from the replicated state machine. */
 export interface StateMachine {
@@ -180,6 +181,8 @@ export class RaftHost {
   /** A hard-state save or snapshot install retried after a disk error (the WAL keeps its own). */
   private readonly hostStall: StallTracker = { stall: null, stallChanged: () => this.stallChanged() };
   private ticksElapsed = 0;
+  /** Clocks for the metrics (proposal to commit, peer round trip, snapshots): the core has none. */
+  readonly timings: HostTimings;
   private stallListener: (stall: StorageStall | null) => void = () => {};
 
   private constructor(
@@ -190,6 +193,7 @@ export class RaftHost {
   ) {
     this.savedHardState = persisted.hardState;
     this.machineApplied = applied;
+    this.timings = new HostTimings(options.tickMs * options.heartbeatTicks);
     this.raft = new RaftNode(
       {
         id: options.id,
@@ -260,7 +264,10 @@ export class RaftHost {
   /** Connects the outputs and starts the clock. Entries committed before a restart are applied from here on. */
   start(machine: StateMachine, sink: MessageSink): void {
     this.machine = machine;
-    this.sink = sink;
+    this.sink = (message) => {
+      this.timings.sent(message);
+      sink(message);
+    };
     this.storage.log.onStallChange(() => this.stallChanged());
     this.tickTimer = setInterval(() => {
       this.ticksElapsed++;
@@ -328,6 +335,7 @@ export class RaftHost {
   /** Appends data to the log as leader; throws ProposalDropped when this node cannot. */
   propose(data: Uint8Array): { index: number; term: number } {
     const proposed = this.raft.propose(data);
+    this.timings.proposed(proposed.index);
     this.kick();
     return proposed;
   }
@@ -346,6 +354,7 @@ export class RaftHost {
   /** A message from a peer. */
   step(message: Message): void {
     if (this.closed) return;
+    this.timings.received(message);
     this.raft.step(message);
     this.kick();
   }
@@ -415,6 +424,7 @@ export class RaftHost {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
+      this.timings.committed(this.raft.commitIndex);
       if (this.running === null) this.running = this.runReadyLoop().finally(() => (this.running = null));
       else this.applyCommittedEarly();
     });
@@ -432,14 +442,17 @@ export class RaftHost {
         this.soft = rd.softState;
         if (!wasLeader && rd.softState.role === Role.Leader) this.counters.electionsWon++;
         machine.roleChanged(rd.softState, this.raft.currentTerm);
+        this.timings.roleChanged();
       }
       for (const m of rd.messages) this.sink(m);
       if (rd.snapshot !== null) {
+        const installStarted = this.timings.start();
         await this.storage.log.flush(); // the WAL's queued writes land before the log is replaced
         await this.installSnapshot(rd.snapshot);
         machine.restore(rd.snapshot);
         this.machineApplied = rd.snapshot.meta.index;
         this.counters.snapshotsInstalled++;
+        this.timings.snapshotInstalled(installStarted, rd.snapshot.data.byteLength);
       }
       // Committed means on a quorum's disks: safe to apply while this node's own copy is still being written.
       for (const entry of rd.committedEntries) if (entry.index > this.machineApplied) this.applyOne(machine, entry);
@@ -543,6 +556,7 @@ export class RaftHost {
    * image (it serves followers that need a snapshot) and the disk gets it.
    */
   private async buildSnapshot(begun: SnapshotMeta, chunks: Iterator<Uint8Array, void>): Promise<void> {
+    const buildStarted = this.timings.start();
     const parts: Uint8Array[] = [];
     const whole = await drainInSlices(chunks, (chunk) => void parts.push(chunk), {
       sliceMs: SNAPSHOT_SLICE_MS,
@@ -555,6 +569,7 @@ export class RaftHost {
     if (meta.index !== begun.index) return; // a newer snapshot (the leader's) was installed meanwhile
     this.counters.snapshotsTaken++;
     await this.storage.saveSnapshot({ index: meta.index, term: meta.term, meta: encodeMembership(meta.membership) }, [image]);
+    this.timings.snapshotBuilt(buildStarted, image.byteLength);
   }
 
   private readConfirmed(rs: ReadState): void {
