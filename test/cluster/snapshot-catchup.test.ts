@@ -1,5 +1,6 @@
 // Issue 7: a follower that missed more than the leader keeps in its log is sent a snapshot.
 import { afterAll, expect, test } from 'vitest';
+import { parseExposition, sumOf } from '../support/prometheus.js';
 import { Cluster } from './support/cluster.js';
 import { bulkCreate, connectAll } from './support/workload.js';
 
@@ -34,4 +35,11 @@ test('a follower kill -9ed while 1000 entries are written (snapshot every 200) r
 test('the restarted follower caught up by an installed snapshot (its /status snapshotsInstalled >= 1)', async () => {
   const st = (await cluster!.status(follower))!;
   expect(st.snapshotsInstalled).toBeGreaterThanOrEqual(1);
+});
+
+test("the restarted follower's /metrics timed and sized that install (zook_snapshot_install_duration_seconds, zook_snapshot_size_bytes)", async () => {
+  const m = parseExposition(await cluster!.metrics(follower));
+  expect(sumOf(m, 'zook_snapshot_install_duration_seconds_count')).toBeGreaterThanOrEqual(1);
+  expect(sumOf(m, 'zook_snapshot_install_duration_seconds_sum')).toBeGreaterThan(0);
+  expect(sumOf(m, 'zook_snapshot_size_bytes')).toBeGreaterThan(0);
 });
