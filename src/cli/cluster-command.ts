@@ -67,6 +67,8 @@ const LEADER_POLL_MS = 500;
 const NO_LEADER_REPORT_MS = 5000;
 /** How often a stopping server started by hand is checked for having released its data dir. */
 const RELEASE_POLL_MS = 100;
+/** How often a cluster reading commands from its terminal checks that it is still in the foreground. */
+const FOREGROUND_POLL_MS = 500;
 /** How long `zook cluster restart` waits for the reply: a stop (SIGTERM, then SIGKILL) and a start. */
 const CONTROL_REPLY_TIMEOUT_MS = 2 * STOP_TIMEOUT_MS + LISTEN_TIMEOUT_MS + 10_000;
 
@@ -116,6 +118,21 @@ async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
     return await Promise.race([promise.then(() => true), timedOut]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Whether this process is in its terminal's foreground process group (Linux, from
+ * /proc/self/stat: pgrp is field 5, the terminal's foreground group tpgid field 8).
+ * Elsewhere: assumed, as for any program that reads its terminal.
+ */
+function inForeground(): boolean {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[2]) === Number(fields[5]);
+  } catch {
+    return true;
   }
 }
 
@@ -631,6 +648,16 @@ class ClusterRun {
     process.stdin.on('error', () => {}); // a broken stdin ends the commands, not the cluster
     // terminal: false keeps the terminal's own line editing and its Ctrl-C (SIGINT to us and the servers).
     createInterface({ input: process.stdin, terminal: false, crlfDelay: Infinity }).on('line', (line) => void this.onStdinLine(line));
+    if (isatty(0)) {
+      // A process that reads its terminal from the background is stopped (SIGTTIN):
+      // `zook cluster &` must keep running, so the terminal is read only while in front.
+      const follow = (): void => {
+        if (inForeground()) process.stdin.resume();
+        else process.stdin.pause();
+      };
+      follow();
+      setInterval(follow, FOREGROUND_POLL_MS).unref();
+    }
     return true;
   }
 
