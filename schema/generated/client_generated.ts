@@ -51,7 +51,15 @@ export enum EventType {
   NodeChildrenChanged = 4,
   DataWatchRemoved = 5,
   ChildWatchRemoved = 6,
-  PersistentWatchRemoved = 7
+  PersistentWatchRemoved = 7,
+
+  /**
+   * zook only: the server no longer holds the changes since the zxid asked for
+   * (setWatches' relative_zxid, addWatch's from_zxid): events of that gap cannot be
+   * replayed. The event's zxid is the oldest one the server replays from. Recipes
+   * that follow a subtree read it again.
+   */
+  Compacted = 8
 }
 
 export enum WriteOp {
@@ -1761,6 +1769,11 @@ static createAddAuthRequest(builder:flatbuffers.Builder, schemeOffset:flatbuffer
 }
 }
 
+/**
+ * from_zxid >= 0: first every event this watch would have delivered after that zxid
+ * (replayed from the server's change history, sent before the reply with for_xid set),
+ * or one Compacted event if the history no longer reaches back that far.
+ */
 export class AddWatchRequest {
   bb: flatbuffers.ByteBuffer|null = null;
   bb_pos = 0;
@@ -1791,8 +1804,13 @@ mode():AddWatchMode {
   return offset ? this.bb!.readUint8(this.bb_pos + offset) : AddWatchMode.Persistent;
 }
 
+fromZxid():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('-1');
+}
+
 static startAddWatchRequest(builder:flatbuffers.Builder) {
-  builder.startObject(2);
+  builder.startObject(3);
 }
 
 static addPath(builder:flatbuffers.Builder, pathOffset:flatbuffers.Offset) {
@@ -1803,15 +1821,20 @@ static addMode(builder:flatbuffers.Builder, mode:AddWatchMode) {
   builder.addFieldInt8(1, mode, AddWatchMode.Persistent);
 }
 
+static addFromZxid(builder:flatbuffers.Builder, fromZxid:bigint) {
+  builder.addFieldInt64(2, fromZxid, BigInt('-1'));
+}
+
 static endAddWatchRequest(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createAddWatchRequest(builder:flatbuffers.Builder, pathOffset:flatbuffers.Offset, mode:AddWatchMode):flatbuffers.Offset {
+static createAddWatchRequest(builder:flatbuffers.Builder, pathOffset:flatbuffers.Offset, mode:AddWatchMode, fromZxid:bigint):flatbuffers.Offset {
   AddWatchRequest.startAddWatchRequest(builder);
   AddWatchRequest.addPath(builder, pathOffset);
   AddWatchRequest.addMode(builder, mode);
+  AddWatchRequest.addFromZxid(builder, fromZxid);
   return AddWatchRequest.endAddWatchRequest(builder);
 }
 }
@@ -1971,7 +1994,10 @@ static createCloseSessionRequest(builder:flatbuffers.Builder):flatbuffers.Offset
 }
 
 /**
- * Re-registers watches after a reconnect; events after relative_zxid fire at once.
+ * Re-registers watches after a reconnect. Every event these watches would have
+ * delivered after relative_zxid is replayed first, in zxid order, while the server's
+ * change history reaches back that far (else a Compacted event per persistent watch,
+ * and ZooKeeper's rule: a one-shot watch whose node changed since fires at once).
  */
 export class SetWatchesRequest {
   bb: flatbuffers.ByteBuffer|null = null;
@@ -3261,8 +3287,16 @@ zxid():bigint {
   return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('0');
 }
 
+/**
+ * Non-zero: replayed for the addWatch request with this xid, for its watcher only.
+ */
+forXid():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readInt32(this.bb_pos + offset) : 0;
+}
+
 static startWatchEvent(builder:flatbuffers.Builder) {
-  builder.startObject(3);
+  builder.startObject(4);
 }
 
 static addType(builder:flatbuffers.Builder, type:EventType) {
@@ -3277,16 +3311,21 @@ static addZxid(builder:flatbuffers.Builder, zxid:bigint) {
   builder.addFieldInt64(2, zxid, BigInt('0'));
 }
 
+static addForXid(builder:flatbuffers.Builder, forXid:number) {
+  builder.addFieldInt32(3, forXid, 0);
+}
+
 static endWatchEvent(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createWatchEvent(builder:flatbuffers.Builder, type:EventType, pathOffset:flatbuffers.Offset, zxid:bigint):flatbuffers.Offset {
+static createWatchEvent(builder:flatbuffers.Builder, type:EventType, pathOffset:flatbuffers.Offset, zxid:bigint, forXid:number):flatbuffers.Offset {
   WatchEvent.startWatchEvent(builder);
   WatchEvent.addType(builder, type);
   WatchEvent.addPath(builder, pathOffset);
   WatchEvent.addZxid(builder, zxid);
+  WatchEvent.addForXid(builder, forXid);
   return WatchEvent.endWatchEvent(builder);
 }
 }

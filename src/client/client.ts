@@ -7,7 +7,7 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import { ZookError } from './errors.js';
 import { checkMultiPaths, createOp, expectResponse, expectStat, multiReadResults, multiResults, replyError, toBytes, writeOp } from './ops.js';
 import { resolveConfig } from './options.js';
-import type { ReplyFrame } from './requests.js';
+import type { EventFrame, ReplyFrame } from './requests.js';
 import { pathOf, Session, type SessionConfig, type SubmitOptions } from './session.js';
 import type {
   AddWatchMode,
@@ -29,7 +29,7 @@ import type {
   WatcherKind,
   WatchOptions,
 } from './types.js';
-import type { WatchSlot } from './watches.js';
+import { eventTypeName, type WatchSlot } from './watches.js';
 
 /** The client's state, including the transient ones a 'state' listener is not told about. */
 export type ClientPhase = 'connecting' | 'connected' | 'disconnected' | 'closing' | 'expired' | 'closed';
@@ -228,12 +228,35 @@ export class ZookClient {
     return [...expectResponse(await this.call({ op: 'whoAmI' }, options), 'whoAmI', undefined).ids];
   }
 
-  /** A watcher that fires on every matching event until removed (PERSISTENT: this node; PERSISTENT_RECURSIVE: and everything below). */
-  async addWatch(path: string, watcher: Watcher, options: RequestOptions & { readonly mode?: AddWatchMode } = {}): Promise<void> {
+  /**
+   * A watcher that fires on every matching event until removed (PERSISTENT: this node;
+   * PERSISTENT_RECURSIVE: and everything below). With `fromZxid`, it is first given
+   * every event it would have seen after that zxid (e.g. the zxid of the config
+   * version an application last applied, kept across restarts), in order, before
+   * this call resolves, then the live ones: nothing missed, nothing twice. If the
+   * server's change history no longer reaches back that far (its setting
+   * watchReplayMaxChanges), the watcher gets one 'Compacted' event instead (its zxid:
+   * the oldest the server could replay from): read the subtree to catch up.
+   */
+  async addWatch(path: string, watcher: Watcher, options: RequestOptions & { readonly mode?: AddWatchMode; readonly fromZxid?: number } = {}): Promise<void> {
     const mode = options.mode ?? 'PERSISTENT';
     const number = AddWatchModeNumbers[mode];
     if (number === undefined) throw new TypeError(`unknown addWatch mode "${String(mode)}"`);
-    await this.call({ op: 'addWatch', path, mode: number }, options, this.watchOnOk(mode === 'PERSISTENT' ? 'persistent' : 'recursive', path, watcher));
+    const fromZxid = options.fromZxid;
+    if (fromZxid !== undefined && !(Number.isSafeInteger(fromZxid) && fromZxid >= 0)) throw new RangeError(`fromZxid must be an integer >= 0, got ${fromZxid}`);
+    const onEvent =
+      fromZxid === undefined
+        ? undefined
+        : (frame: EventFrame): void => {
+            const type = eventTypeName(frame.type);
+            if (type !== undefined) watcher({ type, path: frame.path, zxid: frame.zxid, state: 'connected' });
+          };
+    await this.call(
+      { op: 'addWatch', path, mode: number, ...(fromZxid === undefined ? {} : { fromZxid }) },
+      options,
+      this.watchOnOk(mode === 'PERSISTENT' ? 'persistent' : 'recursive', path, watcher),
+      onEvent,
+    );
   }
 
   /**
@@ -309,8 +332,9 @@ export class ZookClient {
     };
   }
 
-  private submitOptions(options: ReadOptions, onReply?: (reply: ReplyFrame) => void): SubmitOptions {
+  private submitOptions(options: ReadOptions, onReply?: (reply: ReplyFrame) => void, onEvent?: (event: EventFrame) => void): SubmitOptions {
     return {
+      ...(onEvent === undefined ? {} : { onEvent }),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.linearizable === undefined ? {} : { linearizable: options.linearizable }),
@@ -319,8 +343,8 @@ export class ZookClient {
   }
 
   /** Submits and throws the reply's error as a ZookError. */
-  private async call(request: ClientRequest, options: ReadOptions, onReply?: (reply: ReplyFrame) => void): Promise<ReplyFrame & { response?: ClientResponse }> {
-    const reply = await this.session.submit(request, this.submitOptions(options, onReply));
+  private async call(request: ClientRequest, options: ReadOptions, onReply?: (reply: ReplyFrame) => void, onEvent?: (event: EventFrame) => void): Promise<ReplyFrame & { response?: ClientResponse }> {
+    const reply = await this.session.submit(request, this.submitOptions(options, onReply, onEvent));
     const error = replyError(reply, pathOf(request));
     if (error !== undefined) throw error;
     return reply;

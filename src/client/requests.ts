@@ -7,6 +7,7 @@ import type { ClientRequest, ServerFrame } from '../protocol/types.js';
 import { assert } from '../util/assert.js';
 
 export type ReplyFrame = Extract<ServerFrame, { kind: 'reply' }>;
+export type EventFrame = Extract<ServerFrame, { kind: 'event' }>;
 
 export interface PendingRequest {
   readonly request: ClientRequest;
@@ -15,6 +16,8 @@ export interface PendingRequest {
   readonly counted: boolean;
   /** Runs synchronously as the reply is processed, before any later frame (registers watches). Skipped once settled. */
   readonly onReply: ((reply: ReplyFrame) => void) | undefined;
+  /** Runs for each watch event the server replays for this request (addWatch fromZxid), before its reply. */
+  readonly onEvent?: ((event: EventFrame) => void) | undefined;
   readonly resolve: (reply: ReplyFrame) => void;
   readonly reject: (error: unknown) => void;
   /** Set when sent; 0 while queued. */
@@ -74,6 +77,11 @@ export class RequestTable {
     p.xid = xid;
     this.sent.set(xid, p);
     if (p.counted) this.countedSent++;
+  }
+
+  /** The sent call under `xid`, left in the table. */
+  sentCall(xid: number): PendingRequest | undefined {
+    return this.sent.get(xid);
   }
 
   hasXid(xid: number): boolean {

@@ -9,7 +9,7 @@ import { ErrorCode, errorName } from '../protocol/error-codes.js';
 import { backoffDelayMs } from '../util/backoff.js';
 import { Connection, type ConnectedFrame, type SessionFrame } from './connection.js';
 import { connectionLoss, operationTimeout, sessionExpired, ZookError } from './errors.js';
-import { RequestTable, type PendingRequest, type ReplyFrame } from './requests.js';
+import { RequestTable, type EventFrame, type PendingRequest, type ReplyFrame } from './requests.js';
 import { ServerList } from './servers.js';
 import type { TransportFactory } from './transport.js';
 import type { ClientState, WatchEvent, Watcher } from './types.js';
@@ -40,6 +40,8 @@ export interface SubmitOptions {
   readonly linearizable?: boolean;
   /** Runs synchronously when the reply is processed (before any later frame); not for a call already given up on. */
   readonly onReply?: (reply: ReplyFrame) => void;
+  /** Runs for each watch event replayed for this call (addWatch fromZxid), before its reply. */
+  readonly onEvent?: (event: EventFrame) => void;
 }
 
 type Phase = 'connecting' | 'connected' | 'disconnected' | 'closing' | 'expired' | 'closed';
@@ -63,6 +65,19 @@ export class Session {
   private passwordValue: Uint8Array = new Uint8Array(0);
   private negotiatedTimeoutMs = 0;
   private lastZxid = 0;
+  /**
+   * Every watch event of the txns up to here has arrived: the server sends a reply of
+   * zxid Z after the events of every txn up to Z, and an event of zxid E after those
+   * of every txn before E. What reconnecting asks the server to replay after.
+   */
+  private completeZxid = 0;
+  /** The newest event's zxid, and its events received so far ("type path" -> count): its txn may have more. */
+  private eventZxid = 0;
+  private readonly eventsAtZxid = new Map<string, number>();
+  /** While reconnected watches are replayed: the events of that txn already delivered, skipped when sent again. */
+  private alreadyDelivered: { readonly zxid: number; readonly keys: Map<string, number> } | null = null;
+  /** The last setWatches of a reconnect: its reply ends the replay. */
+  private lastSetWatchesXid = 0;
   private conn: Connection | undefined;
   private nextXid = 1;
   /** Failed attempts in a row: drives the backoff. */
@@ -177,6 +192,7 @@ export class Session {
         linearizable: options.linearizable ?? false,
         counted: true,
         onReply: options.onReply,
+        onEvent: options.onEvent,
         xid: 0,
         settled: false,
         resolve: (reply) => {
@@ -298,8 +314,13 @@ export class Session {
     // As ZooKeeper: ping after a third of the timeout idle; give up on the server after two thirds silent.
     const t = frame.sessionTimeoutMs;
     conn.startKeepAlive(Math.max(1, Math.floor(t / 3)), Math.max(2, Math.floor((t * 2) / 3)), () => this.sendInternal(conn, { op: 'ping' }));
-    // Re-register watches before anything queued, so no event after lastZxid is missed.
-    for (const request of this.watches.setWatchesRequests(this.lastZxid)) this.sendInternal(conn, request);
+    // Re-register watches before anything queued, so no event after lastZxid is missed:
+    // the server replays every event since completeZxid (or says Compacted). Of the txn
+    // whose events were arriving when the link went, those already delivered are skipped.
+    this.alreadyDelivered = this.eventZxid > this.completeZxid ? { zxid: this.eventZxid, keys: new Map(this.eventsAtZxid) } : null;
+    this.lastSetWatchesXid = 0;
+    for (const request of this.watches.setWatchesRequests(this.completeZxid)) this.lastSetWatchesXid = this.sendInternal(conn, request);
+    if (this.lastSetWatchesXid === 0) this.alreadyDelivered = null;
     this.pump();
     this.emitState('connected');
     this.firstConnect?.resolve();
@@ -310,6 +331,11 @@ export class Session {
     switch (frame.kind) {
       case 'reply': {
         this.seeZxid(frame.zxid);
+        if (frame.zxid > this.completeZxid) this.completeZxid = frame.zxid;
+        if (frame.xid === this.lastSetWatchesXid) {
+          this.lastSetWatchesXid = 0;
+          this.alreadyDelivered = null;
+        }
         const p = this.requests.complete(frame.xid);
         if (p === undefined) return;
         if (!p.settled) {
@@ -320,7 +346,14 @@ export class Session {
         return;
       }
       case 'event': {
+        if (frame.forXid !== undefined) {
+          // Replayed for one addWatch call, for its watcher only: older than what this session saw.
+          const p = this.requests.sentCall(frame.forXid);
+          if (p !== undefined && !p.settled) this.guard(() => p.onEvent?.(frame));
+          return;
+        }
         this.seeZxid(frame.zxid);
+        if (!this.firstDelivery(frame)) return;
         const type = eventTypeName(frame.type);
         if (type === undefined) return;
         const event: WatchEvent = { type, path: frame.path, zxid: frame.zxid, state: 'connected' };
@@ -405,9 +438,10 @@ export class Session {
    * Not tracked: their replies carry nothing the client acts on, and an unknown xid
    * in a reply is ignored, so a server that never answers a ping leaks nothing.
    */
-  private sendInternal(conn: Connection, request: ClientRequest): void {
+  private sendInternal(conn: Connection, request: ClientRequest): number {
     const xid = this.allocateXid();
     conn.send(encodeClientFrame({ kind: 'request', xid, linearizable: false, request }));
+    return xid;
   }
 
   private sendOn(conn: Connection, p: PendingRequest): void {
@@ -433,6 +467,27 @@ export class Session {
 
   private seeZxid(zxid: number): void {
     if (zxid > this.lastZxid) this.lastZxid = zxid;
+  }
+
+  /** Notes a session event; false if it is one a replay sends again that was delivered before the reconnect. */
+  private firstDelivery(frame: EventFrame): boolean {
+    const key = `${frame.type} ${frame.path}`;
+    const delivered = this.alreadyDelivered;
+    if (delivered !== null && frame.zxid === delivered.zxid) {
+      const left = delivered.keys.get(key) ?? 0;
+      if (left > 0) {
+        delivered.keys.set(key, left - 1);
+        return false;
+      }
+    }
+    // Several setWatches (over 10,000 watched paths) replay one after another: zxids may step back between them.
+    if (frame.zxid > this.eventZxid) {
+      this.eventZxid = frame.zxid;
+      this.eventsAtZxid.clear();
+    }
+    if (frame.zxid === this.eventZxid) this.eventsAtZxid.set(key, (this.eventsAtZxid.get(key) ?? 0) + 1);
+    if (frame.zxid - 1 > this.completeZxid) this.completeZxid = frame.zxid - 1;
+    return true;
   }
 
   // ---------------------------------------------------------------- listeners

@@ -73,6 +73,11 @@ export class WatchRegistry {
         takeFrom('exist');
         takeFrom('child');
         break;
+      case EventType.Compacted:
+        // The server could not replay a gap for this path's persistent watches: tell exactly those.
+        for (const w of this.slots.persistent.get(path) ?? []) out.add(w);
+        for (const w of this.slots.recursive.get(path) ?? []) out.add(w);
+        return [...out];
       default:
         // State events and *WatchRemoved: the client produces those itself.
         return [];

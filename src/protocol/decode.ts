@@ -247,7 +247,10 @@ function request(r: Reader, f: fb.RequestFrame): ClientRequest {
       const a = get(() => new fb.AddWatchRequest(), 'addWatch');
       const mode = a.mode();
       if (mode !== 0 && mode !== 1) throw bad(`unknown addWatch mode ${mode}`);
-      return { op: 'addWatch', path: r.string(a.path()), mode: mode as AddWatchModeNumber };
+      const fromZxid = a.fromZxid();
+      if (fromZxid < -1n) throw bad(`addWatch fromZxid ${fromZxid} is below -1`);
+      const path = r.string(a.path());
+      return fromZxid === -1n ? { op: 'addWatch', path, mode: mode as AddWatchModeNumber } : { op: 'addWatch', path, mode: mode as AddWatchModeNumber, fromZxid: r.safe(fromZxid, 'fromZxid') };
     }
     case R.RemoveWatchesRequest: {
       const w = get(() => new fb.RemoveWatchesRequest(), 'removeWatches');
@@ -443,7 +446,8 @@ export function decodeServerFrame(bytes: Uint8Array, limits: DecodeLimits = DEFA
       }
       case fb.Message.WatchEvent: {
         const e = table(frame.message(new fb.WatchEvent()) as fb.WatchEvent | null, 'watch event');
-        return { kind: 'event', type: e.type(), path: r.string(e.path()), zxid: r.safe(e.zxid(), 'zxid') };
+        const forXid = e.forXid();
+        return { kind: 'event', type: e.type(), path: r.string(e.path()), zxid: r.safe(e.zxid(), 'zxid'), ...(forXid === 0 ? {} : { forXid }) };
       }
       case fb.Message.CloseNotice: {
         const c = table(frame.message(new fb.CloseNotice()) as fb.CloseNotice | null, 'close notice');

@@ -120,7 +120,7 @@ function request(b: Builder, r: ClientRequest): [fb.Request, Offset] {
       return [R.AddAuthRequest, fb.AddAuthRequest.createAddAuthRequest(b, scheme, auth)];
     }
     case 'addWatch':
-      return [R.AddWatchRequest, fb.AddWatchRequest.createAddWatchRequest(b, b.createString(r.path), r.mode)];
+      return [R.AddWatchRequest, fb.AddWatchRequest.createAddWatchRequest(b, b.createString(r.path), r.mode, big(r.fromZxid ?? -1))];
     case 'removeWatches':
       return [R.RemoveWatchesRequest, fb.RemoveWatchesRequest.createRemoveWatchesRequest(b, b.createString(r.path), r.watcherType)];
     case 'whoAmI':
@@ -281,7 +281,7 @@ export function encodeServerFrame(frame: ServerFrame, builder: Builder = new fla
       return finish(b, fb.Message.ReplyFrame, fb.ReplyFrame.createReplyFrame(b, frame.xid, big(frame.zxid), frame.error, type, offset));
     }
     case 'event':
-      return finish(b, fb.Message.WatchEvent, fb.WatchEvent.createWatchEvent(b, frame.type, b.createString(frame.path), big(frame.zxid)));
+      return finish(b, fb.Message.WatchEvent, fb.WatchEvent.createWatchEvent(b, frame.type, b.createString(frame.path), big(frame.zxid), frame.forXid ?? 0));
     case 'close':
       return finish(b, fb.Message.CloseNotice, fb.CloseNotice.createCloseNotice(b, frame.error, b.createString(frame.reason)));
   }

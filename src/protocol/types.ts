@@ -57,6 +57,8 @@ export const EventType = {
   DataWatchRemoved: 5,
   ChildWatchRemoved: 6,
   PersistentWatchRemoved: 7,
+  /** zook only: the server's change history no longer reaches back to the zxid a watch asked to replay from. */
+  Compacted: 8,
 } as const;
 export type EventTypeName = keyof typeof EventType;
 
@@ -127,7 +129,13 @@ export type ClientRequest =
   | { readonly op: 'multi'; readonly ops: readonly WriteOp[] }
   | { readonly op: 'multiRead'; readonly ops: readonly ReadOp[] }
   | { readonly op: 'addAuth'; readonly scheme: string; readonly auth: Uint8Array }
-  | { readonly op: 'addWatch'; readonly path: string; readonly mode: AddWatchModeNumber }
+  | {
+      readonly op: 'addWatch';
+      readonly path: string;
+      readonly mode: AddWatchModeNumber;
+      /** Replay every event after this zxid first (-1 or absent: live events only). */
+      readonly fromZxid?: number;
+    }
   | { readonly op: 'removeWatches'; readonly path: string; readonly watcherType: WatcherTypeNumber }
   | { readonly op: 'whoAmI' }
   | { readonly op: 'ping' }
@@ -197,7 +205,14 @@ export type ServerFrame =
       readonly epoch: number;
     }
   | { readonly kind: 'reply'; readonly xid: number; readonly zxid: number; readonly error: number; readonly response?: ClientResponse }
-  | { readonly kind: 'event'; readonly type: number; readonly path: string; readonly zxid: number }
+  | {
+      readonly kind: 'event';
+      readonly type: number;
+      readonly path: string;
+      readonly zxid: number;
+      /** Non-zero: replayed for the addWatch request with this xid, for its watcher only. */
+      readonly forXid?: number;
+    }
   | { readonly kind: 'close'; readonly error: number; readonly reason: string };
 
 /** The xid every watch event carries (as in ZooKeeper). */

@@ -2,7 +2,9 @@
 // one persistent recursive watch says "something changed below", and `load()` runs
 // again: one load at a time, one more if anything arrived meanwhile (events
 // coalesce, and an older read never overwrites a newer one), and again after a
-// reconnect (changes made while away fire nothing). It ends with the session.
+// reconnect and on a Compacted event (the server could not replay everything that
+// changed while the client was away): the view is complete either way. It ends
+// with the session.
 import type { ClientState, WatchEvent, ZookClient } from '../client/index.js';
 import { isZookError } from '../client/index.js';
 import { ensurePath, isRetryable, withLossRetry } from './paths.js';
@@ -67,7 +69,8 @@ export class SubtreeFollower {
       if (event.state === 'expired' || event.state === 'closed') this.stop(event.state);
       return;
     }
-    this.handlers.event?.(event);
+    // Compacted: events were lost in a gap the server's history no longer covers; the load reads them.
+    if (event.type !== 'Compacted') this.handlers.event?.(event);
     this.refresh();
   };
 

@@ -55,6 +55,13 @@ export interface ServerConfig {
   /** Tree snapshots kept in the data dir's snapshots/ (the newest); older ones are deleted after each new one. */
   readonly snapshotsKept: number;
   /**
+   * How far back a reconnecting client's watches (or an addWatch fromZxid) can be
+   * replayed: the most recent changes (creates, deletes, data changes) this server
+   * keeps in memory, by count and by bytes (64 + the path's length each).
+   */
+  readonly watchReplayMaxChanges: number;
+  readonly watchReplayMaxBytes: number;
+  /**
    * Size each WAL segment is preallocated to; a spare of the same size is preallocated
    * beside the one being written, so the log takes about twice this on disk.
    */
@@ -118,6 +125,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   snapshotEveryEntries: 100_000,
   snapshotEveryBytes: 64 * 1024 * 1024,
   snapshotsKept: 3,
+  watchReplayMaxChanges: 100_000,
+  watchReplayMaxBytes: 16 * 1024 * 1024,
   walSegmentBytes: 64 * 1024 * 1024,
   raftTickMs: 100,
   electionTicks: 10,
@@ -186,6 +195,8 @@ export function resolveConfig(overrides: Partial<Record<keyof ServerConfig, unkn
     'snapshotEveryEntries',
     'snapshotEveryBytes',
     'snapshotsKept',
+    'watchReplayMaxChanges',
+    'watchReplayMaxBytes',
     'walSegmentBytes',
     'raftTickMs',
     'electionTicks',

@@ -26,7 +26,7 @@ import { ErrorCode, type Id, type RequestSession } from '../tree/index.js';
 import { WriteAborted, type ZookNode } from './node.js';
 import { type Answer, appliedAnswer, authIdOf, executeRead, isWrite, rejectedAnswer, toWriteRequest } from './requests.js';
 import type { LiveSession, SessionConnection } from './sessions.js';
-import { setWatches } from './set-watches.js';
+import { addWatchFrom, setWatches } from './set-watches.js';
 
 /** What a connection needs from its socket. */
 export interface Transport {
@@ -606,7 +606,7 @@ export class ClientConnection implements SessionConnection {
           this.startBarrier(slot);
           break;
         }
-        slot.answer = this.runRead(request);
+        slot.answer = this.runRead(request, slot.xid);
         slot.zxid = this.node.lastApplied;
       }
       this.next++;
@@ -672,7 +672,7 @@ export class ClientConnection implements SessionConnection {
     );
   }
 
-  private runRead(request: ClientRequest): Answer {
+  private runRead(request: ClientRequest, xid: number): Answer {
     const session = this.session!;
     switch (request.op) {
       case 'addAuth': {
@@ -682,20 +682,31 @@ export class ClientConnection implements SessionConnection {
         return { error: 0, response: { kind: 'empty' } };
       }
       case 'setWatches': {
-        // The watches that fire at once (possibly one per path named) leave through the
-        // outbox, a slice per turn, before this reply and anything after it.
-        const zxid = this.node.lastApplied;
-        setWatches(this.node, session.id, request, (type, path) => {
+        // The watches that fire at once (possibly one per path named, or every change the
+        // history replays: bounded by watchReplayMaxChanges) leave through the outbox, a
+        // slice per turn, before this reply and anything after it.
+        setWatches(this.node, session.id, request, (type, path, zxid) => {
           if (this.state === 'closed') return;
           this.toOutbox({ kind: 'event', type, path, zxid }, true);
         });
         return { error: 0, response: { kind: 'empty' } };
       }
-      default: {
-        const answer = executeRead(this.node.tree, request, { session: this.requestSession(), watches: this.node.watches });
-        return answer ?? { error: ErrorCode.Unimplemented };
+      case 'addWatch': {
+        if (request.fromZxid === undefined) return this.runTreeRead(request);
+        // Replayed events go to this request's watcher only (forXid), before its reply.
+        addWatchFrom(this.node, session.id, request.path, request.mode === 1, request.fromZxid, (type, path, zxid) => {
+          if (this.state === 'closed') return;
+          this.toOutbox({ kind: 'event', type, path, zxid, forXid: xid }, true);
+        });
+        return { error: 0, response: { kind: 'empty' } };
       }
+      default:
+        return this.runTreeRead(request);
     }
+  }
+
+  private runTreeRead(request: ClientRequest): Answer {
+    return executeRead(this.node.tree, request, { session: this.requestSession(), watches: this.node.watches }) ?? { error: ErrorCode.Unimplemented };
   }
 
   /** Sends every answered request at the head of the queue, in order. */

@@ -14,6 +14,7 @@ import { DataDirLock } from '../storage/data-dir-lock.js';
 import {
   DataTree,
   WatchRegistry,
+  ChangeHistory,
   Perm,
   entryAllows,
   apply,
@@ -80,6 +81,11 @@ export interface NodeCounters {
   writesAborted: number;
   /** Times this server's disk stopped taking writes (ENOSPC, EIO, ...). */
   storageStalls: number;
+  /** setWatches / addWatch fromZxid answered from the change history, and those it no longer reached back for. */
+  watchReplays: number;
+  watchReplaysCompacted: number;
+  /** Events sent by those replays. */
+  watchEventsReplayed: number;
 }
 
 interface ApplyWaiter {
@@ -122,9 +128,11 @@ async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array[]>
 
 export class ZookNode {
   tree: DataTree;
-  readonly watches = new WatchRegistry();
+  /** The last changes applied, for replaying what reconnecting watches missed (tree/history.ts). */
+  readonly watchHistory: ChangeHistory;
+  readonly watches: WatchRegistry;
   readonly sessions: SessionTable;
-  readonly counters: NodeCounters = { txnsApplied: 0, sessionsExpired: 0, eventsSent: 0, snapshots: 0, writesAborted: 0, storageStalls: 0 };
+  readonly counters: NodeCounters = { txnsApplied: 0, sessionsExpired: 0, eventsSent: 0, snapshots: 0, writesAborted: 0, storageStalls: 0, watchReplays: 0, watchReplaysCompacted: 0, watchEventsReplayed: 0 };
   private stalledSinceMs = 0;
   private handingOver = false;
   readonly forwarding: Forwarding | null;
@@ -164,6 +172,9 @@ export class ZookNode {
     this.tree = tree;
     this.appliedIndex = tree.lastZxid;
     this.snapshotIndex = tree.lastZxid;
+    // Filled from here on: the log after the snapshot, replayed at start-up, included.
+    this.watchHistory = new ChangeHistory({ maxChanges: config.watchReplayMaxChanges, maxBytes: config.watchReplayMaxBytes }, tree.lastZxid);
+    this.watches = new WatchRegistry(this.watchHistory);
     this.sessions = new SessionTable(config.serverId, secret, Date.now(), config.maxSessions);
     // Sessions recovered get a fresh timeout, as ZooKeeper's new leader gives them:
     // nobody could ping while the server was down.
@@ -546,6 +557,7 @@ export class ZookNode {
     // Watches and connections were made against a tree that jumped: clients reconnect
     // and re-register with their last zxid (setWatches fires what they missed).
     for (const session of this.sessions.values()) this.watches.removeWatcher(session.id);
+    this.watchHistory.reset(tree.lastZxid);
     for (const session of [...this.sessions.values()]) if (!tree.sessions.has(session.id)) this.sessions.remove(session.id);
     for (const [id, state] of tree.sessions) if (this.sessions.get(id) === undefined) this.sessions.add(id, state.timeoutMs, Date.now());
     this.abortWrites('state replaced by a snapshot from the leader');

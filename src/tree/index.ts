@@ -23,6 +23,8 @@ export { prepare, type Prepared } from './prepare.js';
 export { apply, applyEmpty, type Applied } from './apply.js';
 export { exists, getData, getChildren, getAllChildrenNumber, getEphemerals, getAcl, multiRead, type WatchTarget, type ChildrenPage, type ReadOutcome, type ReadOp, type ReadOpResult } from './reads.js';
 export { WatchRegistry, EventType, WatcherType, AddWatchMode, type WatchEvent, type WatcherId } from './watches.js';
+export { ChangeHistory, ChangeKind, CHANGE_OVERHEAD_BYTES, type ChangeHistoryLimits } from './history.js';
+export { replayWatches, type WatchLists } from './watch-replay.js';
 export { findExpired, DEFAULT_MAX_EXPIRED_PER_SWEEP } from './expiry.js';
 export { encodeTxn, decodeTxn, DecodeError } from './codec.js';
 export { ByteReader, ByteWriter } from './bytes.js';

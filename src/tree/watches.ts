@@ -24,6 +24,7 @@
 // plain number, not a Set; the reverse index (watcher -> paths, for session close)
 // shares the path strings. About 100 bytes per watch plus the path.
 import type { AclEntry } from './acl.js';
+import { ChangeKind, type ChangeHistory } from './history.js';
 import type { SessionId, Zxid } from './types.js';
 import { ROOT, parentOf } from './paths.js';
 
@@ -89,6 +90,13 @@ export class WatchRegistry {
   /** Scratch set for one change's dedup, reused (apply is single-threaded). */
   private readonly fired = new Set<WatcherId>();
 
+  /**
+   * `history`: where the triggers record every change, so that watches re-registered
+   * later can be replayed what they missed (history.ts). The server's registry has
+   * one; the scratch registries a replay runs through do not.
+   */
+  constructor(private readonly history: ChangeHistory | null = null) {}
+
   addDataWatch(path: string, watcher: WatcherId): void {
     this.add(KIND_DATA, path, watcher);
   }
@@ -123,6 +131,14 @@ export class WatchRegistry {
     }
   }
 
+  /** Moves every watch of `watcher` into `to` (after a replay: what did not fire goes live). */
+  moveWatcher(watcher: WatcherId, to: WatchRegistry): void {
+    const paths = this.byWatcher.get(watcher);
+    if (paths === undefined) return;
+    for (let kind = 0 as Kind; kind < 4; kind++) for (const path of paths[kind] ?? []) to.add(kind, path, watcher);
+    this.removeWatcher(watcher);
+  }
+
   /** Number of (kind, path, watcher) registrations. */
   get size(): number {
     let n = 0;
@@ -154,6 +170,7 @@ export class WatchRegistry {
   // `acl`: the changed node's ACL entry; `parentAcl`: its parent's (see WatchEvent.acl).
 
   nodeCreated(path: string, zxid: Zxid, acl: AclEntry, parentAcl: AclEntry, out: WatchEvent[]): void {
+    this.history?.record(ChangeKind.Created, path, zxid, acl, parentAcl);
     this.fired.clear();
     this.triggerData(path, EventType.NodeCreated, zxid, acl, out);
     this.childrenChanged(parentOf(path), zxid, parentAcl, out);
@@ -161,6 +178,7 @@ export class WatchRegistry {
 
   /** `acl`: the deleted node's entry as it was before removal. */
   nodeDeleted(path: string, zxid: Zxid, acl: AclEntry, parentAcl: AclEntry, out: WatchEvent[]): void {
+    this.history?.record(ChangeKind.Deleted, path, zxid, acl, parentAcl);
     this.fired.clear();
     this.triggerData(path, EventType.NodeDeleted, zxid, acl, out);
     // ZooKeeper also fires the deleted node's child watches with NodeDeleted,
@@ -170,6 +188,7 @@ export class WatchRegistry {
   }
 
   dataChanged(path: string, zxid: Zxid, acl: AclEntry, out: WatchEvent[]): void {
+    this.history?.record(ChangeKind.DataChanged, path, zxid, acl, acl);
     this.fired.clear();
     this.triggerData(path, EventType.NodeDataChanged, zxid, acl, out);
   }

@@ -7,7 +7,7 @@
 // this door answers itself (checkWatches, opcodes zook does not run) wait in the same
 // FIFO, so their answers take their turn too.
 import type { Socket } from 'node:net';
-import { type ServerFrame, ErrorCode } from '../protocol/index.js';
+import { type ServerFrame, ErrorCode, EventType } from '../protocol/index.js';
 import type { ClientWire, ConnectionEvents, DisconnectReason } from '../server/connection.js';
 import { ClientConnection } from '../server/connection.js';
 import type { ZookNode } from '../server/node.js';
@@ -149,6 +149,9 @@ export class ZkConnection implements ClientWire {
         return encodeReply(w, frame.xid, frame.zxid, frame.error, head.shape, frame.response);
       }
       case 'event':
+        // Compacted (a replay the change history no longer reaches back for) is zook's
+        // own: ZooKeeper's clients know no such event type, so this door leaves it out.
+        if (frame.type === EventType.Compacted) return null;
         return encodeWatcherEvent(w, frame.type, frame.path, frame.zxid);
       case 'close':
         // ZooKeeper has no close frame; an unknown or expired session is told by a

@@ -101,8 +101,8 @@ describe('client protocol schema (generated code + runtime)', () => {
   test('a watch event carries its type, path and zxid', () => {
     const b = new flatbuffers.Builder(64);
     const path = b.createString('/w');
-    const event = WatchEvent.createWatchEvent(b, EventType.NodeDeleted, path, 77n);
+    const event = WatchEvent.createWatchEvent(b, EventType.NodeDeleted, path, 77n, 0);
     const read = readFrame(finish(b, Message.WatchEvent, event)).message(new WatchEvent()) as WatchEvent;
-    expect([read.type(), read.path(), read.zxid()]).toEqual([EventType.NodeDeleted, '/w', 77n]);
+    expect([read.type(), read.path(), read.zxid(), read.forXid()]).toEqual([EventType.NodeDeleted, '/w', 77n, 0]);
   });
 });
