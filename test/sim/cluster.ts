@@ -1,6 +1,8 @@
 // A whole Raft cluster on one thread: nodes with in-memory disks, a faulty
 // network, crashes and restarts, membership changes, leader transfers, and
-// clients running a key-value workload. Deterministic from one seed.
+// clients running a key-value workload. Deterministic from one seed. Each node also
+// keeps a znode tree with watch state, and simulated watchers check that watch replay
+// across reconnects misses nothing (watchers.ts).
 import {
   type BrokenVariant,
   ConfChangeType,
@@ -22,10 +24,12 @@ import { checkHistory } from './checker-linearizable.js';
 import { EventQueue } from './events.js';
 import { History, type HistoryOp } from './history.js';
 import { SafetyChecker, SafetyViolation } from './invariants.js';
-import { KvStore, decodePut, encodePut } from './kv.js';
+import { KvStore, type PutOp, decodePut, encodePut } from './kv.js';
 import { Network } from './network.js';
 import { MemoryStorage } from './storage.js';
 import { Trace } from './trace.js';
+import { SimTree, SimWatcher, WATCHER_SESSION_BASE, checkWatcher, expectedEvents } from './watchers.js';
+import type { ChangeHistoryLimits } from '../../src/tree/index.js';
 
 /** Simulated time units per Raft tick. */
 export const TICK = 10;
@@ -61,9 +65,11 @@ export interface SimOptions {
    * even seeds, sync for odd ones, so every seed range covers both.
    */
   readonly storageWrites?: 'sync' | 'async';
+  /** Simulated watchers (recursive watch on '/', moving between nodes); default 2. */
+  readonly watchers?: number;
 }
 
-export type FailureKind = 'safety' | 'assertion' | 'linearizability' | 'liveness' | 'convergence';
+export type FailureKind = 'safety' | 'assertion' | 'linearizability' | 'liveness' | 'convergence' | 'watches';
 
 export interface SimResult {
   readonly ok: boolean;
@@ -101,6 +107,14 @@ export interface SimStats {
   /** Keys whose history the checker gave up on (search budget exhausted): not proven either way. */
   checkerGaveUp: number;
   livenessLeaderTicks: number;
+  /** Watchers reattached with every missed event replayed from the node's change history. */
+  watchReplays: number;
+  /** Reattaches past the history (Compacted: the watcher read again). */
+  watchReplaysCompacted: number;
+  /** Events those replays delivered. */
+  watchEventsReplayed: number;
+  /** Watch events compared with the committed log. */
+  watchEventsChecked: number;
 }
 
 type SimEvent =
@@ -124,6 +138,8 @@ interface PendingWrite {
 class SimNode {
   raft: RaftNode | null = null;
   kv = new KvStore();
+  /** The znode tree beside the KV state, with this server's watch registry and change history. */
+  tree: SimTree | null = null;
   inc = 0;
   disk: Ready | null = null;
   /** Async storage: writes queued for the disk, completed strictly in order (a crash loses them). */
@@ -218,10 +234,27 @@ export class Simulation {
     checkerStates: 0,
     checkerGaveUp: 0,
     livenessLeaderTicks: -1,
+    watchReplays: 0,
+    watchReplaysCompacted: 0,
+    watchEventsReplayed: 0,
+    watchEventsChecked: 0,
   };
+  /** Watchers draw from their own stream, so the cluster's run is the same with or without them. */
+  private readonly watchRng: SeededRandom;
+  private readonly historyLimits: ChangeHistoryLimits;
+  private readonly watchers: SimWatcher[] = [];
+  /** The committed log as applied: the put's key at each index, -1 for other entries. */
+  private readonly keyAt: (number | undefined)[] = [];
 
   constructor(readonly options: SimOptions) {
     this.rng = new SeededRandom(options.seed);
+    this.watchRng = new SeededRandom((options.seed ^ 0x77a7c4) >>> 0);
+    // Small histories in some seeds, so reattaching both replays and falls back to Compacted.
+    this.historyLimits = {
+      maxChanges: this.watchRng.pick([5, 20, 60, 100_000]),
+      maxBytes: this.watchRng.pick([3_000, 1 << 24, 1 << 24]),
+    };
+    for (let i = 1; i <= (options.watchers ?? 2); i++) this.watchers.push(new SimWatcher(WATCHER_SESSION_BASE + i));
     const r = this.rng;
     const w = options.traceTicks;
     this.trace = new Trace(options.verbose === true ? (w === undefined ? 400 : 3000) : 200, options.verbose === true, w === undefined ? null : [w[0] * TICK, w[1] * TICK]);
@@ -401,6 +434,7 @@ export class Simulation {
       }
     }
     this.safety.afterStep(rafts, this.incarnationOf);
+    for (const w of this.watchers) this.watcherStep(w);
   }
 
   private node(id: number): SimNode {
@@ -415,6 +449,8 @@ export class Simulation {
     node.inc++;
     const snap = node.storage.snapshot;
     node.kv = snap === null ? new KvStore() : KvStore.restore(snap.data);
+    // As the server starts: the tree from the snapshot, the history from its index on.
+    node.tree = new SimTree(this.historyLimits, node.kv);
     node.disk = null;
     node.diskJobs = [];
     node.diskJobsInFsync = 0;
@@ -440,6 +476,7 @@ export class Simulation {
     node.disk = null;
     node.inc++;
     this.stats.crashes++;
+    this.detachWatchers(node.id);
     for (const w of node.pendingWrites.values()) this.finish(w.op, 'unknown');
     for (const op of node.pendingReads.values()) this.finish(op, 'failed');
     for (const r of node.readsWaiting) this.finish(r.op, 'failed');
@@ -564,6 +601,9 @@ export class Simulation {
     }
     if (rd.snapshot !== null) {
       node.kv = KvStore.restore(rd.snapshot.data);
+      // As the server restores: sessions told to reconnect, the history starts over at the snapshot.
+      this.detachWatchers(id);
+      node.tree?.install(node.kv);
       this.safety.onSnapshotInstalled(id, rd.snapshot.meta);
       this.stats.snapshotsInstalled++;
       for (const [index, w] of node.pendingWrites) {
@@ -598,6 +638,7 @@ export class Simulation {
     this.safety.onApply(node.id, e);
     const put = e.type === EntryType.Normal ? decodePut(e.data) : null;
     node.kv.apply(e.index, put);
+    this.applyToTree(node, e.index, put);
     if (e.type === EntryType.ConfChange && node.id === this.leaderId()) {
       const cc = decodeConfChange(e.data);
       this.trace.add(this.now, `conf change applied at ${e.index}: ${cc.type === 1 ? 'add voter' : cc.type === 2 ? 'add learner' : 'remove'} ${cc.node}`);
@@ -618,6 +659,91 @@ export class Simulation {
       else still.push(r);
     }
     node.readsWaiting = still;
+  }
+
+  // ------------------------------------------------------------ watches
+
+  /** The entry through the node's tree; its events go to their watchers' connections. */
+  private applyToTree(node: SimNode, index: number, put: PutOp | null): void {
+    if (this.keyAt[index] === undefined) this.keyAt[index] = put === null ? -1 : put.key;
+    const tree = node.tree;
+    if (tree === null) throw new Error(`node ${node.id} applies ${index} without a tree`);
+    for (const event of tree.apply(index, put)) {
+      const w = this.watchers[event.watcher - WATCHER_SESSION_BASE - 1];
+      if (w === undefined || w.node !== node.id) throw new Failure('watches', `node ${node.id} fired an event for watcher ${event.watcher}, not connected to it`);
+      w.inFlight.push(event);
+    }
+  }
+
+  /** The node crashed or replaced its state: its watchers' connections are gone. */
+  private detachWatchers(id: number): void {
+    for (const w of this.watchers) {
+      if (w.node !== id) continue;
+      w.detach();
+      // Away briefly, or long enough for a small history to move past what it saw.
+      w.attachRate = this.watchRng.pick([0.02, 0.003, 0.0007]);
+      if (this.trace.verbose) this.trace.add(this.now, `watcher ${w.id} loses node ${id} (complete ${w.completeZxid})`);
+    }
+  }
+
+  /** One step of a watcher: read events, ping, lose its server, or connect to one. */
+  private watcherStep(w: SimWatcher): void {
+    const r = this.watchRng;
+    if (w.node !== 0) {
+      const tree = w.tree;
+      if (tree === null) throw new Error(`watcher ${w.id} has no tree`);
+      if (w.inFlight.length > 0 && r.next() < 0.3) w.flush();
+      const roll = r.next();
+      if (roll < 1 / 300) {
+        w.reply(tree.applied); // a ping's reply
+      } else if (roll < 1 / 300 + 1 / 1500) {
+        this.detachWatchers(w.node);
+      } else if (roll < 0.02) {
+        // A server that lost the leader tells its clients to go elsewhere.
+        const leader = this.leaderId();
+        if (leader !== 0 && leader !== w.node && !this.net.linkUp(leader, w.node)) this.detachWatchers(w.node);
+      }
+      return;
+    }
+    if (r.next() >= w.attachRate) return;
+    const up = [...this.nodes.values()].filter((n) => n.raft !== null);
+    if (up.length === 0) return;
+    this.attachWatcher(w, r.pick(up));
+  }
+
+  /** Connects if the node has applied what the client has seen (as the handshake waits). */
+  private attachWatcher(w: SimWatcher, node: SimNode): boolean {
+    const tree = node.tree;
+    if (node.raft === null || tree === null || tree.applied < w.lastZxid) return false;
+    const from = w.completeZxid;
+    const result = w.attach(node.id, tree);
+    if (result.kind === 'replayed') {
+      this.stats.watchReplays++;
+      this.stats.watchEventsReplayed += result.events;
+    } else if (result.kind === 'compacted') {
+      this.stats.watchReplaysCompacted++;
+    }
+    if (this.trace.verbose) {
+      this.trace.add(this.now, `watcher ${w.id} -> node ${node.id} at ${tree.applied}: ${result.kind}${result.kind === 'first' ? '' : ` from ${from} (history from ${tree.history.oldestReplayableZxid}), ${result.events} events`}`);
+    }
+    return true;
+  }
+
+  /** Every watcher's events against the committed log. */
+  private checkWatchers(): void {
+    const expected = expectedEvents(this.keyAt);
+    if (expected.hole >= 0) throw new Failure('watches', `no node applied index ${expected.hole} of the committed log`);
+    const leader = this.leaderId();
+    for (const w of this.watchers) {
+      if (w.node === 0 && leader !== 0 && !this.attachWatcher(w, this.node(leader))) {
+        throw new Failure('watches', `watcher ${w.id} cannot connect to leader ${leader}: it saw ${w.lastZxid}`);
+      }
+      w.flush();
+      if (w.tree === null || w.startIndex < 0) continue;
+      const { error, checked } = checkWatcher(expected.events, w.received, w.startIndex, w.tree.applied);
+      this.stats.watchEventsChecked += checked;
+      if (error !== null) throw new Failure('watches', `watcher ${w.id} (from ${w.startIndex}, ${w.received.length} received, history limits ${this.historyLimits.maxChanges} changes / ${this.historyLimits.maxBytes} bytes): ${error}`);
+    }
   }
 
   private leaderId(): number {
@@ -952,6 +1078,7 @@ export class Simulation {
         op === undefined ? null : [Math.floor(op.invokedAt / TICK) - 30, Math.ceil((op.completedAt ?? op.invokedAt) / TICK) + 2];
       throw new Failure('linearizability', `client history is not linearizable: ${check.failure ?? ''}`, window);
     }
+    this.checkWatchers();
   }
 }
 

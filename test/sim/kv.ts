@@ -39,6 +39,11 @@ export class KvStore {
     if (put !== null) this.values.set(put.key, put.value);
   }
 
+  /** (key, value) pairs sorted by key. */
+  entries(): [number, number][] {
+    return [...this.values].sort((a, b) => a[0] - b[0]);
+  }
+
   /** Deterministic image: applied, then (key, value) pairs sorted by key. */
   serialize(): Uint8Array {
     const keys = [...this.values.keys()].sort((a, b) => a - b);

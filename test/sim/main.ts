@@ -88,7 +88,8 @@ function summary(r: SimResult): string {
     `seed ${r.seed} nodes ${r.nodes}${r.variant === null ? '' : ` variant ${r.variant}`}: ${r.ok ? 'ok' : `FAILED (${r.failure?.kind})`}, ` +
     `${r.steps} steps, ${r.ticks} ticks, ${s.leaders} leaders, ops ${s.opsOk} ok/${s.opsFailed} failed/${s.opsUnknown} unknown, ` +
     `${s.crashes} crashes, ${s.partitions} partitions, ${s.confChanges} conf changes, ${s.transfers} transfers, ` +
-    `${s.snapshotsInstalled} snapshots installed, leader ${s.livenessLeaderTicks} ticks after heal`
+    `${s.snapshotsInstalled} snapshots installed, leader ${s.livenessLeaderTicks} ticks after heal, ` +
+    `watches: ${s.watchReplays} replays (${s.watchEventsReplayed} events), ${s.watchReplaysCompacted} compacted, ${s.watchEventsChecked} events checked`
   );
 }
 
