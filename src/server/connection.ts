@@ -96,6 +96,7 @@ export type DisconnectReason =
   | 'session-expired'
   | 'session-moved'
   | 'connect-timeout'
+  | 'idle-timeout'
   | 'protocol-error'
   | 'oversized-frame'
   | 'auth-failed'
@@ -425,6 +426,14 @@ export class ClientConnection implements SessionConnection {
     // The client's own closeSession answers and closes in order (flush); anything else is an expiry.
     if (this.closeAfterFlush) return;
     this.closeWith(ErrorCode.SessionExpired, 'session expired');
+  }
+
+  /**
+   * The door's socket layer closed this connection at one of its own limits (a frame
+   * far over maxFrameBytes, an idle timeout): reported like closeWith's closes; onClosed follows.
+   */
+  closedByLimit(reason: DisconnectReason, detail: string): void {
+    if (this.state !== 'closed') this.events.closedByServer?.(reason, detail);
   }
 
   /** The socket is gone: the session stays (until it times out), this connection lets go of it. */

@@ -45,6 +45,19 @@ export interface RunningServer {
 
 const decoder = new TextDecoder();
 
+/**
+ * Closes uWebSockets.js makes on its own, by the message it gives its close handler
+ * (the server's other closes go through ClientConnection.closeWith and are counted
+ * there). Its closeOnBackpressureLimit close has no message: it looks like a client
+ * that vanished, and is not counted.
+ */
+const UWS_CLOSE_REASONS: Readonly<Record<string, DisconnectReason>> = {
+  'Received too big message': 'oversized-frame',
+  'Received too big message, or other inflation error': 'oversized-frame',
+  'Received invalid UTF-8': 'protocol-error',
+  'WebSocket timed out from inactivity': 'idle-timeout',
+};
+
 /** zook's own protocol: FlatBuffers frames, one per WebSocket message. */
 const WEBSOCKET_WIRE: ClientWire = { encode: serverFrameBytes };
 
@@ -173,8 +186,13 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
       }),
       // uWebSockets.js wrote some of what it had buffered for this client.
       drain: (ws) => ws.getUserData().connection?.drained(),
-      close: (ws) => {
+      close: (ws, _code, message) => {
         const data = ws.getUserData();
+        // Still open: this close was not the server's closeWith (counted there) but the client's or uWebSockets.js's.
+        if (data.open && data.connection !== null) {
+          const reason = UWS_CLOSE_REASONS[decoder.decode(message)];
+          if (reason !== undefined) data.connection.closedByLimit(reason, decoder.decode(message));
+        }
         data.open = false;
         data.pending.length = 0;
         data.pendingBytes = 0;

@@ -15,7 +15,10 @@ import { useServerProcess } from './support/server-process.js';
 
 const configDir = mkdtempSync(join(tmpdir(), 'zook-metrics-'));
 const configFile = join(configDir, 'zook.json');
-writeFileSync(configFile, JSON.stringify({ snapshotEveryEntries: 50 }));
+// Small frames, so that a test can send one over maxFrameBytes (refused by the server)
+// and one over twice that (dropped by uWebSockets.js itself) cheaply.
+const MAX_FRAME_BYTES = 70_000;
+writeFileSync(configFile, JSON.stringify({ snapshotEveryEntries: 50, maxDataBytes: 1024, maxFrameBytes: MAX_FRAME_BYTES }));
 afterAll(() => rmSync(configDir, { recursive: true, force: true }));
 
 const server = useServerProcess({ extraArgs: ['--config', configFile] });
@@ -75,6 +78,17 @@ describe('/metrics of a running server', () => {
       return n >= before + 2 ? n : undefined;
     });
     expect(after).toBe(before + 2);
+  });
+
+  test('oversized WebSocket frames are counted as oversized-frame, whether the server refuses them or uWebSockets.js drops them (over twice maxFrameBytes)', async () => {
+    const count = async (): Promise<number> => sumOf(await metrics(), 'zook_client_disconnects_total', { reason: 'oversized-frame' });
+    const before = await count();
+    for (const size of [MAX_FRAME_BYTES + 1000, 2 * MAX_FRAME_BYTES + 1000]) {
+      const ws = await RawClient.open(server.current.url);
+      ws.sendBytes(new Uint8Array(size));
+      await ws.waitClosed();
+    }
+    expect(await until('both closes counted', async () => ((await count()) >= before + 2 ? count() : undefined))).toBe(before + 2);
   });
 
   test('mntr reports what /metrics reports: znodes, watches, ephemerals, data size, packets, latency, outstanding, sessions', async () => {
