@@ -10,7 +10,8 @@ import { type Exposition, parseExposition, sumOf } from '../support/prometheus.j
 import { Cluster, until } from './support/cluster.js';
 import { bulkCreate, connectAll } from './support/workload.js';
 
-const DASHBOARD = join(fileURLToPath(new URL('../../', import.meta.url)), 'deploy/grafana/zook-dashboard.json');
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DASHBOARD = join(ROOT, 'deploy/grafana/zook-dashboard.json');
 
 let cluster: Cluster;
 let leader = 0;
@@ -23,6 +24,9 @@ afterAll(async () => {
 });
 
 const metrics = async (id: number): Promise<Exposition> => parseExposition(await cluster.metrics(id));
+
+/** A name a query may use: a family, or a histogram's _bucket/_sum/_count series. */
+const exposes = (e: Exposition, name: string): boolean => e.types.has(name) || e.types.get(name.replace(/_(bucket|sum|count)$/, '')) === 'histogram';
 
 describe('metrics of a 3-server ensemble', () => {
   test("the leader's zook_proposal_commit_duration_seconds counts every write it commits", async () => {
@@ -55,8 +59,7 @@ describe('metrics of a 3-server ensemble', () => {
     expect(dashboard.templating.list).toContainEqual(expect.objectContaining({ name: 'datasource', type: 'datasource', query: 'prometheus' }));
     expect(dashboard.panels.length).toBeGreaterThan(10);
     const exposed = await metrics(leader);
-    /** A name a query may use: a family, or a histogram's _bucket/_sum/_count series. */
-    const known = (name: string): boolean => exposed.types.has(name) || exposed.types.get(name.replace(/_(bucket|sum|count)$/, '')) === 'histogram';
+    const known = (name: string): boolean => exposes(exposed, name);
     const queries = [
       ...dashboard.panels.flatMap((p) => p.targets.map((t) => ({ where: p.title, expr: t.expr }))),
       ...dashboard.templating.list.filter((v) => v.type === 'query').map((v) => ({ where: `variable ${v.name}`, expr: JSON.stringify(v.query) })),
@@ -75,5 +78,13 @@ describe('metrics of a 3-server ensemble', () => {
     for (const family of ['zook_requests_total', 'zook_proposal_commit_duration_seconds_bucket', 'zook_wal_fsync_duration_seconds_bucket', 'zook_peer_round_trip_seconds_bucket', 'zook_client_disconnects_total', 'zook_raft_leader_changes_total', 'zook_snapshot_size_bytes', 'nodejs_eventloop_lag_p99_seconds', 'process_resident_memory_bytes']) {
       expect(used.has(family), family).toBe(true);
     }
+  });
+
+  test('every metric the README names (in backticks) is one the leader exposes', async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const named = new Set([...readme.matchAll(/`((?:zook|process|nodejs)_[a-z0-9_]+)/g)].map((m) => m[1]));
+    expect(named.size).toBeGreaterThan(20);
+    const exposed = await metrics(leader);
+    expect([...named].filter((name) => !exposes(exposed, name))).toEqual([]);
   });
 });
