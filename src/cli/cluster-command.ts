@@ -343,7 +343,8 @@ class ClusterRun {
   }
 
   private serverArgs(id: number): string[] {
-    return [...this.command.execArgv, this.command.main, 'server', '--id', String(id), '--config', this.ensemblePath];
+    // Readable log lines (each printed with its "[id] " prefix), though stdout is a pipe here.
+    return [...this.command.execArgv, this.command.main, 'server', '--id', String(id), '--config', this.ensemblePath, '--log-format', 'pretty'];
   }
 
   private running(): Slot[] {

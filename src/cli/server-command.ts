@@ -4,6 +4,7 @@ import { ensembleServer, isEnsembleFile, parseEnsemble, type Ensemble } from '..
 import { configFromEnv, readConfigFile, resolveConfig, type ServerConfig } from '../server/config.js';
 import type { ZookNode } from '../server/node.js';
 import { startServer } from '../server/ws-server.js';
+import { createLog, defaultLogFormat, type LogFormat, type LogLevel } from '../util/log.js';
 
 export const SERVER_USAGE = `zook server [options]
   --config <file>        JSON file with any server setting, or an ensemble file
@@ -22,7 +23,10 @@ export const SERVER_USAGE = `zook server [options]
   --tls-key <file>       PEM private key of --tls-cert
   --tls-ca <file>        PEM CA that signs the servers' certificates (mutual TLS
                          between servers; required for an ensemble with TLS)
-  --allow-slow-websockets  run even if uWebSockets.js fell back to its JS emulation`;
+  --allow-slow-websockets  run even if uWebSockets.js fell back to its JS emulation
+  --log-level <level>    trace, debug, info (default), warn, error, fatal or silent
+  --log-format <format>  pretty (one readable line per event) or json (one JSON
+                         object per line); default pretty on a terminal, json otherwise`;
 
 /**
  * What the data dir held, without reading as lost data: a member of an ensemble
@@ -52,6 +56,8 @@ export async function serverCommand(argv: string[]): Promise<void> {
       'tls-key': { type: 'string' },
       'tls-ca': { type: 'string' },
       'allow-slow-websockets': { type: 'boolean' },
+      'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -71,6 +77,8 @@ export async function serverCommand(argv: string[]): Promise<void> {
     tlsKeyFile: values['tls-key'],
     tlsCaFile: values['tls-ca'],
     allowSlowWebSockets: values['allow-slow-websockets'],
+    logLevel: values['log-level'],
+    logFormat: values['log-format'],
   };
   const file = values.config === undefined ? {} : readConfigFile(values.config);
   let ensemble: Ensemble | null = null;
@@ -93,18 +101,38 @@ export async function serverCommand(argv: string[]): Promise<void> {
     ...configFromEnv(process.env),
     ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
   });
-  const server = await startServer(config, ensemble);
+  const format: LogFormat = config.logFormat === 'auto' ? defaultLogFormat(process.stdout.isTTY === true) : (config.logFormat as LogFormat);
+  const log = createLog({ level: config.logLevel as LogLevel, format, serverId: config.serverId });
+  const serverLog = log.child({ component: 'server' });
+  // Every setting in force, once: secrets are blanked by the logger's redact paths (REDACTED_PATHS).
+  serverLog.info(
+    {
+      node: process.version,
+      pid: process.pid,
+      settings: config,
+      ...(ensemble === null ? {} : { ensemble: { clusterId: ensemble.clusterId, secret: ensemble.secret, servers: ensemble.servers } }),
+    },
+    `starting zook server ${config.serverId}`,
+  );
+  const server = await startServer(config, ensemble, log);
   const role = ensemble === null ? 'standalone' : `member of ${ensemble.clusterId} (${ensemble.servers.length} servers listed)`;
-  console.log(`zook: server ${config.serverId} listening on ${server.secure ? 'wss' : 'ws'}://${config.host}:${server.port} (ZooKeeper clients: ${config.host}:${server.zkPort}${server.secure ? ' over TLS' : ''}), ${role} (data in ${config.dataDir}: ${dataSummary(server.node)})`);
+  // Tools and tests wait for this line (its text is part of zook's interface: keep it).
+  serverLog.info(
+    { port: server.port, zkPort: server.zkPort, tls: server.secure, role: ensemble === null ? 'standalone' : 'member', znodes: server.node.tree.nodeCount, zxid: server.node.lastApplied },
+    `zook: server ${config.serverId} listening on ${server.secure ? 'wss' : 'ws'}://${config.host}:${server.port} (ZooKeeper clients: ${config.host}:${server.zkPort}${server.secure ? ' over TLS' : ''}), ${role} (data in ${config.dataDir}: ${dataSummary(server.node)})`,
+  );
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    console.log(`zook: ${signal}: finishing in-flight writes and closing the log`);
+    serverLog.info({ signal }, `${signal}: finishing in-flight writes and closing the log`);
     server.close().then(
-      () => process.exit(0),
+      () => {
+        serverLog.info('stopped');
+        process.exit(0);
+      },
       (error: unknown) => {
-        console.error(`zook: shutdown failed: ${String(error)}`);
+        serverLog.fatal({ err: error }, `shutdown failed: ${String(error)}`);
         process.exit(1);
       },
     );

@@ -2,6 +2,7 @@
 // then by ZOOK_* environment variables, then by command-line flags.
 import { readFileSync } from 'node:fs';
 import { parseAllowedOrigins } from './origin.js';
+import { LOG_FORMATS, LOG_LEVELS } from '../util/log.js';
 
 export interface ServerConfig {
   /** This server's id (1..127): part of every session id it hands out. */
@@ -94,6 +95,12 @@ export interface ServerConfig {
    * with 403, except the server's own origin; one with no Origin (not a browser) is accepted.
    */
   readonly allowedOrigins: string;
+  /** Least severe log level written: trace, debug, info, warn, error, fatal or silent. */
+  readonly logLevel: string;
+  /** Log lines as JSON (one object a line) or pretty (one readable line); auto: pretty on a terminal, JSON otherwise. */
+  readonly logFormat: string;
+  /** A WAL fdatasync slower than this is logged as a warning (etcd warns past 1 s too). */
+  readonly slowFsyncLogMs: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -136,6 +143,9 @@ export const DEFAULT_CONFIG: ServerConfig = {
   tlsKeyFile: null,
   tlsCaFile: null,
   allowedOrigins: '',
+  logLevel: 'info',
+  logFormat: 'auto',
+  slowFsyncLogMs: 1000,
 };
 
 /** Smallest walSegmentBytes: the WAL's largest write (4 MiB) fits in one segment. */
@@ -149,6 +159,8 @@ const ENV_KEYS: Record<string, keyof ServerConfig> = {
   ZOOK_DATA_DIR: 'dataDir',
   ZOOK_TICK_MS: 'tickMs',
   ZOOK_SUPER_DIGEST: 'superDigest',
+  ZOOK_LOG_LEVEL: 'logLevel',
+  ZOOK_LOG_FORMAT: 'logFormat',
 };
 
 function coerce(key: keyof ServerConfig, value: unknown): unknown {
@@ -202,6 +214,7 @@ export function resolveConfig(overrides: Partial<Record<keyof ServerConfig, unkn
     'electionTicks',
     'heartbeatTicks',
     'raftMaxInflightAppends',
+    'slowFsyncLogMs',
   ];
   for (const key of positive) {
     const v = config[key] as number;
@@ -225,6 +238,8 @@ export function resolveConfig(overrides: Partial<Record<keyof ServerConfig, unkn
     throw new Error(`config: tlsCertFile and tlsKeyFile go together (got only ${config.tlsCertFile === null ? 'tlsKeyFile' : 'tlsCertFile'}): set both for TLS, or neither for plaintext`);
   }
   parseAllowedOrigins(config.allowedOrigins);
+  if (!(LOG_LEVELS as readonly string[]).includes(config.logLevel)) throw new Error(`config: logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(config.logLevel)}`);
+  if (config.logFormat !== 'auto' && !(LOG_FORMATS as readonly string[]).includes(config.logFormat)) throw new Error(`config: logFormat must be auto, ${LOG_FORMATS.join(' or ')}, got ${JSON.stringify(config.logFormat)}`);
   if (config.tlsCaFile !== null && config.tlsCertFile === null) throw new Error('config: tlsCaFile is set without tlsCertFile and tlsKeyFile: the CA verifies peers, which needs this server\'s own certificate');
   return config;
 }

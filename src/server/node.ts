@@ -37,6 +37,7 @@ import {
   type WriteRequest,
 } from '../tree/index.js';
 import { assert } from '../util/assert.js';
+import { SILENT_LOG, type Log } from '../util/log.js';
 import type { ServerConfig } from './config.js';
 import { ensembleServer, initialMembership, type Ensemble } from './cluster/ensemble.js';
 import { Forwarding, ForwardFailed, multiOfReply, type LocalProposal } from './cluster/forwarding.js';
@@ -110,6 +111,11 @@ function ensembleSessionSecret(ensemble: Ensemble): Uint8Array {
   return createHmac('sha256', ensemble.secret).update(`zook session passwords/${ensemble.clusterId}`).digest();
 }
 
+/** A session id as ZooKeeper prints it (0x...). */
+function sessionHex(id: number): string {
+  return `0x${id.toString(16)}`;
+}
+
 /** A snapshot of the tree being exported (beginSnapshotExport): its chunks, and where in the log it stands. */
 export interface SnapshotExport {
   readonly index: number;
@@ -157,6 +163,11 @@ export class ZookNode {
   /** A `zook snapshot save` export is pulling the tree's snapshot chunks (beginSnapshotExport). */
   private exportingSnapshot = false;
   private leaderSince = 0;
+  /** Child loggers by component (the node's log is silent unless a server process passes one). */
+  private readonly sessionLog: Log;
+  private readonly storageLog: Log;
+  /** Start-up until this node first serves: what recovery found and replayed (reported once, by reportRecovered). */
+  private recovery: { startedMs: number; snapshotIndex: number; snapshotZnodes: number; logLastIndex: number } | null;
 
   private constructor(
     readonly config: ServerConfig,
@@ -168,7 +179,13 @@ export class ZookNode {
     secret: Uint8Array,
     /** This server's exclusive hold on its data dir, from open until close. */
     readonly dataDirLock: DataDirLock,
+    /** This server's log (SILENT_LOG in library use and tests). */
+    readonly log: Log,
+    startedMs: number,
   ) {
+    this.sessionLog = log.child({ component: 'sessions' });
+    this.storageLog = log.child({ component: 'storage' });
+    this.recovery = { startedMs, snapshotIndex: tree.lastZxid, snapshotZnodes: tree.nodeCount, logLastIndex: raft.lastIndex };
     this.tree = tree;
     this.appliedIndex = tree.lastZxid;
     this.snapshotIndex = tree.lastZxid;
@@ -187,7 +204,7 @@ export class ZookNode {
             maxPending: 100_000,
             maxLeaderQueue: 200_000,
             maxPingsPerBatch: 65_536,
-          });
+          }, log.child({ component: 'forwarding' }));
   }
 
   /**
@@ -195,13 +212,13 @@ export class ZookNode {
    * that holds it), recovers the tree (newest snapshot; Raft then hands the
    * committed log after it), joins the ensemble (or leads itself when alone).
    */
-  static async open(config: ServerConfig, ensemble: Ensemble | null = null): Promise<ZookNode> {
+  static async open(config: ServerConfig, ensemble: Ensemble | null = null, log: Log = SILENT_LOG): Promise<ZookNode> {
     mkdirSync(config.dataDir, { recursive: true });
     // Before anything in the dir is read or written: two servers on one WAL corrupt it.
     const lock = await DataDirLock.acquire(config.dataDir, `zook server ${config.serverId}`);
     const opened: { storage?: NodeStorage; raft?: RaftHost; transport?: PeerTransport } = {};
     try {
-      return await ZookNode.openLocked(config, ensemble, lock, opened);
+      return await ZookNode.openLocked(config, ensemble, lock, opened, log);
     } catch (error) {
       // A server that fails to start lets go of what it opened, the dir last.
       await opened.transport?.close().catch(() => {});
@@ -217,15 +234,29 @@ export class ZookNode {
     ensemble: Ensemble | null,
     lock: DataDirLock,
     opened: { storage?: NodeStorage; raft?: RaftHost; transport?: PeerTransport },
+    log: Log,
   ): Promise<ZookNode> {
+    const startedMs = Date.now();
+    const recoveryLog = log.child({ component: 'recovery' });
+    recoveryLog.info({ dataDir: config.dataDir }, `recovering from ${config.dataDir}`);
     const secret = ensemble === null ? loadSecret(config.dataDir) : ensembleSessionSecret(ensemble);
-    const storage = await NodeStorage.open(config.dataDir, { keepSnapshots: config.snapshotsKept, segmentBytes: config.walSegmentBytes });
+    const storageLog = log.child({ component: 'storage' });
+    const storage = await NodeStorage.open(config.dataDir, {
+      keepSnapshots: config.snapshotsKept,
+      segmentBytes: config.walSegmentBytes,
+      slowFsyncLogMs: config.slowFsyncLogMs,
+      logger: (message, fields, level = 'warn') => storageLog[level](fields ?? {}, message),
+    });
     opened.storage = storage;
     const options = { maxDataBytes: config.maxDataBytes, maxPathBytes: config.maxPathBytes, superDigest: config.superDigest };
     const stored = storage.recovered.snapshot;
     const chunks = stored === undefined ? null : await collect(stored.chunks());
     const tree = chunks === null ? new DataTree(options) : await loadSnapshotAsync(chunks, options);
     assert(stored === undefined || tree.lastZxid === stored.index, () => `recovery: snapshot ${stored?.file} holds zxid ${tree.lastZxid}, not ${stored?.index}`);
+    recoveryLog.info(
+      { snapshotIndex: stored?.index ?? 0, snapshotFile: stored?.file ?? null, znodes: tree.nodeCount, logFirstIndex: storage.log.firstIndex(), logLastIndex: storage.log.lastIndex(), loadMs: Date.now() - startedMs },
+      stored === undefined ? 'no snapshot: the log is replayed from its start' : `loaded snapshot at index ${stored.index} (${tree.nodeCount} znodes); the log after it is replayed next`,
+    );
     const raft = await RaftHost.open(
       storage,
       {
@@ -238,6 +269,7 @@ export class ZookNode {
         retainEntries: Math.min(10_000, Math.floor(config.snapshotEveryEntries / 2)),
         readIndexTimeoutMs: Math.max(2000, 4 * config.electionTicks * config.raftTickMs),
         limits: { maxInflightMsgs: config.raftMaxInflightAppends },
+        log,
       },
       chunks === null ? null : concatChunks(chunks),
     );
@@ -254,15 +286,19 @@ export class ZookNode {
         tls: tls === null ? null : { cert: tls.cert, key: tls.key, ca: tls.ca! },
         listenHost: me.host,
         listenPort: me.peerPort,
+        log: log.child({ component: 'peer' }),
       });
       opened.transport = transport;
       lock.describe({ host: me.host, peerPort: await transport.listen() });
     }
-    const node = new ZookNode(config, storage, raft, transport, ensemble, tree, secret, lock);
+    const node = new ZookNode(config, storage, raft, transport, ensemble, tree, secret, lock, log, startedMs);
     node.wire();
     if (ensemble === null) {
       raft.campaignIfAlone();
       await node.untilServing(30_000);
+      node.reportRecovered();
+    } else {
+      recoveryLog.info({ logLastIndex: raft.lastIndex, applied: node.appliedIndex }, `the log holds through index ${raft.lastIndex}: entries are applied as the leader confirms them committed`);
     }
     node.startSweeps();
     return node;
@@ -521,8 +557,14 @@ export class ZookNode {
       this.counters.txnsApplied++;
       this.deliverEvents(applied.events);
       if (applied.error === 0) {
-        if (txn.type === 'createSession' && this.sessions.get(txn.sessionId) === undefined) this.sessions.add(txn.sessionId, txn.timeoutMs, Date.now());
-        if (txn.type === 'closeSession') this.sessionClosed(txn.sessionId);
+        if (txn.type === 'createSession') {
+          if (this.sessions.get(txn.sessionId) === undefined) this.sessions.add(txn.sessionId, txn.timeoutMs, Date.now());
+          this.sessionLog.debug({ session: sessionHex(txn.sessionId), timeoutMs: txn.timeoutMs, zxid: index }, 'session created');
+        }
+        if (txn.type === 'closeSession') {
+          this.sessionLog.debug({ session: sessionHex(txn.sessionId), zxid: index }, 'session closed');
+          this.sessionClosed(txn.sessionId);
+        }
       }
     } else {
       applyEmpty(this.tree, index);
@@ -570,6 +612,27 @@ export class ZookNode {
   }
 
   /**
+   * Once, when this node first serves after start: what the data dir held after the
+   * log replay (znodes, zxid), how much of the log was replayed, and how long it took.
+   */
+  reportRecovered(): void {
+    const r = this.recovery;
+    if (r === null || !this.serving) return;
+    this.recovery = null;
+    this.log.child({ component: 'recovery' }).info(
+      {
+        znodes: this.tree.nodeCount,
+        zxid: this.appliedIndex,
+        snapshotIndex: r.snapshotIndex,
+        snapshotZnodes: r.snapshotZnodes,
+        entriesReplayed: Math.max(0, Math.min(r.logLastIndex, this.appliedIndex) - r.snapshotIndex),
+        durationMs: Date.now() - r.startedMs,
+      },
+      `recovered: ${this.tree.nodeCount} znodes at zxid ${this.appliedIndex}`,
+    );
+  }
+
+  /**
    * A server cut off from its leader must not keep serving: its clients' sessions
    * may expire on the majority side while they think all is well (a lock holder
    * that is no longer one). Drop them, as a ZooKeeper follower does, so they
@@ -578,7 +641,18 @@ export class ZookNode {
   private checkLeaderContact(): void {
     if (this.ensemble === null) return;
     const serving = this.serving;
-    if (this.wasServing && !this.inContactWithLeader) this.reset('this server lost contact with the leader: reconnect to another');
+    if (this.wasServing && !this.inContactWithLeader) {
+      const leader = this.raft.leader;
+      const why =
+        leader === 0
+          ? `no leader known in term ${this.raft.term} (the last one was server ${this.currentLeader})`
+          : `no message from leader ${leader} (term ${this.raft.term}) for ${this.raft.ticks - this.lastLeaderContactTick} ticks of ${this.config.raftTickMs} ms (limit ${this.config.electionTicks})`;
+      this.log.child({ component: 'raft' }).warn(
+        { leader, term: this.raft.term, ticksSinceContact: this.raft.ticks - this.lastLeaderContactTick, electionTicks: this.config.electionTicks, clients: this.sessions.size },
+        `lost contact with the leader: ${why}; dropping this server's clients so they reconnect elsewhere`,
+      );
+      this.reset('this server lost contact with the leader: reconnect to another');
+    }
     this.wasServing = serving;
   }
 
@@ -666,8 +740,9 @@ export class ZookNode {
   private storageStallChanged(stall: StorageStall | null): void {
     if (stall !== null) {
       this.counters.storageStalls++;
-      console.error(
-        `zook: server ${this.config.serverId}: ${stall.operation} failed: ${stall.message}. ` +
+      this.storageLog.error(
+        { operation: stall.operation, code: stall.code, leader: this.raft.isLeader },
+        `${stall.operation} failed: ${stall.message}. ` +
           `Writes are refused (NotReadOnly) and retried until the disk takes them again; reads and sessions go on.` +
           (this.raft.isLeader ? ' Handing leadership to another server.' : ''),
       );
@@ -677,7 +752,7 @@ export class ZookNode {
       // behind a full disk (their pings queue behind them too) until they time out.
       this.abortWrites(`this server's disk stopped taking writes (${stall.code})`);
     } else {
-      console.error(`zook: server ${this.config.serverId}: the disk takes writes again after ${Date.now() - this.stalledSinceMs} ms; writes accepted`);
+      this.storageLog.info({ stalledMs: Date.now() - this.stalledSinceMs }, `the disk takes writes again after ${Date.now() - this.stalledSinceMs} ms; writes accepted`);
     }
   }
 
@@ -696,6 +771,7 @@ export class ZookNode {
       if (!proposed) break;
       session.closing = true;
       this.counters.sessionsExpired++;
+      this.sessionLog.info({ session: sessionHex(session.id), timeoutMs: session.timeoutMs, silentMs: nowMs - session.lastHeardMs }, `session ${sessionHex(session.id)} expired: not heard from for ${nowMs - session.lastHeardMs} ms (timeout ${session.timeoutMs} ms)`);
     }
   }
 
@@ -722,6 +798,7 @@ export class ZookNode {
         this.expireNodes(now);
       }
       // Followers tell the leader which of their sessions were heard from.
+      if (this.recovery !== null) this.reportRecovered();
       const heard = this.sessions.takeHeard();
       const leader = this.raft.leader;
       if (heard.length > 0 && !this.raft.isLeader && leader !== 0) this.forwarding?.reportPings(leader, heard);

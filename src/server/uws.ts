@@ -50,11 +50,11 @@ export function uwsIsNative(): boolean {
 }
 
 /** Throws with a clear message unless uWebSockets.js runs natively or `allowFallback` is set. */
-export function requireNativeUws(allowFallback: boolean): void {
+export function requireNativeUws(allowFallback: boolean, warn: (message: string) => void = (m) => console.warn(`zook: WARNING: ${m}`)): void {
   if (uwsIsNative()) return;
   const message =
     'uWebSockets.js did not load its native binary (this Node ABI or libc is not supported) and fell back to a slow JS emulation. ' +
     'zook refuses to run that way; use Node 20 on glibc >= 2.36, or start with --allow-slow-websockets to accept it.';
   if (!allowFallback) throw new Error(message);
-  console.warn(`zook: WARNING: ${message}`);
+  warn(message);
 }

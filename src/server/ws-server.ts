@@ -19,6 +19,8 @@ import { serverMetrics } from './server-metrics.js';
 import { acceptUpgrade, listenExclusive, newApp, requireNativeUws, uWS, type WebSocket, type us_listen_socket } from './uws.js';
 import { loadTls } from './tls.js';
 import { originAllowed, parseAllowedOrigins } from './origin.js';
+import { RateLimitedLog, SILENT_LOG, type Log } from '../util/log.js';
+import { clientCloseLevel } from './client-close-log.js';
 
 interface SocketData extends Omit<CorkedSocket, 'ws'> {
   ws: CorkedSocket['ws'] | null;
@@ -61,12 +63,14 @@ const UWS_CLOSE_REASONS: Readonly<Record<string, DisconnectReason>> = {
 /** zook's own protocol: FlatBuffers frames, one per WebSocket message. */
 const WEBSOCKET_WIRE: ClientWire = { encode: serverFrameBytes };
 
-export async function startServer(config: ServerConfig, ensemble: Ensemble | null = null): Promise<RunningServer> {
-  requireNativeUws(config.allowSlowWebSockets);
+export async function startServer(config: ServerConfig, ensemble: Ensemble | null = null, log: Log = SILENT_LOG): Promise<RunningServer> {
+  requireNativeUws(config.allowSlowWebSockets, (message) => log.warn({ component: 'ws' }, message));
   // Read and checked before the data dir is opened: a TLS mistake stops start-up, never falls back to plaintext.
   const tls = loadTls(config, ensemble !== null);
   const origins = parseAllowedOrigins(config.allowedOrigins);
-  const node = await ZookNode.open(config, ensemble);
+  const node = await ZookNode.open(config, ensemble, log);
+  /** Closes and refusals on the WebSocket door; a client can cause them in a flood, so at most 10 lines a second. */
+  const wsLog = new RateLimitedLog(log.child({ component: 'ws' }), 10, 'WebSocket connections closed or refused');
   const sockets = new Set<WebSocket<SocketData>>();
   const sender = new CorkedSender();
   const startedMs = Date.now();
@@ -121,6 +125,7 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
         if (connectionCount() >= config.maxConnections) {
           data.open = false;
           metrics.connectionsRefused.inc({ reason: 'max-connections', port: 'ws' });
+          wsLog.warn({ reason: 'max-connections', maxConnections: config.maxConnections }, `refused WebSocket connection: server at its maximum of ${config.maxConnections} connections`);
           ws.end(CLOSE_TRY_AGAIN_LATER, `server at its maximum of ${config.maxConnections} connections`);
           return;
         }
@@ -128,6 +133,7 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
         if (!perIp.tryAdd(ip)) {
           data.open = false;
           metrics.connectionsRefused.inc({ reason: 'per-ip-limit', port: 'ws' });
+          wsLog.warn({ remote: ip, reason: 'per-ip-limit' }, `refused WebSocket connection: ${perIp.refusal(ip)}`);
           ws.end(CLOSE_TRY_AGAIN_LATER, perIp.refusal(ip));
           return;
         }
@@ -144,11 +150,12 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
           },
           bufferedBytes: (): number => (data.open ? ws.getBufferedAmount() + data.pendingBytes : 0),
         };
-        data.connection = new ClientConnection(
+        const remote = decoder.decode(ws.getRemoteAddressAsText());
+        const connection: ClientConnection = new ClientConnection(
           node,
           WEBSOCKET_WIRE,
           transport,
-          decoder.decode(ws.getRemoteAddressAsText()),
+          remote,
           {
             maxInFlight: config.maxInFlightPerConnection,
             maxInFlightBytes: config.maxInFlightBytesPerConnection,
@@ -156,8 +163,16 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
             maxBackpressureBytes: config.maxBackpressureBytes,
             connectTimeoutMs: config.connectTimeoutMs,
           },
-          { answered, closedByServer },
+          {
+            answered,
+            closedByServer: (reason, detail) => {
+              closedByServer(reason);
+              const session = connection.sessionId === 0 ? null : `0x${connection.sessionId.toString(16)}`;
+              wsLog.write(clientCloseLevel(reason), { remote, session, reason }, `closed WebSocket connection from ${remote}: ${detail}`);
+            },
+          },
         );
+        data.connection = connection;
       },
       message: (ws, message, isBinary) => sender.inside(() => {
         const connection = ws.getUserData().connection;
@@ -249,6 +264,7 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
   try {
     zk = await startZkListener(node, config, tls, {
       events: { answered, closedByServer },
+      log: log.child({ component: 'zk-door' }),
       accepted: () => metrics.connectionsOpened.inc(),
       atCapacity: () => connectionCount() >= config.maxConnections,
       perIp,
@@ -278,6 +294,9 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
     return out;
   };
   const closeAll = (reason: string, cause: DisconnectReason): void => {
+    // One line for all: each connection's own close is logged at debug.
+    const clients = connectionCount();
+    if (clients > 0) log.child({ component: 'server' })[cause === 'shutdown' ? 'info' : 'warn']({ clients, reason: cause }, `closing ${clients} client connections: ${reason}`);
     for (const ws of [...sockets]) {
       const data = ws.getUserData();
       if (!data.open) continue;

@@ -25,11 +25,16 @@ export interface SnapshotMeta {
   readonly meta: Uint8Array;
 }
 
-/** Where storage reports what it repaired or skipped (torn tails, damaged snapshots). */
-export type StorageLogger = (message: string) => void;
+/**
+ * Where storage reports what it repaired or skipped (torn tails, damaged snapshots:
+ * warn, the default level), and events (WAL segment rollover: info; slow fdatasync: warn)
+ * with their fields. A server passes its log; tools print to stderr.
+ */
+export type StorageLogger = (message: string, fields?: Record<string, unknown>, level?: 'info' | 'warn' | 'error') => void;
 
-export const defaultLogger: StorageLogger = (message) => {
-  console.warn(`zook storage: ${message}`);
+/** Without a server's log (tools, tests): warnings and errors on stderr, routine events not at all. */
+export const defaultLogger: StorageLogger = (message, _fields, level = 'warn') => {
+  if (level !== 'info') console.warn(`zook storage: ${message}`);
 };
 
 /** Damage that recovery must not repair on its own: names the file and the byte offset. */

@@ -45,7 +45,12 @@ export interface WalOptions {
   readonly maxQueuedRecords?: number;
   readonly maxQueuedBytes?: number;
   readonly logger?: StorageLogger;
+  /** An fdatasync slower than this is logged (a warning, as etcd's "slow fdatasync" past 1 s). */
+  readonly slowFsyncLogMs?: number;
 }
+
+/** Default of WalOptions.slowFsyncLogMs: etcd warns of a slow fdatasync past 1 s too. */
+export const DEFAULT_SLOW_FSYNC_LOG_MS = 1000;
 
 export interface WalOpenOptions extends WalOptions {
   /** The newest valid snapshot: entries up to its index may be gone from the log. */
@@ -122,6 +127,7 @@ export class WriteAheadLog implements BatchSink {
   private readonly queue: GroupCommitQueue;
   private readonly encoder: RecordBatchEncoder;
   private readonly logger: StorageLogger;
+  private readonly slowFsyncLogMs: number;
   private spare: Promise<Spare> | undefined;
   private closed = false;
 
@@ -143,6 +149,7 @@ export class WriteAheadLog implements BatchSink {
     };
     this.durable = last;
     this.logger = options.logger ?? defaultLogger;
+    this.slowFsyncLogMs = options.slowFsyncLogMs ?? DEFAULT_SLOW_FSYNC_LOG_MS;
     this.encoder = new RecordBatchEncoder(maxBatchBytes);
     this.queue = new GroupCommitQueue(this.limits, this, this.metrics);
   }
@@ -386,7 +393,11 @@ export class WriteAheadLog implements BatchSink {
       segment.writeOffset = base + bytes;
       const started = performance.now();
       await segment.handle.datasync();
-      this.metrics.batchWritten(records, bytes, (performance.now() - started) * 1000);
+      const syncMs = performance.now() - started;
+      this.metrics.batchWritten(records, bytes, syncMs * 1000);
+      if (syncMs > this.slowFsyncLogMs) {
+        this.logger(`slow fdatasync: ${Math.round(syncMs)} ms for ${bytes} bytes (over ${this.slowFsyncLogMs} ms)`, { syncMs: Math.round(syncMs), bytes, records, segment: segmentFileName(segment.seq, segment.firstIndex) }, 'warn');
+      }
     } catch (error) {
       // Forget the batch (its records, and writeOffset back to base): a retry writes
       // all of it again at the same offsets, then fdatasyncs (see stall.ts).
@@ -451,6 +462,7 @@ export class WriteAheadLog implements BatchSink {
     segment.dirSynced = false;
     this.segments.push(segment);
     this.metrics.segmentsCreated++;
+    this.logger(`WAL rolled over to segment ${segmentFileName(segment.seq, firstIndex)}`, { segment: segmentFileName(segment.seq, firstIndex), firstIndex, bytes: spare.bytes, segments: this.segments.length }, 'info');
     await fsyncDirectory(this.dir); // on failure writeBatch retries it before using the segment
     segment.dirSynced = true;
     this.startSpare();

@@ -13,6 +13,8 @@ import { type CloseReason, ZkConnection } from './connection.js';
 import { type FourLetterContext, fourLetterWord, isFourLetterWord } from './four-letter.js';
 import { DEFAULT_ZK_DECODE_LIMITS } from './records.js';
 import { type ConnectionsPerIp, normalizeIp } from '../server/connections-per-ip.js';
+import { clientCloseLevel } from '../server/client-close-log.js';
+import { RateLimitedLog, SILENT_LOG, type Log } from '../util/log.js';
 
 export interface ZkListenerHooks {
   readonly events: ConnectionEvents;
@@ -29,6 +31,8 @@ export interface ZkListenerHooks {
   readonly received: () => void;
   /** Everything the four-letter words report beyond the node itself. */
   readonly context: () => Omit<FourLetterContext, 'config' | 'node'>;
+  /** Where connections closed or refused by the server are logged (component zk-door; default nowhere). */
+  readonly log?: Log;
 }
 
 export interface ZkListener {
@@ -40,26 +44,6 @@ export interface ZkListener {
   close(): Promise<void>;
 }
 
-/** At most `perSecond` lines a second, so a flood of bad connections cannot flood the log; the rest are counted. */
-function rateLimitedLog(perSecond: number): (line: string) => void {
-  let windowStartMs = 0;
-  let printed = 0;
-  let suppressed = 0;
-  return (line) => {
-    const nowMs = Date.now();
-    if (nowMs - windowStartMs >= 1000) {
-      if (suppressed > 0) console.warn(`zook: ${suppressed} more ZooKeeper-protocol connections closed for bad input in the last second (not logged one by one)`);
-      windowStartMs = nowMs;
-      printed = 0;
-      suppressed = 0;
-    }
-    if (printed < perSecond) {
-      printed++;
-      console.warn(line);
-    } else suppressed++;
-  };
-}
-
 /** Commands allowed by `zkFourLetterWords` ('*' allows every one zook knows). */
 function whitelist(setting: string): ReadonlySet<string> | 'all' {
   const words = setting.split(',').map((w) => w.trim()).filter((w) => w !== '');
@@ -68,7 +52,8 @@ function whitelist(setting: string): ReadonlySet<string> | 'all' {
 
 export async function startZkListener(node: ZookNode, config: ServerConfig, tls: TlsMaterial | null, hooks: ZkListenerHooks): Promise<ZkListener> {
   const connections = new Set<ZkConnection>();
-  const log = rateLimitedLog(10);
+  // A flood of bad connections cannot flood the log: at most 10 lines a second, the rest counted.
+  const log = new RateLimitedLog(hooks.log ?? SILENT_LOG, 10, 'ZooKeeper-protocol connections closed or refused');
   const allowed = whitelist(config.zkFourLetterWords);
   const limits = {
     maxFrameBytes: config.zkMaxFrameBytes,
@@ -93,16 +78,25 @@ export async function startZkListener(node: ZookNode, config: ServerConfig, tls:
     const ip = normalizeIp(socket.remoteAddress ?? '?');
     if (!hooks.perIp.tryAdd(ip)) {
       hooks.refused('per-ip-limit');
-      log(`zook: refused ZooKeeper-protocol connection: ${hooks.perIp.refusal(ip)}`);
+      log.warn({ remote: ip, reason: 'per-ip-limit' }, `refused ZooKeeper-protocol connection: ${hooks.perIp.refusal(ip)}`);
       socket.destroy();
       return;
     }
     socket.once('close', () => hooks.perIp.remove(ip));
     hooks.accepted();
     const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    const connection = new ZkConnection(node, socket, remote, limits, { ...hooks.events, received: hooks.received }, (reason, detail) => {
-      // The server's own closes (shutdown, expiry, leader lost) are not the client's fault: only bad input is logged.
-      if (reason !== 'server') log(`zook: closed ZooKeeper-protocol connection from ${remote}: ${detail}`);
+    const events = {
+      ...hooks.events,
+      received: hooks.received,
+      // Closes the server decided (expiry, leader lost, shutdown, limits), with why.
+      closedByServer: (reason: DisconnectReason, detail: string): void => {
+        hooks.events.closedByServer?.(reason, detail);
+        log.write(clientCloseLevel(reason), { remote, session: connection.sessionId === 0 ? null : `0x${connection.sessionId.toString(16)}`, reason }, `closed ZooKeeper-protocol connection from ${remote}: ${detail}`);
+      },
+    };
+    const connection: ZkConnection = new ZkConnection(node, socket, remote, limits, events, (reason, detail) => {
+      // Bad input (framing, oversized, connect timeout, ...): the connection is cut without a close frame.
+      if (reason !== 'server') log.warn({ remote, reason }, `closed ZooKeeper-protocol connection from ${remote}: ${detail}`);
       hooks.closedByServer(reason, detail, remote);
     });
     connection.onFirstWord = (head) => {

@@ -74,7 +74,8 @@ describe('zook cluster --nodes 3', () => {
     expect(output).toContain(`npx zook shell --server ${connectString}`);
     expect(Object.keys(pids).sort()).toEqual(['1', '2', '3']);
     for (const pid of Object.values(pids)) expect(output).toContain(`pid ${pid}`);
-    expect(output).toMatch(/^\[1\] zook: server 1 listening on/m);
+    // Each server's readable log line, with its prefix: "[1] <time> INFO  [1 server] zook: server 1 listening on ..."
+    expect(output).toMatch(/^\[1\] \S+ INFO +\[1 server\] zook: server 1 listening on/m);
   });
 
   test('a znode created through one server is read through another', async () => {

@@ -12,6 +12,7 @@
 // server are then refused with SessionMoved, so they cannot land after newer
 // ones (ZooKeeper's rule).
 import { DecodeError, ErrorCode, failedMultiResult, type FailureCode, type MultiResult, type RequestSession, type TreeOptions, type WriteRequest } from '../../tree/index.js';
+import { SILENT_LOG, type Log } from '../../util/log.js';
 import { decodeForward, encodeForwardAttach, encodeForwardPings, encodeForwardReply, encodeForwardWrite, type ForwardReply } from './forward-codec.js';
 
 /** The leader's own answer to a write it was handed, from ZookNode. */
@@ -119,6 +120,8 @@ export class Forwarding {
     private readonly host: ForwardingHost,
     private readonly channel: ForwardChannel,
     private readonly limits: ForwardingLimits,
+    /** Malformed forwards from a peer are logged here (default: nowhere). */
+    private readonly log: Log = SILENT_LOG,
   ) {
     this.sweepTimer = setInterval(() => this.expirePending(Date.now()), Math.max(50, Math.floor(limits.timeoutMs / 4)));
     this.sweepTimer.unref();
@@ -205,7 +208,7 @@ export class Forwarding {
     } catch (error) {
       if (!(error instanceof DecodeError)) throw error;
       this.counters.malformed++;
-      console.error(`zook: malformed forward from server ${from}: ${error.message}`);
+      this.log.error({ peer: from, error: error.message }, `malformed forward from server ${from}: ${error.message}`);
       return;
     }
     switch (message.kind) {

@@ -20,6 +20,8 @@ import { randomInt } from 'node:crypto';
 import {
   ConfChangeType,
   EntryType,
+  MessageType,
+  decodeConfChange,
   ProposalDropped,
   RaftNode,
   Role,
@@ -37,6 +39,7 @@ import {
   type SnapshotMeta,
   type SoftState,
 } from '../../consensus/index.js';
+import { SILENT_LOG, type Log } from '../../util/log.js';
 import { isStallError, type NodeStorage, type StorageStall } from '../../storage/index.js';
 import { retryWhileStalled, type StallTracker } from '../../storage/stall.js';
 import { assert } from '../../util/assert.js';
@@ -80,12 +83,17 @@ export interface RaftHostOptions extends RaftTiming {
   readonly retainEntries: number;
   /** A read that got no confirmation from the leader within this long fails. */
   readonly readIndexTimeoutMs: number;
+  /** The server's root log: elections, leader changes, snapshots and membership changes are logged in child loggers (default: nowhere). */
+  readonly log?: Log;
 }
 
 /** A read barrier failed: no leader, or no confirmation in time. The client may retry. */
 export class ReadIndexFailed extends Error {
   override name = 'ReadIndexFailed';
 }
+
+/** ConfChangeType values as words, for log lines. */
+const CONF_CHANGE_NAMES: Readonly<Record<number, string>> = { [ConfChangeType.AddVoter]: 'add voter', [ConfChangeType.AddLearner]: 'add learner', [ConfChangeType.RemoveNode]: 'remove' };
 
 const MEMBERSHIP_MAGIC = 'zook-membership-v1';
 /** A ReadIndex context: this node's id (u32), then a per-host counter (f64). */
@@ -184,6 +192,20 @@ export class RaftHost {
   /** Clocks for the metrics (proposal to commit, peer round trip, snapshots): the core has none. */
   readonly timings: HostTimings;
   private stallListener: (stall: StorageStall | null) => void = () => {};
+  private readonly log: Log;
+  private readonly snapshotLog: Log;
+  private readonly storageLog: Log;
+  private readonly membershipLog: Log;
+  /** The membership last logged (voters/learners as text), to log each change once. */
+  private loggedMembership = '';
+  /** A conf change or snapshot was applied (or the host just started): log the membership after the next advance(). */
+  private membershipMayHaveChanged = true;
+  /** Raft ticks at the last message from the current leader (why an election started). */
+  private leaderHeardTick = 0;
+  /** A TimeoutNow arrived: the next campaign is a leader transfer, not a timeout. */
+  private transferAsked = false;
+  /** Snapshot chunks streaming in from the leader: when the first one came (for the install line). */
+  private snapshotReceiving: { index: number; totalBytes: number; startedMs: number; nextLogBytes: number } | null = null;
 
   private constructor(
     private readonly storage: NodeStorage,
@@ -194,6 +216,11 @@ export class RaftHost {
     this.savedHardState = persisted.hardState;
     this.machineApplied = applied;
     this.timings = new HostTimings(options.tickMs * options.heartbeatTicks);
+    const root = options.log ?? SILENT_LOG;
+    this.log = root.child({ component: 'raft' });
+    this.snapshotLog = root.child({ component: 'snapshot' });
+    this.storageLog = root.child({ component: 'storage' });
+    this.membershipLog = root.child({ component: 'membership' });
     this.raft = new RaftNode(
       {
         id: options.id,
@@ -354,6 +381,9 @@ export class RaftHost {
   /** A message from a peer. */
   step(message: Message): void {
     if (this.closed) return;
+    if (message.from === this.soft.leader) this.leaderHeardTick = this.ticksElapsed;
+    if (message.type === MessageType.TimeoutNow) this.transferAsked = true;
+    if (message.type === MessageType.Snapshot && message.snapshot !== null) this.snapshotChunkIn(message);
     this.timings.received(message);
     this.raft.step(message);
     this.kick();
@@ -388,6 +418,84 @@ export class RaftHost {
     assert(entry.index === this.machineApplied + 1, () => `apply out of order: ${entry.index} after ${this.machineApplied}`);
     machine.applyEntry(entry);
     this.machineApplied = entry.index;
+    if (entry.type === EntryType.ConfChange) {
+      this.membershipMayHaveChanged = true;
+      this.logMembership(entry);
+    }
+  }
+
+  /** A committed membership change, with the membership it leaves (the core's, once it applied the entry). */
+  private logMembership(entry: Entry): void {
+    let change: ConfChange | null = null;
+    try {
+      change = decodeConfChange(entry.data);
+    } catch {
+      // the core already refused what it cannot decode; the line still says the entry applied
+    }
+    this.membershipLog.info({ index: entry.index, term: entry.term, change: change === null ? null : `${CONF_CHANGE_NAMES[change.type] ?? change.type} ${change.node}` }, 'membership change committed');
+  }
+
+  /** After the core applied entries: the membership it now has, when it differs from the one last logged. */
+  private logMembershipNow(): void {
+    this.membershipMayHaveChanged = false;
+    const m = this.raft.status().membership;
+    const text = `${m.voters.join(',')}|${m.learners.join(',')}`;
+    if (text === this.loggedMembership) return;
+    this.loggedMembership = text;
+    this.membershipLog.info({ voters: [...m.voters], learners: [...m.learners] }, `members: voters [${m.voters.join(', ')}]${m.learners.length > 0 ? `, learners [${m.learners.join(', ')}]` : ''}`);
+  }
+
+  /** Elections and leader changes, with the term and why (derived here: the core is pure and logs nothing). */
+  private logRoleChange(before: SoftState, after: SoftState): void {
+    const term = this.raft.currentTerm;
+    const fields = { term, role: after.role, leader: after.leader, previousLeader: before.leader, previousRole: before.role };
+    if (after.role === Role.PreCandidate || after.role === Role.Candidate) {
+      const reason = this.campaignReason(before);
+      this.transferAsked = false;
+      this.log.info({ ...fields, reason }, after.role === Role.PreCandidate ? 'starting a pre-vote' : 'starting an election');
+    } else if (after.role === Role.Leader) {
+      this.log.info(fields, `became leader in term ${term}`);
+    } else if (before.role === Role.Leader) {
+      const reason = after.leader !== 0 ? `server ${after.leader} leads term ${term}` : 'a newer term or lost contact with a majority (check quorum)';
+      this.log.warn({ ...fields, reason }, `stepped down as leader (term ${term})`);
+    } else if (after.leader !== before.leader) {
+      if (after.leader === 0) this.log.warn(fields, `leader ${before.leader} is gone (term ${term}): no leader known`);
+      else this.log.info(fields, `leader is server ${after.leader} in term ${term}`);
+    }
+    if (after.leader !== before.leader) this.leaderHeardTick = this.ticksElapsed;
+  }
+
+  /** Why this server campaigns, as far as the host can tell from outside the core. */
+  private campaignReason(before: SoftState): string {
+    if (this.transferAsked) return 'the leader handed leadership over (TimeoutNow)';
+    if (before.role === Role.PreCandidate) return 'won the pre-vote: a majority would vote for this server';
+    if (before.leader === 0) return 'no leader known and the election timeout passed';
+    return `no word from leader ${before.leader} for ${this.ticksElapsed - this.leaderHeardTick} ticks of ${this.options.tickMs} ms (election timeout)`;
+  }
+
+  /** Leader: a follower too far behind for the log gets the snapshot; its first and last chunk are logged, with catch-up progress in between. */
+  private snapshotChunkOut(m: Message): void {
+    const chunk = m.snapshot!;
+    const end = chunk.offset + chunk.data.byteLength;
+    const fields = { follower: m.to, index: chunk.meta.index, term: chunk.meta.term, totalBytes: chunk.totalBytes, sentBytes: end };
+    if (chunk.offset === 0) this.snapshotLog.info(fields, `sending snapshot to server ${m.to} (too far behind for the log)`);
+    else if (end >= chunk.totalBytes) this.snapshotLog.info(fields, `sent the last snapshot chunk to server ${m.to}`);
+    else this.snapshotLog.debug(fields, `snapshot chunk to server ${m.to}`);
+  }
+
+  /** Follower: chunks of the leader's snapshot arriving (first, then about every quarter, at info). */
+  private snapshotChunkIn(m: Message): void {
+    const chunk = m.snapshot!;
+    const end = chunk.offset + chunk.data.byteLength;
+    if (chunk.offset === 0 || this.snapshotReceiving?.index !== chunk.meta.index) {
+      this.snapshotReceiving = { index: chunk.meta.index, totalBytes: chunk.totalBytes, startedMs: Date.now(), nextLogBytes: chunk.totalBytes / 4 };
+      this.snapshotLog.info({ leader: m.from, index: chunk.meta.index, term: chunk.meta.term, totalBytes: chunk.totalBytes }, `receiving a snapshot from leader ${m.from}`);
+    }
+    const receiving = this.snapshotReceiving;
+    if (end >= receiving.nextLogBytes && end < chunk.totalBytes) {
+      receiving.nextLogBytes = end + chunk.totalBytes / 4;
+      this.snapshotLog.info({ leader: m.from, index: chunk.meta.index, receivedBytes: end, totalBytes: chunk.totalBytes }, `snapshot from leader ${m.from}: ${Math.floor((100 * end) / chunk.totalBytes)}% received`);
+    }
   }
 
   /**
@@ -439,13 +547,21 @@ export class RaftHost {
       if (rd.softState.leader !== this.soft.leader || rd.softState.role !== this.soft.role) {
         const wasLeader = this.soft.role === Role.Leader;
         if (rd.softState.leader !== this.soft.leader) this.counters.leaderChanges++;
+        const before = this.soft;
         this.soft = rd.softState;
         if (!wasLeader && rd.softState.role === Role.Leader) this.counters.electionsWon++;
+        this.logRoleChange(before, rd.softState);
         machine.roleChanged(rd.softState, this.raft.currentTerm);
         this.timings.roleChanged();
       }
-      for (const m of rd.messages) this.sink(m);
+      for (const m of rd.messages) {
+        if (m.type === MessageType.Snapshot && m.snapshot !== null) this.snapshotChunkOut(m);
+        this.sink(m);
+      }
       if (rd.snapshot !== null) {
+        const startedMs = Date.now();
+        const meta = rd.snapshot.meta;
+        this.log.info({ index: meta.index, term: meta.term, bytes: rd.snapshot.data.byteLength, behindBy: meta.index - this.machineApplied }, 'installing the leader\'s snapshot (this server was too far behind to catch up from the log)');
         const installStarted = this.timings.start();
         await this.storage.log.flush(); // the WAL's queued writes land before the log is replaced
         await this.installSnapshot(rd.snapshot);
@@ -453,6 +569,13 @@ export class RaftHost {
         this.machineApplied = rd.snapshot.meta.index;
         this.counters.snapshotsInstalled++;
         this.timings.snapshotInstalled(installStarted, rd.snapshot.data.byteLength);
+        this.membershipMayHaveChanged = true;
+        const received = this.snapshotReceiving;
+        this.snapshotReceiving = null;
+        this.log.info(
+          { index: meta.index, term: meta.term, bytes: rd.snapshot.data.byteLength, installMs: Date.now() - startedMs, ...(received === null ? {} : { transferMs: startedMs - received.startedMs }) },
+          'installed the leader\'s snapshot',
+        );
       }
       // Committed means on a quorum's disks: safe to apply while this node's own copy is still being written.
       for (const entry of rd.committedEntries) if (entry.index > this.machineApplied) this.applyOne(machine, entry);
@@ -461,6 +584,7 @@ export class RaftHost {
       if (rd.hardState !== null) await this.persistHardState(rd.hardState);
       for (const rs of rd.readStates) this.readConfirmed(rs);
       this.raft.advance();
+      if (this.membershipMayHaveChanged) this.logMembershipNow();
       this.maybeSnapshot(machine);
       this.maybeCampaignAlone();
     }
@@ -540,7 +664,7 @@ export class RaftHost {
         () => {},
         (error: unknown) => {
           // Not fatal: every entry is still in the WAL. Say so loudly; the next trigger retries.
-          console.error(`zook: snapshot at index ${begun.index} failed: ${String(error)}`);
+          this.snapshotLog.error({ index: begun.index, err: error }, `snapshot at index ${begun.index} failed (every entry is still in the WAL; the next trigger retries)`);
         },
       )
       .finally(() => {
@@ -556,6 +680,8 @@ export class RaftHost {
    * image (it serves followers that need a snapshot) and the disk gets it.
    */
   private async buildSnapshot(begun: SnapshotMeta, chunks: Iterator<Uint8Array, void>): Promise<void> {
+    const startedMs = Date.now();
+    this.snapshotLog.info({ index: begun.index, term: begun.term }, `snapshot at index ${begun.index} started`);
     const buildStarted = this.timings.start();
     const parts: Uint8Array[] = [];
     const whole = await drainInSlices(chunks, (chunk) => void parts.push(chunk), {
@@ -568,8 +694,13 @@ export class RaftHost {
     const meta = this.raft.createSnapshot(image, this.options.retainEntries, begun);
     if (meta.index !== begun.index) return; // a newer snapshot (the leader's) was installed meanwhile
     this.counters.snapshotsTaken++;
+    const builtMs = Date.now();
     await this.storage.saveSnapshot({ index: meta.index, term: meta.term, meta: encodeMembership(meta.membership) }, [image]);
     this.timings.snapshotBuilt(buildStarted, image.byteLength);
+    this.snapshotLog.info(
+      { index: meta.index, term: meta.term, bytes: image.byteLength, buildMs: builtMs - startedMs, writeMs: Date.now() - builtMs, durationMs: Date.now() - startedMs },
+      `snapshot at index ${meta.index} written (${image.byteLength} bytes)`,
+    );
   }
 
   private readConfirmed(rs: ReadState): void {
@@ -608,7 +739,7 @@ export class RaftHost {
         // A full disk at shutdown: nothing sent depended on this save (messages wait
         // for their hard state), it only spares a restart relearning the commit index.
         if (!isStallError(error)) throw error;
-        console.error(`zook: storage: the final hard state was not saved (${error.code}); a restart relearns the commit index from the leader`);
+        this.storageLog.error({ code: error.code }, `the final hard state was not saved (${error.code}); a restart relearns the commit index from the leader`);
       }
     }
   }

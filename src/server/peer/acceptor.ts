@@ -85,10 +85,10 @@ export function acceptPeers(host: LinkHost, options: AcceptorOptions, sockets: S
         drain: () => {
           if (link !== null) host.drained(peerId);
         },
-        closed: () => {
+        closed: (code) => {
           sockets.delete(socket);
           clearTimeout(timer);
-          if (link !== null) host.linkDown(peerId, link);
+          if (link !== null) host.linkDown(peerId, link, code);
         },
       },
     );

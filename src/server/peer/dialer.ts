@@ -126,7 +126,7 @@ export class Dialer {
           if (this.socket === socket) this.socket = null;
           if (link !== null) {
             if (code === CloseCode.Shutdown) this.peerShutdownAtMs = Date.now();
-            host.linkDown(peer.id, link);
+            host.linkDown(peer.id, link, code);
           } else {
             this.failures++;
           }

@@ -34,7 +34,8 @@ export interface LinkHost {
   readonly handshakeTimeoutMs: number;
   isPeer(id: number): boolean;
   linkUp(peerId: number, link: Link): void;
-  linkDown(peerId: number, link: Link): void;
+  /** `code`: the Close frame's code when the peer sent one (CloseCode), null when the socket just ended. */
+  linkDown(peerId: number, link: Link, code?: number | null): void;
   /** An authenticated frame arrived on `link`. */
   receive(peerId: number, link: Link, bytes: Uint8Array): void;
   /** The socket can take more: send what is queued. */

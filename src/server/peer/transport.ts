@@ -14,6 +14,7 @@
 import type { Message } from '../../consensus/types.js';
 import { MessageType } from '../../consensus/types.js';
 import { assert } from '../../util/assert.js';
+import { RateLimitedLog, SILENT_LOG, type Log } from '../../util/log.js';
 import type { Server } from 'node:net';
 import { acceptPeers } from './acceptor.js';
 import { secretBytes } from './auth.js';
@@ -29,6 +30,8 @@ export type { PeerAddress } from './dialer.js';
 export type { PeerTls } from './link.js';
 
 export interface PeerTransportOptions {
+  /** Where links going up, down or refused are logged (default: nowhere). */
+  readonly log?: Log;
   /** This node's id (a positive u32). */
   readonly nodeId: number;
   /** Ensemble name; nodes of another cluster are refused even with the same secret. */
@@ -74,6 +77,17 @@ interface PeerState {
   link: Link | null;
   dialer: Dialer | null;
 }
+
+/** Why a link went down, by the Close frame's code, for the log. */
+const CLOSE_CODE_NAMES: Readonly<Record<number, string>> = {
+  [CloseCode.AuthFailed]: 'authentication failed',
+  [CloseCode.ProtocolError]: 'protocol error',
+  [CloseCode.Replaced]: 'replaced by a newer link',
+  [CloseCode.HandshakeTimeout]: 'handshake timed out',
+  [CloseCode.Shutdown]: 'the peer is shutting down',
+  [CloseCode.NotAPeer]: 'not (or no longer) a member',
+  [CloseCode.Idle]: 'nothing heard for the idle timeout',
+};
 
 const DEFAULTS = {
   listenHost: '127.0.0.1',
@@ -139,7 +153,10 @@ export class PeerTransport {
   readonly clusterId: string;
   private readonly secret: Uint8Array;
   private readonly tls: PeerTls | null;
-  private readonly options: Required<Omit<PeerTransportOptions, 'nodeId' | 'clusterId' | 'secret' | 'random' | 'tls'>>;
+  private readonly options: Required<Omit<PeerTransportOptions, 'nodeId' | 'clusterId' | 'secret' | 'random' | 'tls' | 'log'>>;
+  private readonly log: Log;
+  /** Refused handshakes can come in a flood (anyone can connect to the peer port): at most 10 lines a second. */
+  private readonly refusalLog: RateLimitedLog;
   private readonly random: () => number;
   private readonly limits: PeerDecodeLimits;
   private readonly peers = new Map<number, PeerState>();
@@ -164,6 +181,8 @@ export class PeerTransport {
     this.clusterId = options.clusterId;
     this.secret = secretBytes(options.secret);
     this.tls = options.tls ?? null;
+    this.log = options.log ?? SILENT_LOG;
+    this.refusalLog = new RateLimitedLog(this.log, 10, 'peer handshakes refused');
     this.random = options.random ?? Math.random;
     this.options = {
       listenHost: options.listenHost ?? DEFAULTS.listenHost,
@@ -372,7 +391,7 @@ export class PeerTransport {
       handshakeTimeoutMs: this.options.handshakeTimeoutMs,
       isPeer: (id) => this.peers.has(id),
       linkUp: (peerId, link) => this.linkUp(peerId, link),
-      linkDown: (peerId, link) => this.linkDown(peerId, link),
+      linkDown: (peerId, link, code) => this.linkDown(peerId, link, code ?? null),
       receive: (peerId, link, bytes) => this.receive(peerId, link, bytes),
       drained: (peerId) => {
         const peer = this.peers.get(peerId);
@@ -380,9 +399,13 @@ export class PeerTransport {
       },
       authFailure: (reason) => {
         this.authFailures++;
+        this.refusalLog.warn({ reason }, `peer link refused: ${reason}`);
         this.authFailureListeners.emit(reason);
       },
-      handshakeTimeout: () => this.handshakeTimeouts++,
+      handshakeTimeout: () => {
+        this.handshakeTimeouts++;
+        this.refusalLog.warn({ handshakeTimeoutMs: this.options.handshakeTimeoutMs }, `peer handshake timed out after ${this.options.handshakeTimeoutMs} ms`);
+      },
     };
   }
 
@@ -400,15 +423,18 @@ export class PeerTransport {
     }
     peer.link = link;
     peer.counters.linkUps++;
+    this.log.info({ peer: peerId, replaced: old !== null }, `link to server ${peerId} up`);
     this.upListeners.emit(peerId);
     this.flush(peer);
   }
 
-  private linkDown(peerId: number, link: Link): void {
+  private linkDown(peerId: number, link: Link, code: number | null): void {
     const peer = this.peers.get(peerId);
     // A replaced or removed link going away is old news.
     if (peer === undefined || peer.link !== link) return;
     peer.link = null;
+    const reason = code === null ? 'connection ended' : (CLOSE_CODE_NAMES[code] ?? `close code ${code}`);
+    this.log.warn({ peer: peerId, code, reason }, `link to server ${peerId} down: ${reason}`);
     peer.counters.drops += peer.queue.trimTo(this.options.maxQueuedWhileDown);
     this.downListeners.emit(peerId);
   }
@@ -438,6 +464,7 @@ export class PeerTransport {
 
   private protocolError(peer: PeerState, link: Link): void {
     this.protocolErrors++;
+    this.log.warn({ peer: peer.id }, `link to server ${peer.id} closed: peer protocol error`);
     peer.link = null;
     link.close(CloseCode.ProtocolError, 'peer protocol error');
     this.downListeners.emit(peer.id);

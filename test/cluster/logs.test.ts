@@ -1,0 +1,66 @@
+// What a 3-server ensemble's logs say when its leader is killed: the survivors log the
+// peer link going down, and the election with its new term. Server processes (dist/),
+// stdout piped, so every line is JSON.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Cluster, SECRET, until } from './support/cluster.js';
+
+interface LogLine {
+  readonly level: string;
+  readonly serverId: number;
+  readonly component: string;
+  readonly msg: string;
+  readonly [field: string]: unknown;
+}
+
+/** The JSON lines of a server's output (its `--- start` markers and anything else skipped). */
+function logLines(output: string): LogLine[] {
+  const lines: LogLine[] = [];
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    lines.push(JSON.parse(line) as LogLine);
+  }
+  return lines;
+}
+
+describe('a 3-server ensemble whose leader is killed', () => {
+  let cluster: Cluster;
+  let oldLeader = 0;
+  let oldTerm = 0;
+  let survivor = 0;
+
+  beforeAll(async () => {
+    cluster = await Cluster.start({ size: 3 });
+    oldLeader = await cluster.leader();
+    oldTerm = (await cluster.status(oldLeader))!.term;
+    survivor = cluster.ids.find((id) => id !== oldLeader)!;
+    await cluster.kill9(oldLeader);
+    await cluster.leader(30_000, [oldLeader]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await cluster?.stopAll();
+  });
+
+  test('a survivor logs the link to the old leader going down', async () => {
+    const down = await until('the link-down line', 20_000, () =>
+      logLines(cluster.log(survivor)).find((l) => l.component === 'peer' && l.peer === oldLeader && l.msg.startsWith(`link to server ${oldLeader} down`)),
+    );
+    expect(down.level).toBe('warn');
+  });
+
+  test('a survivor logs the election that followed, with a term past the old leader\'s', async () => {
+    const lines = logLines(cluster.log(survivor)).filter((l) => l.component === 'raft');
+    const elected = lines.find((l) => (l.term as number) > oldTerm && (/^became leader in term \d+/.test(l.msg) || /^leader is server \d+ in term \d+/.test(l.msg)));
+    expect(elected, JSON.stringify(lines, null, 1)).toBeDefined();
+    expect(elected!.leader).not.toBe(oldLeader);
+  });
+
+  test('no server logs the ensemble secret; the settings line shows it redacted', () => {
+    for (const id of cluster.ids) {
+      const output = cluster.log(id);
+      expect(output).not.toContain(SECRET);
+      const settings = logLines(output).find((l) => l.msg.startsWith('starting zook server'));
+      expect(settings?.ensemble).toMatchObject({ secret: '[redacted]' });
+    }
+  });
+});
