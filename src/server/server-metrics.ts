@@ -8,14 +8,14 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 import type { PeerLinkMetrics } from './peer/index.js';
 import type { DisconnectReason } from './connection.js';
-import { LATENCY_BUCKETS_SECONDS, ReadMetric, type Reading, SNAPSHOT_BUCKETS_SECONDS, log2HistogramReadings, processMetrics, registerRead, single } from './metrics.js';
+import { LATENCY_BUCKETS_SECONDS, ReadMetric, type Reading, RequestStats, SNAPSHOT_BUCKETS_SECONDS, log2HistogramReadings, processMetrics, registerRead, single } from './metrics.js';
 import type { ZookNode } from './node.js';
 import { type NodeStatus, nodeStatus } from './node-status.js';
 
 export interface ServerMetrics {
   /** This server's families and the process's: what /metrics renders and mntr reads. */
   readonly registry: Registry;
-  /** Counts an answered request and its latency; runs once per reply, so its labelled series are looked up once per op. */
+  /** Counts an answered request and its latency; runs once per reply (allocation-free: see RequestStats). */
   answered(op: string, error: number, seconds: number): void;
   /** One request packet read (both doors): mntr's zk_packets_received. */
   readonly received: () => void;
@@ -60,13 +60,12 @@ export function serverMetrics(node: ZookNode, sources: ServerMetricSources): Ser
   const counted = (name: string, help: string, value: () => number): void => read(name, 'counter', help, () => single(value()));
 
   // ---- requests ----
-  const requests = counter('zook_requests_total', 'Requests answered, by operation and ZooKeeper error code.', ['op', 'error']);
-  const latency = new Histogram<'op'>({ name: 'zook_request_duration_seconds', help: 'Time from a request arriving to its reply, by operation.', labelNames: ['op'], buckets: [...LATENCY_BUCKETS_SECONDS], registers });
+  const stats = new RequestStats(LATENCY_BUCKETS_SECONDS);
+  read('zook_requests_total', 'counter', 'Requests answered, by operation and ZooKeeper error code.', () => stats.counts());
+  read('zook_request_duration_seconds', 'histogram', 'Time from a request arriving to its reply, by operation.', () => stats.latency('zook_request_duration_seconds'));
   const receivedTotal = counter('zook_requests_received_total', 'Request packets read from clients (both ports), as mntr zk_packets_received.');
-  let minSeconds = Infinity;
-  let maxSeconds = 0;
-  gauge('zook_request_duration_min_seconds', 'Shortest request latency since start (mntr zk_min_latency).', () => (minSeconds === Infinity ? 0 : minSeconds));
-  gauge('zook_request_duration_max_seconds', 'Longest request latency since start (mntr zk_max_latency).', () => maxSeconds);
+  gauge('zook_request_duration_min_seconds', 'Shortest request latency since start (mntr zk_min_latency).', () => (stats.minSeconds === Infinity ? 0 : stats.minSeconds));
+  gauge('zook_request_duration_max_seconds', 'Longest request latency since start (mntr zk_max_latency).', () => stats.maxSeconds);
   gauge('zook_outstanding_requests', 'Requests received and not yet answered, both client ports.', sources.outstanding);
 
   // ---- connections ----
@@ -162,25 +161,10 @@ export function serverMetrics(node: ZookNode, sources: ServerMetricSources): Ser
     perPeer('zook_peer_queued_messages', 'gauge', 'Frames waiting for this peer.', (m) => m.queuedMessages);
   }
 
-  // The hot path: one reply. Each op's series (and each op and error's) is looked up once, then reused.
-  const requestsByOp = new Map<string, Map<number, Counter.Internal>>();
-  const latencyByOp = new Map<string, Histogram.Internal<'op'>>();
-  const answered = (op: string, error: number, seconds: number): void => {
-    let byError = requestsByOp.get(op);
-    if (byError === undefined) requestsByOp.set(op, (byError = new Map()));
-    let requestsChild = byError.get(error);
-    if (requestsChild === undefined) byError.set(error, (requestsChild = requests.labels({ op, error: String(error) })));
-    requestsChild.inc();
-    let latencyChild = latencyByOp.get(op);
-    if (latencyChild === undefined) latencyByOp.set(op, (latencyChild = latency.labels({ op })));
-    latencyChild.observe(seconds);
-    if (seconds < minSeconds) minSeconds = seconds;
-    if (seconds > maxSeconds) maxSeconds = seconds;
-  };
   const disconnectsByReason = new Map<DisconnectReason, Counter.Internal>();
   return {
     registry: Registry.merge([processMetrics(), registry]),
-    answered,
+    answered: (op, error, seconds) => stats.answered(op, error, seconds),
     received: () => receivedTotal.inc(),
     clientDisconnected: (reason) => {
       let child = disconnectsByReason.get(reason);
