@@ -63,7 +63,8 @@ export function serverMetrics(node: ZookNode, sources: ServerMetricSources): Ser
   const stats = new RequestStats(LATENCY_BUCKETS_SECONDS);
   read('zook_requests_total', 'counter', 'Requests answered, by operation and ZooKeeper error code.', () => stats.counts());
   read('zook_request_duration_seconds', 'histogram', 'Time from a request arriving to its reply, by operation.', () => stats.latency('zook_request_duration_seconds'));
-  const receivedTotal = counter('zook_requests_received_total', 'Request packets read from clients (both ports), as mntr zk_packets_received.');
+  let received = 0; // once per packet: a plain number, read at scrape time
+  counted('zook_requests_received_total', 'Request packets read from clients (both ports), as mntr zk_packets_received.', () => received);
   gauge('zook_request_duration_min_seconds', 'Shortest request latency since start (mntr zk_min_latency).', () => (stats.minSeconds === Infinity ? 0 : stats.minSeconds));
   gauge('zook_request_duration_max_seconds', 'Longest request latency since start (mntr zk_max_latency).', () => stats.maxSeconds);
   gauge('zook_outstanding_requests', 'Requests received and not yet answered, both client ports.', sources.outstanding);
@@ -165,7 +166,9 @@ export function serverMetrics(node: ZookNode, sources: ServerMetricSources): Ser
   return {
     registry: Registry.merge([processMetrics(), registry]),
     answered: (op, error, seconds) => stats.answered(op, error, seconds),
-    received: () => receivedTotal.inc(),
+    received: () => {
+      received++;
+    },
     clientDisconnected: (reason) => {
       let child = disconnectsByReason.get(reason);
       if (child === undefined) disconnectsByReason.set(reason, (child = disconnects.labels({ reason })));
