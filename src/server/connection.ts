@@ -456,8 +456,17 @@ export class ClientConnection implements SessionConnection {
     this.owedAnswers = 0;
   }
 
+  /**
+   * Lets go of the session. Its watches on this server go too, as in ZooKeeper (they
+   * belong to the connection): a client that comes back re-registers them with
+   * setWatches, which replays what they missed. Left in place, they would deliver
+   * live events between the reconnect and its setWatches that the replay then sends again.
+   */
   private detach(): void {
-    if (this.session !== null && this.session.connection === this) this.session.connection = null;
+    if (this.session !== null && this.session.connection === this) {
+      this.session.connection = null;
+      this.node.watches.removeWatcher(this.session.id);
+    }
   }
 
   private connect(frame: Extract<ClientFrame, { kind: 'connect' }>): void {

@@ -1,5 +1,7 @@
 // Bounded amplification: one setWatches frame may name 100,000 paths, and each
-// missing one fires an event at once. Those events leave a slice per event-loop
+// missing one fires an event at once (ZooKeeper's rule, which applies when the
+// client's zxid is older than the server's change history reaches: here the history
+// holds one change, watchReplayMaxChanges 1, and two were written). Those events leave a slice per event-loop
 // turn (other connections are served in between) and only while the socket has
 // room; the setWatches reply and everything after it follow them, in order.
 // In process (one ZookNode, one ClientConnection on a recording socket) to count
@@ -23,13 +25,24 @@ function setWatches(paths: string[]): ClientRequest {
   return { op: 'setWatches', relativeZxid: 0, dataWatches: paths, existWatches: [], childWatches: [], persistentWatches: [], persistentRecursiveWatches: [] };
 }
 
+/** Two writes, so that a change history of one change no longer reaches back to zxid 0. */
+const PAST_THE_HISTORY: ClientRequest[] = ['/past-1', '/past-2'].map((path) => ({
+  op: 'create',
+  path,
+  data: new Uint8Array(0),
+  acl: [{ perms: 31, scheme: 'world', id: 'anyone' }],
+  mode: 0,
+  ttlMs: 0,
+  returnStat: false,
+}));
+
 describe('in process', () => {
   let dir: string;
   let node: ZookNode;
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'zook-slices-'));
-    node = await ZookNode.open(resolveConfig({ dataDir: dir }));
+    node = await ZookNode.open(resolveConfig({ dataDir: dir, watchReplayMaxChanges: 1 }));
   });
 
   afterEach(async () => {
@@ -52,6 +65,8 @@ describe('in process', () => {
     const conn = new ClientConnection(node, wire, transport, '127.0.0.1', limits, { answered: () => {} });
     conn.receive({ kind: 'connect', protocolVersion: PROTOCOL_VERSION, sessionId: 0, password: new Uint8Array(0), sessionTimeoutMs: 10_000, lastZxidSeen: 0, auth: [] });
     await untilTrue('the session', () => frames.some((f) => f.kind === 'connected'));
+    PAST_THE_HISTORY.forEach((request, i) => conn.receive({ kind: 'request', xid: 1000 + i, linearizable: false, request }, 100));
+    await untilTrue('the writes', () => frames.filter((f) => f.kind === 'reply' && f.error === 0).length === PAST_THE_HISTORY.length);
     frames.length = 0;
     return { conn, frames, socket };
   }
@@ -106,10 +121,11 @@ describe('a real server', () => {
     dirs.push(dir);
     const config = join(dir, 'zook.json');
     // Before, all 100,000 events (about 5 MB) were written at once, past maxBackpressureBytes: the client was dropped.
-    writeFileSync(config, JSON.stringify({ maxBufferedBytesPerConnection: 256 * 1024, maxBackpressureBytes: 1024 * 1024 }));
+    writeFileSync(config, JSON.stringify({ maxBufferedBytesPerConnection: 256 * 1024, maxBackpressureBytes: 1024 * 1024, watchReplayMaxChanges: 1 }));
     const server = await startServerProcess({ extraArgs: ['--config', config] });
     const { client } = await RawClient.session(server.url);
     const other = await RawClient.session(server.url);
+    for (const request of PAST_THE_HISTORY) expect((await other.client.call(request)).error).toBe(0);
     const socket = (client.ws as unknown as { _socket: Socket })._socket;
     socket.pause();
     const paths = Array.from({ length: 100_000 }, (_, i) => `/${i.toString(36)}`);

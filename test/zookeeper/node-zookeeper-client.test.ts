@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { connect, type ZookClient } from '../../src/index.js';
 import { ErrorCode } from '../../src/protocol/index.js';
 import { OpCode } from '../../src/zookeeper/records.js';
+import type { JuteWriter } from '../../src/zookeeper/jute.js';
 import { type ServerProcess, startServerProcess } from '../server/support/server-process.js';
 import { untilTrue } from '../support/until.js';
 import { type Nzk, codeOf, connectNzk, zookeeper } from './support/nzk.js';
@@ -215,17 +216,38 @@ describe('raw ZooKeeper protocol: what the 3.4-era npm client cannot send', () =
     await again.closed;
   });
 
-  test('a session resumed on a new connection keeps its ephemerals and watches', async () => {
+  test('a session resumed on a new connection keeps its ephemerals; its watches left with the old connection, as in ZooKeeper', async () => {
     const { client, session } = await RawZkClient.session(server.zkPort, { timeoutMs: 4000 });
     await client.request(OpCode.create, body.create('/resume-eph', '', 1));
-    await client.request(OpCode.addWatch, body.addWatch('/resume-watch', 0));
+    await client.request(OpCode.addWatch, body.addWatch('/resume-gone', 0));
     client.destroy();
     const { client: again, session: resumed } = await RawZkClient.session(server.zkPort, { resume: session });
     expect(resumed.sessionId).toBe(session.sessionId);
     expect(await a.exists('/resume-eph')).not.toBeNull();
-    await a.create('/resume-watch');
-    await untilTrue('again.events.length === 1', () => again.events.length === 1);
-    expect(again.events[0]).toMatchObject({ type: 1, path: '/resume-watch' });
+    await a.create('/resume-gone');
+    // A watch would have fired before this reply (events go out in order with replies).
+    expect((await again.request(OpCode.exists, body.pathWatch('/', false))).err).toBe(0);
+    expect(again.events).toEqual([]);
+    await again.close();
+  });
+
+  test('setWatches2 on a resumed session replays what its persistent watch missed while away (relZxid), then goes on live', async () => {
+    const { client, session } = await RawZkClient.session(server.zkPort, { timeoutMs: 4000 });
+    const added = await client.request(OpCode.addWatch, body.addWatch('/resume-watch', 0));
+    client.destroy();
+    await a.create('/resume-watch', '1');
+    await a.setData('/resume-watch', '2');
+    const { client: again } = await RawZkClient.session(server.zkPort, { resume: session, lastZxidSeen: added.zxid });
+    // What the Java client sends on reconnect: relZxid (the last zxid it saw), then the five lists.
+    const lists = (w: JuteWriter): void => void w.long(added.zxid).int(0).int(0).int(0).int(1).ustring('/resume-watch').int(0);
+    expect((await again.request(OpCode.setWatches2, lists, -8)).err).toBe(0);
+    expect(again.events).toMatchObject([
+      { type: 1, path: '/resume-watch' },
+      { type: 3, path: '/resume-watch' },
+    ]);
+    await a.setData('/resume-watch', '3');
+    await untilTrue('the live event', () => again.events.length === 3);
+    expect(again.events[2]).toMatchObject({ type: 3, path: '/resume-watch' });
     await again.close();
   });
 
