@@ -43,3 +43,27 @@ test("the restarted follower's /metrics timed and sized that install (zook_snaps
   expect(sumOf(m, 'zook_snapshot_install_duration_seconds_sum')).toBeGreaterThan(0);
   expect(sumOf(m, 'zook_snapshot_size_bytes')).toBeGreaterThan(0);
 });
+
+/** The JSON log lines a server printed (all its runs). */
+function logLines(id: number): { component?: string; msg: string; [field: string]: unknown }[] {
+  return cluster!
+    .log(id)
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { msg: string });
+}
+
+test("the restarted follower logged the leader's snapshot arriving and its install, with index, size and time", () => {
+  const lines = logLines(follower).filter((l) => l.component === 'snapshot' || l.component === 'raft');
+  const receiving = lines.find((l) => l.msg.startsWith('receiving a snapshot from leader'));
+  const installed = lines.find((l) => l.msg === "installed the leader's snapshot");
+  expect(receiving?.totalBytes).toBeGreaterThan(0);
+  expect(installed).toMatchObject({ index: receiving?.index, bytes: receiving?.totalBytes });
+  expect(typeof installed?.installMs).toBe('number');
+});
+
+test('the leader logged sending its snapshot to that follower, first chunk and last', () => {
+  const sent = cluster!.ids.filter((id) => id !== follower).flatMap((id) => logLines(id)).filter((l) => l.component === 'snapshot' && l.follower === follower);
+  expect(sent.some((l) => l.msg.startsWith(`sending snapshot to server ${follower}`))).toBe(true);
+  expect(sent.some((l) => l.msg.startsWith(`sent the last snapshot chunk to server ${follower}`))).toBe(true);
+});

@@ -98,6 +98,15 @@ const CONF_CHANGE_NAMES: Readonly<Record<number, string>> = { [ConfChangeType.Ad
 const MEMBERSHIP_MAGIC = 'zook-membership-v1';
 /** A ReadIndex context: this node's id (u32), then a per-host counter (f64). */
 const READ_CONTEXT_BYTES = 12;
+
+/** Leader: how often (in Raft ticks) followers' catch-up is looked at for the log. */
+const CATCH_UP_CHECK_TICKS = 10;
+/** A follower this many entries behind (or not replicating) is catching up, and logged as such (busy followers trail by a few batches of 4,096 at most)... */
+const CATCH_UP_LAG_ENTRIES = 20_000;
+/** ...at most once per this many checks while it stays behind. */
+const CATCH_UP_LOG_EVERY_CHECKS = 5;
+/** Leader: a snapshot sent in full to a follower and started over after this long is logged again. */
+const SNAPSHOT_RESEND_LOG_MS = 10_000;
 /**
  * A snapshot image yields to the event loop after every chunk the machine hands
  * out (the tree's are 256 KiB, about 2-3 ms of serializing here): a rule in work,
@@ -206,6 +215,10 @@ export class RaftHost {
   private transferAsked = false;
   /** Snapshot chunks streaming in from the leader: when the first one came (for the install line). */
   private snapshotReceiving: { index: number; totalBytes: number; startedMs: number; nextLogBytes: number } | null = null;
+  /** Leader: the snapshot being sent to each follower (to log its start and end once). */
+  private readonly snapshotsOut = new Map<number, { index: number; startedMs: number; done: boolean; doneMs: number }>();
+  /** Leader: followers reported behind, with the checks since their last progress line (to log them caught up once). */
+  private readonly behind = new Map<number, number>();
 
   private constructor(
     private readonly storage: NodeStorage,
@@ -299,6 +312,7 @@ export class RaftHost {
     this.tickTimer = setInterval(() => {
       this.ticksElapsed++;
       this.raft.tick();
+      if (this.ticksElapsed % CATCH_UP_CHECK_TICKS === 0) this.logCatchUp();
       this.kick();
     }, this.options.tickMs);
     this.kick();
@@ -465,6 +479,34 @@ export class RaftHost {
     if (after.leader !== before.leader) this.leaderHeardTick = this.ticksElapsed;
   }
 
+  /**
+   * Leader: a follower far behind (a restarted one, a new learner) is logged as it
+   * catches up (match index, lag, the core's progress state: probe, replicate or
+   * snapshot), then once when it has caught up.
+   */
+  private logCatchUp(): void {
+    if (this.soft.role !== Role.Leader) {
+      this.behind.clear();
+      this.snapshotsOut.clear();
+      return;
+    }
+    const last = this.raft.lastIndex;
+    for (const f of this.raft.followers()) {
+      const lag = last - f.match;
+      const checks = this.behind.get(f.id);
+      // A follower that is down is not catching up: its link going down was logged.
+      if (f.recentActive && (lag >= CATCH_UP_LAG_ENTRIES || f.state !== 'replicate')) {
+        if (checks === undefined || checks >= CATCH_UP_LOG_EVERY_CHECKS) {
+          this.log.info({ follower: f.id, match: f.match, lastIndex: last, lag, state: f.state }, `server ${f.id} is catching up: at index ${f.match} of ${last} (${lag} behind, ${f.state})`);
+          this.behind.set(f.id, 1);
+        } else this.behind.set(f.id, checks + 1);
+      } else if (checks !== undefined && f.state === 'replicate') {
+        this.behind.delete(f.id);
+        this.log.info({ follower: f.id, match: f.match, lastIndex: last, lag }, `server ${f.id} caught up (at index ${f.match} of ${last})`);
+      }
+    }
+  }
+
   /** Why this server campaigns, as far as the host can tell from outside the core. */
   private campaignReason(before: SoftState): string {
     if (this.transferAsked) return 'the leader handed leadership over (TimeoutNow)';
@@ -473,21 +515,35 @@ export class RaftHost {
     return `no word from leader ${before.leader} for ${this.ticksElapsed - this.leaderHeardTick} ticks of ${this.options.tickMs} ms (election timeout)`;
   }
 
-  /** Leader: a follower too far behind for the log gets the snapshot; its first and last chunk are logged, with catch-up progress in between. */
+  /**
+   * Leader: a follower too far behind for the log gets the snapshot. Logged once as it
+   * starts and once as its last chunk leaves (chunks are sent again while the follower
+   * does not acknowledge them: those are debug lines).
+   */
   private snapshotChunkOut(m: Message): void {
     const chunk = m.snapshot!;
     const end = chunk.offset + chunk.data.byteLength;
+    const now = Date.now();
     const fields = { follower: m.to, index: chunk.meta.index, term: chunk.meta.term, totalBytes: chunk.totalBytes, sentBytes: end };
-    if (chunk.offset === 0) this.snapshotLog.info(fields, `sending snapshot to server ${m.to} (too far behind for the log)`);
-    else if (end >= chunk.totalBytes) this.snapshotLog.info(fields, `sent the last snapshot chunk to server ${m.to}`);
-    else this.snapshotLog.debug(fields, `snapshot chunk to server ${m.to}`);
+    let out = this.snapshotsOut.get(m.to);
+    if (out === undefined || out.index !== chunk.meta.index || (chunk.offset === 0 && out.done && now - out.doneMs > SNAPSHOT_RESEND_LOG_MS)) {
+      out = { index: chunk.meta.index, startedMs: now, done: false, doneMs: 0 };
+      this.snapshotsOut.set(m.to, out);
+      this.snapshotLog.info(fields, `sending snapshot to server ${m.to} (too far behind for the log)`);
+    }
+    if (end >= chunk.totalBytes && !out.done) {
+      out.done = true;
+      out.doneMs = now;
+      this.snapshotLog.info({ ...fields, durationMs: now - out.startedMs }, `sent the last snapshot chunk to server ${m.to}`);
+    } else this.snapshotLog.debug(fields, `snapshot chunk to server ${m.to}`);
   }
 
   /** Follower: chunks of the leader's snapshot arriving (first, then about every quarter, at info). */
   private snapshotChunkIn(m: Message): void {
     const chunk = m.snapshot!;
     const end = chunk.offset + chunk.data.byteLength;
-    if (chunk.offset === 0 || this.snapshotReceiving?.index !== chunk.meta.index) {
+    if (chunk.meta.index <= this.machineApplied) return; // installed already: a chunk sent again
+    if (this.snapshotReceiving?.index !== chunk.meta.index) {
       this.snapshotReceiving = { index: chunk.meta.index, totalBytes: chunk.totalBytes, startedMs: Date.now(), nextLogBytes: chunk.totalBytes / 4 };
       this.snapshotLog.info({ leader: m.from, index: chunk.meta.index, term: chunk.meta.term, totalBytes: chunk.totalBytes }, `receiving a snapshot from leader ${m.from}`);
     }
