@@ -156,6 +156,8 @@ export class ZookNode {
   private wasServing = false;
   /** The leader as of the last role change (0 = none). */
   private currentLeader = 0;
+  /** The last leader this node knew of (for the lost-contact log line once it knows none). */
+  private lastKnownLeader = 0;
   private sweepTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private snapshotIndex: number;
@@ -645,7 +647,7 @@ export class ZookNode {
       const leader = this.raft.leader;
       const why =
         leader === 0
-          ? `no leader known in term ${this.raft.term} (the last one was server ${this.currentLeader})`
+          ? `no leader known in term ${this.raft.term} (the last one was server ${this.lastKnownLeader})`
           : `no message from leader ${leader} (term ${this.raft.term}) for ${this.raft.ticks - this.lastLeaderContactTick} ticks of ${this.config.raftTickMs} ms (limit ${this.config.electionTicks})`;
       this.log.child({ component: 'raft' }).warn(
         { leader, term: this.raft.term, ticksSinceContact: this.raft.ticks - this.lastLeaderContactTick, electionTicks: this.config.electionTicks, clients: this.sessions.size },
@@ -657,6 +659,7 @@ export class ZookNode {
   }
 
   private roleChanged(soft: SoftState, term: number): void {
+    if (soft.leader !== 0) this.lastKnownLeader = soft.leader;
     if (soft.leader !== 0) this.lastLeaderContactTick = this.raft.ticks;
     const leaderChanged = soft.leader !== this.currentLeader;
     this.currentLeader = soft.leader;

@@ -27,6 +27,7 @@ describe('a 3-server ensemble whose leader is killed', () => {
   let oldLeader = 0;
   let oldTerm = 0;
   let survivor = 0;
+  let newLeader = 0;
 
   beforeAll(async () => {
     cluster = await Cluster.start({ size: 3 });
@@ -34,7 +35,7 @@ describe('a 3-server ensemble whose leader is killed', () => {
     oldTerm = (await cluster.status(oldLeader))!.term;
     survivor = cluster.ids.find((id) => id !== oldLeader)!;
     await cluster.kill9(oldLeader);
-    await cluster.leader(30_000, [oldLeader]);
+    newLeader = await cluster.leader(30_000, [oldLeader]);
   }, 60_000);
 
   afterAll(async () => {
@@ -62,5 +63,18 @@ describe('a 3-server ensemble whose leader is killed', () => {
       const settings = logLines(output).find((l) => l.msg.startsWith('starting zook server'));
       expect(settings?.ensemble).toMatchObject({ secret: '[redacted]' });
     }
+  });
+
+  // Last: it leaves the ensemble without a quorum.
+  test('a server cut off from the new leader logs that it lost contact and why, naming the leader', async () => {
+    const cutOff = cluster.ids.find((id) => id !== oldLeader && id !== newLeader)!;
+    // It serves (has a leader) before the cut, or it has nothing to lose.
+    await until('the follower to serve', 20_000, async () => ((await cluster.health(cutOff)).code === 200 ? true : undefined));
+    cluster.isolate(cutOff);
+    const lost = await until('the lost-contact line', 20_000, () =>
+      logLines(cluster.log(cutOff)).find((l) => l.msg.startsWith('lost contact with the leader') && new RegExp(`(leader|server) ${newLeader}\\b`).test(l.msg)),
+    );
+    expect(lost).toMatchObject({ level: 'warn', component: 'raft' });
+    expect(lost.msg).toMatch(/dropping this server's clients/);
   });
 });

@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { JuteWriter } from '../../src/zookeeper/jute.js';
 import { OpCode } from '../../src/zookeeper/records.js';
@@ -131,6 +132,19 @@ describe('a standalone server process', () => {
     const closed = await until('the close line', () => logLines(second.output()).find((l) => l.component === 'zk-door' && l.msg.includes('packet length -5')));
     expect(closed).toMatchObject({ level: 'warn', reason: 'framing' });
     expect(closed.msg).toMatch(/^closed ZooKeeper-protocol connection from 127\.0\.0\.1:\d+: packet length -5 outside/);
+  });
+
+  test('a WebSocket connection closed for a text frame is logged with the reason and the client address', async () => {
+    const ws = new WebSocket(second.url);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    ws.send('not a FlatBuffers frame');
+    await new Promise<void>((resolve) => ws.once('close', () => resolve()));
+    const closed = await until('the close line', () => logLines(second.output()).find((l) => l.component === 'ws' && l.reason === 'protocol-error'));
+    expect(closed.level).toBe('warn');
+    expect(closed.msg).toMatch(/^closed WebSocket connection from [\d.:a-f]+: text frames are not part of the protocol/);
   });
 
   test('no line holds the superDigest, a digest password or znode data', () => {
