@@ -87,6 +87,15 @@ export function serverMetrics(node: ZookNode, sources: ServerMetricSources): Ser
   counted('zook_sessions_expired_total', 'Sessions closed by expiry since start.', () => node.counters.sessionsExpired);
   counted('zook_snapshots_total', 'Tree snapshots written since start.', () => node.counters.snapshots);
   counted('zook_watch_events_sent_total', 'Watch events sent since start.', () => node.counters.eventsSent);
+  // How far back reconnecting watches can be replayed (tree/history.ts).
+  gauge('zook_watch_replay_oldest_zxid', 'Oldest zxid a reconnecting watch (or addWatch fromZxid) can be replayed from; older ones get Compacted.', () => node.watchHistory.oldestReplayableZxid);
+  gauge('zook_watch_replay_changes', 'Changes held for watch replay (watchReplayMaxChanges bounds it).', () => node.watchHistory.size);
+  gauge('zook_watch_replay_bytes', 'Bytes held for watch replay (watchReplayMaxBytes bounds it).', () => node.watchHistory.bytes);
+  read('zook_watch_replays_total', 'counter', 'setWatches and addWatch fromZxid answered: replayed from the history, or compacted (it did not reach back).', () => [
+    { labels: { outcome: 'replayed' }, value: node.counters.watchReplays },
+    { labels: { outcome: 'compacted' }, value: node.counters.watchReplaysCompacted },
+  ]);
+  counted('zook_watch_replayed_events_total', 'Watch events sent by replays since start.', () => node.counters.watchEventsReplayed);
 
   // ---- Raft ----
   // One status per scrape: the registry reads every family in one synchronous pass.
