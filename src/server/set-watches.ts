@@ -26,18 +26,12 @@ export type FireEvent = (type: number, path: string, zxid: number) => void;
 
 /** Registers the watches again; `fire` gets each event due at once, in order. */
 export function setWatches(node: ZookNode, sessionId: number, lists: SetWatchesRequest, fire: FireEvent): void {
-  const since = lists.relativeZxid;
-  const replayed = replayWatches(node.watchHistory, node.watches, sessionId, since, lists);
-  if (replayed !== null) {
-    node.counters.watchReplays++;
-    sendReplayed(node, sessionId, replayed, fire);
-    return;
-  }
-  node.counters.watchReplaysCompacted++;
-  zookeeperSetWatches(node, sessionId, lists, fire);
-  const oldest = node.watchHistory.oldestReplayableZxid;
-  for (const path of lists.persistentWatches) fire(WireEventType.Compacted, path, oldest);
-  for (const path of lists.persistentRecursiveWatches) fire(WireEventType.Compacted, path, oldest);
+  replayOr(node, sessionId, lists.relativeZxid, lists, fire, () => {
+    zookeeperSetWatches(node, sessionId, lists, fire);
+    const oldest = node.watchHistory.oldestReplayableZxid;
+    for (const path of lists.persistentWatches) fire(WireEventType.Compacted, path, oldest);
+    for (const path of lists.persistentRecursiveWatches) fire(WireEventType.Compacted, path, oldest);
+  });
 }
 
 /**
@@ -53,15 +47,22 @@ export function addWatchFrom(node: ZookNode, sessionId: number, path: string, re
     persistentWatches: recursive ? [] : [path],
     persistentRecursiveWatches: recursive ? [path] : [],
   };
+  replayOr(node, sessionId, fromZxid, lists, fire, () => {
+    node.watches.addPersistentWatch(path, sessionId, recursive ? AddWatchMode.PersistentRecursive : AddWatchMode.Persistent);
+    fire(WireEventType.Compacted, path, node.watchHistory.oldestReplayableZxid);
+  });
+}
+
+/** Replays what `lists` missed since `fromZxid` and registers them, or, past the history's reach, runs `pastTheHistory`. */
+function replayOr(node: ZookNode, sessionId: number, fromZxid: number, lists: WatchLists, fire: FireEvent, pastTheHistory: () => void): void {
   const replayed = replayWatches(node.watchHistory, node.watches, sessionId, fromZxid, lists);
-  if (replayed !== null) {
-    node.counters.watchReplays++;
-    sendReplayed(node, sessionId, replayed, fire);
+  if (replayed === null) {
+    node.counters.watchReplaysCompacted++;
+    pastTheHistory();
     return;
   }
-  node.counters.watchReplaysCompacted++;
-  node.watches.addPersistentWatch(path, sessionId, recursive ? AddWatchMode.PersistentRecursive : AddWatchMode.Persistent);
-  fire(WireEventType.Compacted, path, node.watchHistory.oldestReplayableZxid);
+  node.counters.watchReplays++;
+  sendReplayed(node, sessionId, replayed, fire);
 }
 
 function sendReplayed(node: ZookNode, sessionId: number, events: readonly WatchEvent[], fire: FireEvent): void {
