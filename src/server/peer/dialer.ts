@@ -104,6 +104,9 @@ export class Dialer {
     };
 
     const raw = this.open();
+    /** Why the dial failed, for the log (ECONNREFUSED, ETIMEDOUT, ...). */
+    let dialError: string | null = null;
+    raw.once('error', (error: Error & { code?: string }) => (dialError = error.code ?? error.message));
     const socket: PeerSocket = new PeerSocket(
       raw,
       { maxFrameBytes: host.limits.maxFrameBytes, idleTimeoutMs: this.options.idleTimeoutMs, flushMarkBytes: this.options.flushMarkBytes },
@@ -129,6 +132,7 @@ export class Dialer {
             host.linkDown(peer.id, link, code);
           } else {
             this.failures++;
+            host.dialFailed?.(peer.id, this.failures, dialError, code);
           }
           this.scheduleRedial();
         },

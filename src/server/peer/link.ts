@@ -42,6 +42,11 @@ export interface LinkHost {
   drained(peerId: number): void;
   authFailure(reason: string): void;
   handshakeTimeout(): void;
+  /**
+   * A dial of `peerId` ended before a link was up (`failures` in a row): `error` is the
+   * socket error's code (ECONNREFUSED...), `code` the Close frame's code when the peer refused.
+   */
+  dialFailed?(peerId: number, failures: number, error: string | null, code: number | null): void;
 }
 
 /** Close codes a Close frame carries (peer-socket.ts); the numbers follow WebSocket's application range. */

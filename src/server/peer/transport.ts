@@ -402,6 +402,14 @@ export class PeerTransport {
         this.refusalLog.warn({ reason }, `peer link refused: ${reason}`);
         this.authFailureListeners.emit(reason);
       },
+      dialFailed: (peerId, failures, error, code) => {
+        // The first failure of an outage at warn (say, a peer that never came up), the retries at debug.
+        const level = failures === 1 ? 'warn' : 'debug';
+        const dialer = this.peers.get(peerId)?.dialer;
+        const address = dialer == null ? '' : ` at ${dialer.peer.host}:${dialer.peer.port}`;
+        const reason = error ?? (code === null ? 'closed before the handshake' : `refused: ${CLOSE_CODE_NAMES[code] ?? `close code ${code}`}`);
+        this.log[level]({ peer: peerId, failures, reason }, `cannot link to server ${peerId}${address}: ${reason} (retrying)`);
+      },
       handshakeTimeout: () => {
         this.handshakeTimeouts++;
         this.refusalLog.warn({ handshakeTimeoutMs: this.options.handshakeTimeoutMs }, `peer handshake timed out after ${this.options.handshakeTimeoutMs} ms`);
