@@ -15,6 +15,7 @@ import type { Ensemble } from './cluster/ensemble.js';
 import { ZookNode } from './node.js';
 import { nodeStatus } from './node-status.js';
 import { registerAdminRoutes } from './admin-http.js';
+import { registerConsoleRoutes } from './console-files.js';
 import { serverMetrics } from './server-metrics.js';
 import { acceptUpgrade, listenExclusive, newApp, requireNativeUws, uWS, type WebSocket, type us_listen_socket } from './uws.js';
 import { loadTls } from './tls.js';
@@ -250,8 +251,10 @@ export async function startServer(config: ServerConfig, ensemble: Ensemble | nul
       );
     });
   registerAdminRoutes(app, node);
+  // The web console at / (its files read once, now), /ensemble and /admin/sessions.
+  registerConsoleRoutes(app, node, tls, () => port);
   app.any('/*', (res) => {
-    res.writeStatus('404 Not Found').end('zook: WebSocket clients connect to any path; HTTP has /health, /status, /metrics and /admin/*\n');
+    res.writeStatus('404 Not Found').end('zook: WebSocket clients connect to any path; HTTP has / (the web console), /health, /status, /ensemble, /metrics and /admin/*\n');
   });
 
   const listened = await listenExclusive(app, config.host, config.port);
