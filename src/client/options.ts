@@ -5,6 +5,7 @@ import { parseServers } from './servers.js';
 import { defaultTransport } from './transport.js';
 import type { ConnectOptions } from './types.js';
 import { toBytes } from './ops.js';
+import { readFileBytes } from './node-only.js';
 
 export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
 /** Matches the server's default maxInFlightPerConnection, so a default client is never answered Throttled. */
@@ -23,9 +24,8 @@ async function caOf(options: ConnectOptions): Promise<(string | Uint8Array)[] | 
   const out: (string | Uint8Array)[] = [];
   if (options.ca !== undefined) out.push(...(typeof options.ca === 'string' || options.ca instanceof Uint8Array ? [options.ca] : options.ca));
   if (options.tlsCaFile !== undefined) {
-    const { readFile } = await import('node:fs/promises');
     try {
-      out.push(await readFile(options.tlsCaFile));
+      out.push(await readFileBytes(options.tlsCaFile));
     } catch (error) {
       throw new Error(`tlsCaFile ${options.tlsCaFile}: cannot read it (${error instanceof Error ? error.message : String(error)})`);
     }

@@ -1,6 +1,7 @@
 // The socket under a connection, kept behind a small interface so the client runs
 // on Node (the `ws` package) and in browsers (the native WebSocket), and so tests
 // can substitute one. One binary message is one protocol frame.
+import { wsTransport as nodeWsTransport } from './node-only.js';
 
 export interface TransportHandlers {
   onOpen(): void;
@@ -79,46 +80,9 @@ export interface WsTransportOptions {
   readonly ca?: string | Uint8Array | readonly (string | Uint8Array)[];
 }
 
-function caList(ca: NonNullable<WsTransportOptions['ca']>): (string | Buffer)[] {
-  const all: readonly (string | Uint8Array)[] = typeof ca === 'string' || ca instanceof Uint8Array ? [ca] : ca;
-  return all.map((c) => (typeof c === 'string' ? c : Buffer.from(c)));
-}
-
-/** A transport over the `ws` package (Node). Loaded lazily so browser bundles need not include it. */
-export async function wsTransport(options: WsTransportOptions): Promise<TransportFactory> {
-  const { default: WebSocket } = await import('ws');
-  return (url, handlers) => {
-    let closed = false;
-    const socket = new WebSocket(url, {
-      maxPayload: options.maxFrameBytes,
-      perMessageDeflate: false,
-      ...(options.ca === undefined ? {} : { ca: caList(options.ca) }),
-    });
-    socket.binaryType = 'nodebuffer';
-    socket.on('open', () => handlers.onOpen());
-    socket.on('message', (data, isBinary) => {
-      if (!isBinary) {
-        handlers.onMessage(data.toString());
-        return;
-      }
-      // binaryType 'nodebuffer' gives one Buffer (a Uint8Array) per message.
-      handlers.onMessage(Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data);
-    });
-    // 'close' always follows 'error' in ws; the listener keeps an error from being thrown,
-    // and its message (a refused connection, a certificate not trusted) becomes the reason.
-    let error = '';
-    socket.on('error', (e) => (error = e.message));
-    socket.on('close', (code, reason) => {
-      if (closed) return;
-      closed = true;
-      handlers.onClose(code, reason.length > 0 ? reason.toString() : error);
-    });
-    return {
-      send: (frame) => socket.send(frame),
-      close: (code, reason) => socket.close(code, reason),
-      abort: () => socket.terminate(),
-    };
-  };
+/** A transport over the `ws` package (Node). Loaded lazily, and never in the browser build (see ./node-only.ts). */
+export function wsTransport(options: WsTransportOptions): Promise<TransportFactory> {
+  return nodeWsTransport(options);
 }
 
 /** The native WebSocket when the platform has one (browsers, Node 22+), otherwise `ws`; `ws` whenever a CA is given (the native one takes none). */

@@ -1,8 +1,8 @@
 // The one place that loads the WebAssembly core. Everything in src/core/ goes
 // through here for memory access, so a view is never used after memory.grow
-// detached its buffer.
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// detached its buffer. Its bytes come from ./wasm-bytes.js: a file read on Node,
+// inline in the browser build.
+import { wasmBytes } from './wasm-bytes.js';
 
 export interface CoreExports {
   readonly memory: WebAssembly.Memory;
@@ -23,21 +23,8 @@ export interface CoreExports {
   negLogUnit(h: bigint): number;
 }
 
-// The module is built to build/zook.wasm at the package root; this file runs both
-// from src/core/ (tests, tsx) and from dist/src/core/ (compiled).
-function wasmPath(): string {
-  const candidates = ['../../build/zook.wasm', '../../../build/zook.wasm'].map((rel) =>
-    fileURLToPath(new URL(rel, import.meta.url)),
-  );
-  const found = candidates.find((path) => existsSync(path));
-  if (found === undefined) {
-    throw new Error(`zook: WebAssembly core not built (looked for ${candidates.join(', ')}); run npm run build:wasm`);
-  }
-  return found;
-}
-
 function instantiate(): CoreExports {
-  const module = new WebAssembly.Module(readFileSync(wasmPath()));
+  const module = new WebAssembly.Module(wasmBytes());
   const imports = {
     env: {
       abort(_message: number, _file: number, line: number, column: number): never {

@@ -2,7 +2,7 @@
 // enter() blocks until `memberCount` participants have entered, then all proceed;
 // leave() blocks until every participant has left. Each participant is an
 // ephemeral node, so one whose session ends counts as gone.
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from './uuid.js';
 import { isZookError, type ZookClient } from '../client/index.js';
 import { checkPath, deleteIfPresent, ensurePath, joinPath, withLossRetry } from './paths.js';
 import { deadlineOf, Wake, type WaitOptions } from './wake.js';

@@ -2,7 +2,7 @@
 // a create fails with ConnectionLoss (it may or may not have been applied) the
 // client can look for its own node instead of leaving an orphan that would hold a
 // lock forever, or creating a second one.
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from './uuid.js';
 import { isZookError, type Data, type ZookClient } from '../client/index.js';
 import { ensurePath, isRetryable, joinPath, MAX_LOSS_RETRIES, withLossRetry } from './paths.js';
 

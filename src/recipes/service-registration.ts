@@ -1,6 +1,6 @@
 // Registering a service instance: an ephemeral node /services/<name>/<id> holding
 // the instance as JSON, so it disappears when the instance's session ends.
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from './uuid.js';
 import { isZookError, type ZookClient } from '../client/index.js';
 import { TypedEmitter } from './emitter.js';
 import { HeldNode, type HoldEvents, type HoldState } from './held-node.js';

@@ -5,12 +5,31 @@
 
 export const ROOT = '/';
 
+/**
+ * The UTF-8 length of `text`, as Buffer.byteLength(text, 'utf8') counts it (a lone
+ * surrogate: 3 bytes, as its replacement character), without Buffer: the client also
+ * runs in browsers.
+ */
+export function utf8ByteLength(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
 /** True when `path` is a valid znode path of at most `maxPathBytes` UTF-8 bytes. */
 export function isValidPath(path: string, maxPathBytes: number): boolean {
   const length = path.length;
   if (length === 0 || path.charCodeAt(0) !== 0x2f) return false;
   // A UTF-16 unit encodes to at most 3 UTF-8 bytes; only count when it could matter.
-  if (length * 3 > maxPathBytes && Buffer.byteLength(path, 'utf8') > maxPathBytes) return false;
+  if (length * 3 > maxPathBytes && utf8ByteLength(path) > maxPathBytes) return false;
   if (length === 1) return true;
   if (path.charCodeAt(length - 1) === 0x2f) return false;
   let last = 0x2f;

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { isValidPath } from '../../src/tree/paths.js';
+import { isValidPath, utf8ByteLength } from '../../src/tree/paths.js';
+import { seeded } from '../support/seeded.js';
 import { ErrorCode, CreateMode } from '../../src/tree/index.js';
 import { harness } from './harness.js';
 
@@ -36,6 +37,21 @@ describe('path rules (ZooKeeper PathUtils.validatePath)', () => {
     expect(isValidPath('/' + 'a'.repeat(99), 100)).toBe(true);
     expect(isValidPath('/' + 'a'.repeat(100), 100)).toBe(false);
     expect(isValidPath('/' + 'é'.repeat(50), 100)).toBe(false); // 101 bytes
+  });
+
+  // The limit is counted without Buffer (the client runs in browsers too), exactly as Node counts.
+  test('UTF-8 lengths are counted as Buffer.byteLength counts them, lone and paired surrogates included', () => {
+    seeded(17, (rng) => {
+      for (let n = 0; n < 5000; n++) {
+        let text = '';
+        for (let i = rng.int(12); i > 0; i--) {
+          const kind = rng.int(4);
+          const unit = kind === 0 ? rng.int(0x80) : kind === 1 ? rng.int(0x800) : kind === 2 ? 0xd800 + rng.int(0x800) : rng.int(0x10000);
+          text += String.fromCharCode(unit);
+        }
+        expect(utf8ByteLength(text), JSON.stringify(text)).toBe(Buffer.byteLength(text, 'utf8'));
+      }
+    });
   });
 
   test('a bad path gives BadArguments for every write', () => {
