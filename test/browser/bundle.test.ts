@@ -11,6 +11,8 @@ import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeInBrowser, launchBrowser, openPage, serveFiles, type OpenedPage, type StaticServer } from '../support/browser.js';
 import { startServerProcess, type ServerProcess } from '../server/support/server-process.js';
+import { connect, Lock } from '../../src/index.js';
+import { until } from '../support/until.js';
 
 // The page's view of the module it imported: the package's own types.
 type Zook = typeof import('../../src/index.js');
@@ -19,6 +21,17 @@ interface PageGlobals {
 }
 
 const BUNDLE = fileURLToPath(new URL('../../dist/browser/zook.js', import.meta.url));
+const README = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+
+/** The README's page: the html example of its "In the browser" section. */
+function readmePage(): string {
+  const start = README.indexOf('\n### In the browser\n');
+  if (start < 0) throw new Error('README.md has no "### In the browser" section');
+  const section = README.slice(start, README.indexOf('\n#', start + 1));
+  const page = /```html\n([\s\S]*?)```/.exec(section);
+  if (page === null) throw new Error('the "In the browser" section has no html example');
+  return page[1];
+}
 const PAGE = `<!doctype html>
 <title>zook in a page</title>
 <script type="module">
@@ -26,10 +39,11 @@ const PAGE = `<!doctype html>
   window.zook = zook;
 </script>`;
 
-function files(): Record<string, { contentType: string; body: string }> {
+function files(serverUrl = ''): Record<string, { contentType: string; body: string }> {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run npm run build (npm test does)`);
   return {
     '/index.html': { contentType: 'text/html', body: PAGE },
+    '/readme.html': { contentType: 'text/html', body: readmePage().replaceAll('ws://127.0.0.1:8181', serverUrl) },
     '/zook.js': { contentType: 'text/javascript', body: readFileSync(BUNDLE, 'utf8') },
     '/zook.js.map': { contentType: 'application/json', body: readFileSync(`${BUNDLE}.map`, 'utf8') },
   };
@@ -56,12 +70,16 @@ describeInBrowser('the browser build in headless Chromium', () => {
   let page: Page;
 
   beforeAll(async () => {
-    site = await serveFiles(files());
+    // The page's origin goes into the server's config, and the server's URL into the
+    // README page: the files are served from a fixed map, so the port is picked first.
+    const pageFiles = files();
+    site = await serveFiles(pageFiles);
     otherSite = await serveFiles(files());
     configDir = mkdtempSync(join(tmpdir(), 'zook-browser-'));
     const config = join(configDir, 'zook.json');
     writeFileSync(config, JSON.stringify({ allowedOrigins: site.origin }));
     server = await startServerProcess({ extraArgs: ['--config', config] });
+    Object.assign(pageFiles, files(server.url));
     browser = await launchBrowser();
     opened = await openZookPage(browser, site.origin);
     page = opened.page;
@@ -174,6 +192,28 @@ describeInBrowser('the browser build in headless Chromium', () => {
     expect(opened.errors).toEqual([]);
   });
 
+  it("the README's page waits for the lock a Node process holds, then holds and releases it", async () => {
+    const zk = await connect(server.url);
+    const held = new Lock(zk, '/locks/report');
+    expect(await held.acquire({ timeoutMs: 30_000 })).toBe(true);
+    const readme = await openPage(browser, `${site.origin}/readme.html`);
+    try {
+      const statusIs = (text: string): Promise<unknown> =>
+        readme.page.waitForFunction(`document.getElementById('status')?.textContent === ${JSON.stringify(text)}`, { timeout: 30_000 });
+      // The page reached 'waiting for the lock' and its contender node is in line behind ours.
+      await statusIs('waiting for the lock');
+      await until('the page to queue for /locks/report', async () => ((await zk.getChildren('/locks/report')).length === 2 ? true : undefined), 30_000);
+      expect(await readme.page.evaluate("document.getElementById('status').textContent")).toBe('waiting for the lock');
+      await held.release();
+      await statusIs('done: lock released');
+      expect(await zk.getChildren('/locks/report')).toEqual([]);
+      expect(readme.errors).toEqual([]);
+    } finally {
+      await readme.page.close();
+      await zk.close();
+    }
+  });
+
   it('a page from an origin not in allowedOrigins cannot connect', async () => {
     const other = await openZookPage(browser, otherSite.origin);
     try {
@@ -187,6 +227,7 @@ describeInBrowser('the browser build in headless Chromium', () => {
           return `refused: ${error instanceof Error ? error.message : String(error)}`;
         }
       }, server.url);
+      // The browser reports the server's 403 only as a close (1006), so connect() times out.
       expect(outcome).toMatch(/^refused: /);
     } finally {
       await other.page.close();
