@@ -127,7 +127,7 @@ function App() {
           ? html`<input name="user" placeholder="user" autocomplete="username" /><input name="password" type="password" placeholder="password" autocomplete="current-password" /><button type="submit">Sign in (digest)</button>`
           : html`<span data-test="signed-in">signed in as ${credentials.user}</span><button type="button" onClick=${() => setCredentials(null)}>Sign out</button>`}
       </form>
-      <label class="token">admin token <input type="password" value=${token} onInput=${(e: Event) => saveToken((e.target as HTMLInputElement).value)} /></label>
+      <label class="token">admin token <input type="password" data-test="admin-token" value=${token} onInput=${(e: Event) => saveToken((e.target as HTMLInputElement).value)} /></label>
     </header>
     <nav class="tabs main">
       ${TABS.map((t) => html`<button class=${t === tab ? 'on' : ''} data-tab=${t} onClick=${() => show(t)}>${t}</button>`)}
@@ -139,7 +139,7 @@ function App() {
       ${tab === 'ensemble' && html`<${EnsemblePanel} ensemble=${ensemble} error=${ensembleError} token=${token} />`}
       ${tab === 'sessions' && client !== null && html`<${SessionsPanel} client=${client} token=${token} credentials=${credentials} />`}
       ${tab === 'charts' &&
-      html`<div class="charts" data-test="charts">
+      html`<div class="charts" data-test="charts" data-points=${points.length}>
         <${Chart} title="Requests per second (this server)" unit="req/s" times=${times} series=${[{ name: 'requests', values: points.map((p) => p.requestsPerSecond) }]} />
         <${Chart} title="Request latency (this server)" unit="ms" times=${times} series=${[
           { name: 'p50', values: points.map((p) => p.latencyMs.p50) },

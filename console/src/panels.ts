@@ -7,6 +7,9 @@ import { adminPost, type Credentials, type EnsembleStatus, type SessionInfo, adm
 import { describeError } from './format.js';
 import { HISTORY_SECONDS, type Series } from './history.js';
 
+/** The narrowest time axis of a chart. */
+const MIN_SPAN_SECONDS = 60;
+
 /** Events kept on screen; older ones scroll away. */
 export const MAX_WATCH_EVENTS = 500;
 
@@ -57,7 +60,7 @@ export function WatchPanel({ client }: { client: ZookClient }) {
     <table class="grid" data-test="events">
       <thead><tr><th>time</th><th>event</th><th>path</th><th>zxid</th></tr></thead>
       <tbody>
-        ${events.map((e) => html`<tr key=${e.seq}><td>${new Date(e.atMs).toISOString().slice(11, 23)}</td><td>${e.type}</td><td class="path">${e.path}</td><td>0x${e.zxid.toString(16)}</td></tr>`)}
+        ${events.map((e) => html`<tr key=${e.seq} data-type=${e.type} data-path=${e.path} data-at=${e.atMs}><td>${new Date(e.atMs).toISOString().slice(11, 23)}</td><td>${e.type}</td><td class="path">${e.path}</td><td>0x${e.zxid.toString(16)}</td></tr>`)}
       </tbody>
     </table>
   </section>`;
@@ -140,13 +143,13 @@ export function SessionsPanel({ client, token, credentials }: { client: ZookClie
     void load();
   }, [client, token, credentials]);
   return html`<section class="sessions">
-    <p>This console's session: <code>0x${client.sessionId.toString(16)}</code>, its ephemerals: ${own.length === 0 ? 'none' : own.join(', ')}
+    <p>This console's session: <code data-test="own-session">0x${client.sessionId.toString(16)}</code>, its ephemerals: ${own.length === 0 ? 'none' : own.join(', ')}
       <button class="small" onClick=${load}>Refresh</button></p>
     ${error !== null && html`<p class="error">Every session: ${error}</p>`}
     ${sessions !== null &&
     html`<table class="grid" data-test="sessions">
       <thead><tr><th>session</th><th>timeout</th><th>connected here</th><th>ephemerals</th></tr></thead>
-      <tbody>${sessions.map((s) => html`<tr><td><code>${s.id}</code></td><td>${s.timeoutMs} ms</td><td>${s.connectedHere ? 'yes' : ''}</td><td class="path">${s.ephemerals.join('\n')}</td></tr>`)}</tbody>
+      <tbody>${sessions.map((s) => html`<tr data-session=${s.id}><td><code>${s.id}</code></td><td>${s.timeoutMs} ms</td><td>${s.connectedHere ? 'yes' : ''}</td><td class="path">${s.ephemerals.join('\n')}</td></tr>`)}</tbody>
     </table>`}
   </section>`;
 }
@@ -164,8 +167,8 @@ export function Chart({ title, unit, times, series }: { title: string; unit: str
       height: 220,
       series: [{}, ...series.map((s, i) => ({ label: s.name, stroke: COLORS[i % COLORS.length], width: 1.5, value: (_: uPlot, v: number | null) => (v === null ? '—' : `${v.toFixed(2)} ${unit}`) }))],
       axes: [{}, { label: unit, size: 60 }],
-      // The last HISTORY_SECONDS up to the newest point, however few points there are yet.
-      scales: { x: { time: true, range: (_u: uPlot, _min: number, max: number) => [max - HISTORY_SECONDS, max] } },
+      // Up to the last HISTORY_SECONDS, from the oldest point kept (at least a minute wide).
+      scales: { x: { time: true, range: (_u: uPlot, min: number, max: number) => [Math.min(max - MIN_SPAN_SECONDS, Math.max(min, max - HISTORY_SECONDS)), max] } },
     };
     plot.current = new uPlot(opts, [[...times], ...series.map((s) => [...s.values])], box.current);
     return () => {

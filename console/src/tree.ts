@@ -13,6 +13,8 @@ type View = 'text' | 'json' | 'hex';
 const encoder = new TextEncoder();
 
 interface NodeInfo {
+  /** The path these were read from: shown only while it is still the current one. */
+  readonly path: string;
   readonly data: Uint8Array;
   readonly stat: Stat;
   readonly acl: readonly Acl[] | null;
@@ -32,6 +34,8 @@ export function TreeView({ client, path, go }: { client: ZookClient; path: strin
   const [newMode, setNewMode] = useState('PERSISTENT');
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [reloads, setReloads] = useState(0);
+  /** The path the shown details (or the error in their place) belong to. */
+  const [loadedPath, setLoadedPath] = useState<string | null>(null);
 
   useEffect(() => {
     let live = true;
@@ -51,13 +55,15 @@ export function TreeView({ client, path, go }: { client: ZookClient; path: strin
         if (!live) return;
         setChildren(page.children);
         setNextAfter(page.nextAfter);
-        setInfo({ data: got.data, stat: got.stat, acl, aclError });
+        setInfo({ path, data: got.data, stat: got.stat, acl, aclError });
+        setLoadedPath(path);
       } catch (e) {
         if (!live) return;
         setChildren([]);
         setNextAfter(undefined);
         setInfo(null);
         setError(describeError(e));
+        setLoadedPath(path);
       }
     })();
     return () => {
@@ -118,7 +124,7 @@ export function TreeView({ client, path, go }: { client: ZookClient; path: strin
       <nav class="crumbs" data-test="crumbs">
         <a href="#" onClick=${(e: Event) => (e.preventDefault(), go('/'))}>/</a>
         ${crumbs.map((c, i) => html`<a href="#" onClick=${(e: Event) => (e.preventDefault(), go('/' + crumbs.slice(0, i + 1).join('/')))}>${c}</a>/`)}
-        <button class="small" onClick=${reload}>Refresh</button>
+        <button class="small" data-test="refresh" onClick=${reload}>Refresh</button>
       </nav>
       ${error !== null && html`<p class="error" data-test="tree-error">${error}</p>`}
       ${notice !== null && notice !== '' && html`<p class="notice" data-test="tree-notice">${notice}</p>`}
@@ -139,7 +145,9 @@ export function TreeView({ client, path, go }: { client: ZookClient; path: strin
             <button type="submit" data-test="create">Create</button>
           </form>
         </div>
+        ${loadedPath === path && info === null && html`<div class="node"><h3>${path}</h3><p class="error">not readable with this session's identities (sign in?)</p></div>`}
         ${info !== null &&
+        info.path === path &&
         html`<div class="node">
           <h3>${path}</h3>
           <div class="tabs small">
