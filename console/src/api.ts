@@ -102,12 +102,19 @@ export function adminHeaders(token: string, credentials: Credentials | null): Re
 
 export const fetchSessions = (headers: Record<string, string>): Promise<{ serverId: number; sessions: SessionInfo[] }> => getJson('/admin/sessions', headers);
 
+/** The server this console came from does not lead: only the leader changes the ensemble. */
+export class NotLeader extends Error {
+  constructor(readonly leader: number) {
+    super(`only the leader does this, and server ${leader === 0 ? '(none known)' : leader} leads`);
+  }
+}
+
 /** POST /admin/<action>: transfer-leader, members/add-voter, members/add-learner, members/remove. */
 export async function adminPost(action: string, query: Record<string, string>, token: string): Promise<string> {
   const qs = new URLSearchParams(query).toString();
   const res = await fetch(`/admin/${action}${qs === '' ? '' : `?${qs}`}`, { method: 'POST', headers: { 'x-zook-admin-token': token }, signal: AbortSignal.timeout(30_000) });
   const body = (await res.json()) as { error?: string; leader?: number };
-  if (res.status === 421) throw new Error(`only the leader does this: server ${body.leader ?? '?'} leads; open its console (see Ensemble)`);
+  if (res.status === 421) throw new NotLeader(body.leader ?? 0);
   if (!res.ok) throw new Error(`${res.status}: ${body.error ?? res.statusText}`);
   return JSON.stringify(body);
 }

@@ -3,7 +3,7 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import type { WatchEvent, Watcher, ZookClient } from 'zook/client';
-import { adminPost, type Credentials, type EnsembleStatus, type SessionInfo, adminHeaders, fetchSessions } from './api.js';
+import { adminPost, NotLeader, type Credentials, type EnsembleStatus, type SessionInfo, adminHeaders, fetchSessions } from './api.js';
 import { describeError } from './format.js';
 import { HISTORY_SECONDS, type Series } from './history.js';
 
@@ -70,6 +70,8 @@ export function EnsemblePanel({ ensemble, error, token }: { ensemble: EnsembleSt
   const [target, setTarget] = useState('');
   const [memberId, setMemberId] = useState('');
   const [result, setResult] = useState<string | null>(null);
+  /** After a 421: the leader's console, where the action can be done. */
+  const [leaderConsole, setLeaderConsole] = useState<string | null>(null);
   if (ensemble === null) return html`<p class="error">${error ?? 'loading…'}</p>`;
   const statuses = ensemble.members.map((m) => m.status).filter((s) => s !== null);
   // The leader as the servers see it: the highest term's leader that a reachable member names.
@@ -83,10 +85,12 @@ export function EnsemblePanel({ ensemble, error, token }: { ensemble: EnsembleSt
   };
   const admin = async (action: string, query: Record<string, string>): Promise<void> => {
     setResult(null);
+    setLeaderConsole(null);
     try {
       setResult(`${action}: ${await adminPost(action, query, token)}`);
     } catch (e) {
       setResult(`${action} failed: ${describeError(e)}`);
+      if (e instanceof NotLeader) setLeaderConsole(ensemble.members.find((m) => m.id === e.leader && m.url !== '')?.url ?? null);
     }
   };
   return html`<section class="ensemble">
@@ -113,7 +117,7 @@ export function EnsemblePanel({ ensemble, error, token }: { ensemble: EnsembleSt
     <h4>Admin actions <small>(need the admin token; sent to the server this console came from, which must lead)</small></h4>
     <div class="row">
       <input placeholder="to server id (blank: best)" value=${target} onInput=${(e: Event) => setTarget((e.target as HTMLInputElement).value)} />
-      <button disabled=${token === ''} onClick=${() => admin('transfer-leader', target === '' ? {} : { to: target })}>Transfer leadership</button>
+      <button data-test="transfer-leader" disabled=${token === ''} onClick=${() => admin('transfer-leader', target === '' ? {} : { to: target })}>Transfer leadership</button>
     </div>
     <div class="row">
       <input placeholder="server id" value=${memberId} onInput=${(e: Event) => setMemberId((e.target as HTMLInputElement).value)} />
@@ -121,7 +125,7 @@ export function EnsemblePanel({ ensemble, error, token }: { ensemble: EnsembleSt
       <button disabled=${token === ''} onClick=${() => admin('members/add-learner', { id: memberId })}>Add learner</button>
       <button class="danger" disabled=${token === ''} onClick=${() => admin('members/remove', { id: memberId })}>Remove</button>
     </div>
-    ${result !== null && html`<p class="notice">${result}</p>`}
+    ${result !== null && html`<p class="notice" data-test="admin-result">${result}${leaderConsole !== null && html` — <a href=${leaderConsole + '/#ensemble'}>open the leader's console</a>`}</p>`}
   </section>`;
 }
 
