@@ -78,6 +78,9 @@ export function EnsemblePanel({ ensemble, error, token }: { ensemble: EnsembleSt
   const best = statuses.filter((s) => s.hasLeader).sort((a, b) => b.term - a.term)[0];
   const leader = best?.leader ?? 0;
   const leaderStatus = statuses.find((s) => s.serverId === leader && s.role === 'leader');
+  /** Membership as the leader (else the most recent reachable server) has it: voter, learner, or no longer a member. */
+  const view = leaderStatus ?? best;
+  const membershipOf = (id: number): string => (view === undefined ? '?' : view.voters.includes(id) ? 'voter' : view.learners.includes(id) ? 'learner' : 'not a member');
   const lagOf = (id: number): string => {
     if (id === leader) return '—';
     const f = leaderStatus?.followers.find((x) => x.id === id);
@@ -98,15 +101,16 @@ export function EnsemblePanel({ ensemble, error, token }: { ensemble: EnsembleSt
       ${best !== undefined && html` <small>(term ${best.term})</small>`}</p>
     ${error !== null && html`<p class="error">${error}</p>`}
     <table class="grid" data-test="members">
-      <thead><tr><th>id</th><th>address</th><th>role</th><th>term</th><th>commit</th><th>applied</th><th>lag</th><th>sessions</th><th>znodes</th><th>health</th></tr></thead>
+      <thead><tr><th>id</th><th>address</th><th>member</th><th>role</th><th>term</th><th>commit</th><th>applied</th><th>lag</th><th>sessions</th><th>znodes</th><th>health</th></tr></thead>
       <tbody>
         ${ensemble.members.map((m) => {
           const s = m.status;
           const health = s === null ? `unreachable: ${m.error ?? ''}` : s.storageStall !== null ? `disk stalled (${s.storageStall.code})` : s.hasLeader ? 'ok' : 'no leader';
-          return html`<tr data-member=${m.id} data-role=${s?.role ?? 'down'} class=${s === null ? 'down' : s.role}>
+          return html`<tr data-member=${m.id} data-role=${s?.role ?? 'down'} data-membership=${membershipOf(m.id)} class=${s === null ? 'down' : s.role}>
             <td>${m.id}${m.id === ensemble.self ? ' (this)' : ''}</td>
             <td>${m.url === '' ? '?' : html`<a href=${m.url + '/'}>${m.host}:${m.clientPort}</a>`}</td>
-            <td>${s?.role ?? '—'}${m.listedAs === 'learner' ? ' (learner)' : ''}</td>
+            <td>${membershipOf(m.id)}</td>
+            <td>${s?.role ?? '—'}</td>
             <td>${s?.term ?? '—'}</td><td>${s?.commitIndex ?? '—'}</td><td>${s?.appliedIndex ?? '—'}</td>
             <td>${s === null ? '—' : lagOf(m.id)}</td><td>${s?.sessions ?? '—'}</td><td>${s?.znodes ?? '—'}</td>
             <td class=${health === 'ok' ? 'ok' : 'bad'}>${health}</td>
@@ -120,10 +124,10 @@ export function EnsemblePanel({ ensemble, error, token }: { ensemble: EnsembleSt
       <button data-test="transfer-leader" disabled=${token === ''} onClick=${() => admin('transfer-leader', target === '' ? {} : { to: target })}>Transfer leadership</button>
     </div>
     <div class="row">
-      <input placeholder="server id" value=${memberId} onInput=${(e: Event) => setMemberId((e.target as HTMLInputElement).value)} />
+      <input placeholder="server id" data-test="member-id" value=${memberId} onInput=${(e: Event) => setMemberId((e.target as HTMLInputElement).value)} />
       <button disabled=${token === ''} onClick=${() => admin('members/add-voter', { id: memberId })}>Add voter</button>
       <button disabled=${token === ''} onClick=${() => admin('members/add-learner', { id: memberId })}>Add learner</button>
-      <button class="danger" disabled=${token === ''} onClick=${() => admin('members/remove', { id: memberId })}>Remove</button>
+      <button class="danger" data-test="remove-member" disabled=${token === ''} onClick=${() => admin('members/remove', { id: memberId })}>Remove</button>
     </div>
     ${result !== null && html`<p class="notice" data-test="admin-result">${result}${leaderConsole !== null && html` — <a href=${leaderConsole + '/#ensemble'}>open the leader's console</a>`}</p>`}
   </section>`;

@@ -218,6 +218,20 @@ describeInBrowser('web console on a 3-server ensemble', () => {
     await page.click('[data-test=transfer-leader]');
     await page.waitForSelector(`[data-test=leader][data-leader="${follower}"]`, { timeout: 30_000 });
     expect(await cluster.leader(30_000, [killed, current])).toBe(follower);
+  });
+
+  it('removes the killed server from the membership through the leader\'s console', async () => {
+    const killed = leader;
+    const current = await cluster.leader(30_000, [killed]);
+    // The address column links each server's console: open the leader's.
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click(`[data-test=members] tr[data-member="${current}"] a`)]);
+    await typeInto('[data-test=admin-token]', adminToken(SECRET, CLUSTER_ID));
+    await tab('ensemble');
+    await page.waitForSelector(`[data-test=members] tr[data-member="${killed}"][data-membership=voter]`, { timeout: UI_TIMEOUT_MS });
+    await typeInto('[data-test=member-id]', String(killed));
+    await page.click('[data-test=remove-member]');
+    await page.waitForSelector(`[data-test=members] tr[data-member="${killed}"][data-membership="not a member"]`, { timeout: 30_000 });
+    expect((await cluster.status(current))?.voters).toEqual(cluster.live().sort());
     // Back to the console the rest of the tests use.
     await page.goto(`http://127.0.0.1:${cluster.clientPort.get(served)!}/`, { waitUntil: 'load' });
     await page.waitForFunction(() => document.querySelector('[data-test=client-state]')?.textContent === 'connected', { timeout: UI_TIMEOUT_MS });
