@@ -343,8 +343,7 @@ class ClusterRun {
   }
 
   private serverArgs(id: number): string[] {
-    // Readable log lines (each printed with its "[id] " prefix), though stdout is a pipe here.
-    return [...this.command.execArgv, this.command.main, 'server', '--id', String(id), '--config', this.ensemblePath, '--log-format', 'pretty'];
+    return [...this.command.execArgv, this.command.main, 'server', '--id', String(id), '--config', this.ensemblePath];
   }
 
   private running(): Slot[] {
@@ -362,7 +361,8 @@ class ClusterRun {
   private spawnServer(slot: Slot): Promise<Outcome> {
     if (this.stopping) return Promise.resolve({ listening: false, why: 'was not started: the cluster is stopping' });
     const id = slot.server.id;
-    const child = spawn(process.execPath, this.serverArgs(id), { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Readable log lines (each printed with its "[id] " prefix), though stdout is a pipe here.
+    const child = spawn(process.execPath, this.serverArgs(id), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZOOK_LOG_FORMAT: 'pretty' } });
     slot.child = child;
     slot.pid = child.pid ?? null;
     slot.listening = false;
