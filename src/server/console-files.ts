@@ -15,10 +15,9 @@
 //                             user's HTTP Basic credentials, like /admin/snapshot
 import { timingSafeEqual } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { httpRequest } from '../cli/http-request.js';
 import type { ZookNode } from './node.js';
 import { type NodeStatus, nodeStatus } from './node-status.js';
 import { ADMIN_TOKEN_HEADER, adminToken, isSuperBasicAuth } from './admin-http.js';
@@ -41,7 +40,7 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 
 /** Largest console file read: the bundle is ~100 kB; a bigger file is not ours. */
 const MAX_CONSOLE_FILE_BYTES = 8 * 1024 * 1024;
-/** How long /ensemble waits for one member's /status. */
+/** How long /ensemble waits for one member's /status (connect, TLS and answer). */
 export const MEMBER_STATUS_TIMEOUT_MS = 1500;
 
 /**
@@ -93,26 +92,15 @@ export interface EnsembleStatus {
   readonly members: readonly MemberStatus[];
 }
 
-/** One member's /status over HTTP(S), with the ensemble's CA when TLS is on. */
-function fetchStatus(url: string, tls: TlsMaterial | null): Promise<NodeStatus> {
-  return new Promise((resolve, reject) => {
-    const options = { timeout: MEMBER_STATUS_TIMEOUT_MS, ...(tls?.ca ? { ca: tls.ca } : {}) };
-    const req = (tls === null ? httpRequest : httpsRequest)(`${url}/status`, options, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as NodeStatus);
-        } catch {
-          reject(new Error(`answered ${res.statusCode ?? '?'} without JSON`));
-        }
-      });
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer in ${MEMBER_STATUS_TIMEOUT_MS} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
+/** One member's /status over HTTP(S), verified with the ensemble's CA when TLS is on (the same request `zook admin` makes). */
+async function fetchStatus(url: string, tls: TlsMaterial | null): Promise<NodeStatus> {
+  const res = await httpRequest(`${url}/status`, { timeoutMs: MEMBER_STATUS_TIMEOUT_MS, ...(tls?.ca ? { ca: tls.ca } : {}) });
+  if (res.status !== 200) throw new Error(`answered ${res.status}`);
+  try {
+    return JSON.parse(res.text) as NodeStatus;
+  } catch {
+    throw new Error('answered without JSON');
+  }
 }
 
 /** `ownPort`: the port this server listens on (config.port may be 0: any free port). */
@@ -134,7 +122,7 @@ export async function ensembleStatus(node: ZookNode, tls: TlsMaterial | null, ow
       try {
         return { ...base, status: await fetchStatus(url, tls), error: null };
       } catch (error) {
-        return { ...base, status: null, error: error instanceof Error ? error.message : String(error) };
+        return { ...base, status: null, error: error instanceof Error ? (error.name === 'TimeoutError' ? `no answer in ${MEMBER_STATUS_TIMEOUT_MS} ms` : error.message) : String(error) };
       }
     }),
   );

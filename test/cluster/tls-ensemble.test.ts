@@ -161,3 +161,14 @@ test('zook admin status talks https to a TLS ensemble, verifying the servers wit
   const reports = JSON.parse(out) as { id: number; reachable: boolean }[];
   expect(reports.map((r) => [r.id, r.reachable])).toEqual(IDS.map((id) => [id, true]));
 });
+
+test("the web console's GET /ensemble over https has every member's /status, which the server fetched over https verifying them with the ensemble CA", async () => {
+  const body = await until('every member in /ensemble', async () => {
+    const res = await httpRequest(`https://127.0.0.1:${ports.get(2)!.client}/ensemble`, { timeoutMs: 5000, ca: caPem });
+    const parsed = JSON.parse(res.text) as { secure: boolean; members: { id: number; url: string; status: NodeStatus | null; error: string | null }[] };
+    return parsed.members.every((m) => m.status !== null) ? parsed : undefined;
+  }, 30_000);
+  expect(body.secure).toBe(true);
+  expect(body.members.map((m) => [m.id, m.url, m.status?.serverId])).toEqual(IDS.map((id) => [id, `https://127.0.0.1:${ports.get(id)!.client}`, id]));
+  expect(body.members.filter((m) => m.status?.role === 'leader')).toHaveLength(1);
+});
