@@ -15,9 +15,10 @@
 //                             user's HTTP Basic credentials, like /admin/snapshot
 import { timingSafeEqual } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { httpRequest } from '../cli/http-request.js';
 import type { ZookNode } from './node.js';
 import { type NodeStatus, nodeStatus } from './node-status.js';
 import { ADMIN_TOKEN_HEADER, adminToken, isSuperBasicAuth } from './admin-http.js';
@@ -92,15 +93,39 @@ export interface EnsembleStatus {
   readonly members: readonly MemberStatus[];
 }
 
-/** One member's /status over HTTP(S), verified with the ensemble's CA when TLS is on (the same request `zook admin` makes). */
-async function fetchStatus(url: string, tls: TlsMaterial | null): Promise<NodeStatus> {
-  const res = await httpRequest(`${url}/status`, { timeoutMs: MEMBER_STATUS_TIMEOUT_MS, ...(tls?.ca ? { ca: tls.ca } : {}) });
-  if (res.status !== 200) throw new Error(`answered ${res.status}`);
-  try {
-    return JSON.parse(res.text) as NodeStatus;
-  } catch {
-    throw new Error('answered without JSON');
-  }
+/** Largest /status answer read from a member (they are about 1 KiB). */
+const MAX_STATUS_BYTES = 1024 * 1024;
+
+/**
+ * One member's /status over HTTP(S), verified with the ensemble's CA when TLS is on
+ * (node:https, since fetch takes no CA); MEMBER_STATUS_TIMEOUT_MS bounds the whole
+ * exchange. (src/cli/http-request.ts does the same for `zook admin`; server code does
+ * not import the CLI.)
+ */
+function fetchStatus(url: string, tls: TlsMaterial | null): Promise<NodeStatus> {
+  return new Promise((resolve, reject) => {
+    const signal = AbortSignal.timeout(MEMBER_STATUS_TIMEOUT_MS);
+    const options = { signal, ...(tls?.ca ? { ca: tls.ca } : {}) };
+    const req = (tls === null ? httpGet : httpsGet)(`${url}/status`, options, (res) => {
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (bytes > MAX_STATUS_BYTES) req.destroy(new Error(`answer over ${MAX_STATUS_BYTES} bytes`));
+        else chunks.push(chunk);
+      });
+      res.on('end', () => {
+        if (res.statusCode !== 200) return reject(new Error(`answered ${res.statusCode ?? '?'}`));
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as NodeStatus);
+        } catch {
+          reject(new Error('answered without JSON'));
+        }
+      });
+      res.on('error', reject);
+    });
+    req.on('error', (error) => reject(signal.aborted ? new Error(`no answer in ${MEMBER_STATUS_TIMEOUT_MS} ms`) : error));
+  });
 }
 
 /** `ownPort`: the port this server listens on (config.port may be 0: any free port). */
@@ -122,7 +147,7 @@ export async function ensembleStatus(node: ZookNode, tls: TlsMaterial | null, ow
       try {
         return { ...base, status: await fetchStatus(url, tls), error: null };
       } catch (error) {
-        return { ...base, status: null, error: error instanceof Error ? (error.name === 'TimeoutError' ? `no answer in ${MEMBER_STATUS_TIMEOUT_MS} ms` : error.message) : String(error) };
+        return { ...base, status: null, error: error instanceof Error ? error.message : String(error) };
       }
     }),
   );
