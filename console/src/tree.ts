@@ -151,7 +151,7 @@ export function TreeView({ client, path, go }: { client: ZookClient; path: strin
         html`<div class="node">
           <h3>${path}</h3>
           <div class="tabs small">
-            ${(['text', 'json', 'hex'] as View[]).map((v) => html`<button class=${v === view ? 'on' : ''} onClick=${() => setView(v)}>${v}</button>`)}
+            ${(['text', 'json', 'hex'] as View[]).map((v) => html`<button class=${v === view ? 'on' : ''} data-view=${v} onClick=${() => setView(v)}>${v}</button>`)}
           </div>
           ${draft === null
             ? html`<pre class="data" data-test="data">${renderData(info.data, view)}</pre>

@@ -119,6 +119,22 @@ describeInBrowser('web console on a 3-server ensemble', () => {
     expect(new TextDecoder().decode((await client.getData('/made-in-browser', { linearizable: true })).data)).toBe('changed by node');
   });
 
+  it('shows data as text, pretty JSON and hex, with the Stat and the ACL', async () => {
+    await client.create('/json-node', '{"a":[1,2]}');
+    await goRoot();
+    await open('json-node');
+    expect(await text('[data-test=data]')).toBe('{"a":[1,2]}');
+    await page.click('[data-view=json]');
+    expect(await text('[data-test=data]')).toBe('{\n  "a": [\n    1,\n    2\n  ]\n}');
+    await page.click('[data-view=hex]');
+    expect(await text('[data-test=data]')).toBe('00000000  7b 22 61 22 3a 5b 31 2c 32 5d 7d                 {"a":[1,2]}');
+    await page.click('[data-view=text]');
+    const stat = await text('[data-test=stat]');
+    expect(stat).toContain('dataLength11');
+    expect(stat).toContain('version0');
+    expect(await text('[data-test=acl]')).toBe('world:anyonecdrwa');
+  });
+
   it('deletes a node only after the confirmation step', async () => {
     await client.create('/to-delete', '');
     await goRoot();
