@@ -28,6 +28,8 @@ function tabFromHash(): Tab {
 function App() {
   const [tab, setTab] = useState<Tab>(tabFromHash());
   const [credentials, setCredentials] = useState<Credentials | null>(null);
+  /** Bumped by 'New session': a session that expired (or never opened) is not reopened behind the user's back. */
+  const [sessionRound, setSessionRound] = useState(0);
   const [client, setClient] = useState<ZookClient | null>(null);
   const [clientState, setClientState] = useState('connecting');
   const [clientError, setClientError] = useState<string | null>(null);
@@ -49,7 +51,8 @@ function App() {
       (c) => {
         current = c;
         if (!live) return void c.close();
-        c.on('state', (s) => setClientState(s));
+        // Only this effect's client speaks: a replaced one's 'closed' must not overwrite the new state.
+        c.on('state', (s) => live && setClientState(s));
         setClientState('connected');
         setClient(c);
       },
@@ -59,7 +62,7 @@ function App() {
       live = false;
       void current?.close();
     };
-  }, [credentials]);
+  }, [credentials, sessionRound]);
 
   useEffect(() => {
     const tick = (): void => {
@@ -134,6 +137,8 @@ function App() {
     </nav>
     <main>
       ${clientError !== null && html`<p class="error">Cannot connect to ${serverUrl()}: ${clientError}</p>`}
+      ${(clientState === 'expired' || clientState === 'closed' || clientState === 'failed') &&
+      html`<p class="error">The console's session is ${clientState}: its watches are gone. <button onClick=${() => setSessionRound((n) => n + 1)}>New session</button></p>`}
       ${tab === 'tree' && client !== null && html`<${TreeView} client=${client} path=${path} go=${setPath} />`}
       ${tab === 'watch' && client !== null && html`<${WatchPanel} client=${client} />`}
       ${tab === 'ensemble' && html`<${EnsemblePanel} ensemble=${ensemble} error=${ensembleError} token=${token} />`}
