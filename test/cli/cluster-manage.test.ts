@@ -5,41 +5,18 @@
 // One cluster serves the whole describe (each start costs seconds); its tests run
 // in order and each proves one behaviour.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { until } from '../support/until.js';
+import { alive, serverPids } from './support/processes.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(ROOT, 'dist/src/cli/main.js');
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-/** Pids of live `zook server` processes started with `--config <ensemblePath>`, from /proc. */
-function serverPids(ensemblePath: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let args: string[];
-    try {
-      args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue; // gone meanwhile
-    }
-    const at = args.indexOf('--config');
-    if (args.includes('server') && at >= 0 && args[at + 1] === ensemblePath) pids.push(Number(name));
-  }
-  return pids;
-}
 
 function killQuietly(pid: number): void {
   try {

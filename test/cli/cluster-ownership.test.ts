@@ -2,7 +2,7 @@
 // on a dir in use refuses and starts nothing; so does a run whose servers of an
 // earlier run still live; a server that cannot start stops the whole run.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { connect } from '../../src/client/index.js';
 import { freePort } from '../../src/util/free-port.js';
 import { until } from '../support/until.js';
+import { serverPids } from './support/processes.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(ROOT, 'dist/src/cli/main.js');
@@ -31,22 +32,6 @@ function runCluster(dir: string, ...args: string[]): Run {
   return { child, exited, output: () => output };
 }
 
-/** Pids of live `zook server` processes started with `--config <ensemblePath>`, from /proc. */
-function serverPids(ensemblePath: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let args: string[];
-    try {
-      args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue; // gone meanwhile
-    }
-    const at = args.indexOf('--config');
-    if (args.includes('server') && at >= 0 && args[at + 1] === ensemblePath) pids.push(Number(name));
-  }
-  return pids.sort((a, b) => a - b);
-}
 
 function killAll(pids: readonly number[]): void {
   for (const pid of pids) {

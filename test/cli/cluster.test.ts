@@ -8,18 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { connect, isZookError, type ZookClient } from '../../src/client/index.js';
 import { until } from '../support/until.js';
+import { alive } from './support/processes.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(ROOT, 'dist/src/cli/main.js');
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 
 /** Retries an idempotent call while the client fails over (ConnectionLoss, timeouts), up to a deadline. */

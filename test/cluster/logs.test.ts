@@ -2,25 +2,9 @@
 // peer link going down, and the election with its new term. Server processes (dist/),
 // stdout piped, so every line is JSON.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { logLines } from '../support/log-lines.js';
 import { Cluster, SECRET, until } from './support/cluster.js';
 
-interface LogLine {
-  readonly level: string;
-  readonly serverId: number;
-  readonly component: string;
-  readonly msg: string;
-  readonly [field: string]: unknown;
-}
-
-/** The JSON lines of a server's output (its `--- start` markers and anything else skipped). */
-function logLines(output: string): LogLine[] {
-  const lines: LogLine[] = [];
-  for (const line of output.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    lines.push(JSON.parse(line) as LogLine);
-  }
-  return lines;
-}
 
 describe('a 3-server ensemble whose leader is killed', () => {
   let cluster: Cluster;

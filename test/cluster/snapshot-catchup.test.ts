@@ -1,5 +1,6 @@
 // Issue 7: a follower that missed more than the leader keeps in its log is sent a snapshot.
 import { afterAll, expect, test } from 'vitest';
+import { logLines, type LogLine } from '../support/log-lines.js';
 import { parseExposition, sumOf } from '../support/prometheus.js';
 import { Cluster } from './support/cluster.js';
 import { bulkCreate, connectAll } from './support/workload.js';
@@ -45,16 +46,10 @@ test("the restarted follower's /metrics timed and sized that install (zook_snaps
 });
 
 /** The JSON log lines a server printed (all its runs). */
-function logLines(id: number): { component?: string; msg: string; [field: string]: unknown }[] {
-  return cluster!
-    .log(id)
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { msg: string });
-}
+const serverLogLines = (id: number): LogLine[] => logLines(cluster!.log(id));
 
 test("the restarted follower logged the leader's snapshot arriving and its install, with index, size and time", () => {
-  const lines = logLines(follower).filter((l) => l.component === 'snapshot' || l.component === 'raft');
+  const lines = serverLogLines(follower).filter((l) => l.component === 'snapshot' || l.component === 'raft');
   const receiving = lines.find((l) => l.msg.startsWith('receiving a snapshot from leader'));
   const installed = lines.find((l) => l.msg === "installed the leader's snapshot");
   expect(receiving?.totalBytes).toBeGreaterThan(0);
@@ -63,7 +58,7 @@ test("the restarted follower logged the leader's snapshot arriving and its insta
 });
 
 test('the leader logged sending its snapshot to that follower, first chunk and last', () => {
-  const sent = cluster!.ids.filter((id) => id !== follower).flatMap((id) => logLines(id)).filter((l) => l.component === 'snapshot' && l.follower === follower);
+  const sent = cluster!.ids.filter((id) => id !== follower).flatMap((id) => serverLogLines(id)).filter((l) => l.component === 'snapshot' && l.follower === follower);
   expect(sent.some((l) => l.msg.startsWith(`sending snapshot to server ${follower}`))).toBe(true);
   expect(sent.some((l) => l.msg.startsWith(`sent the last snapshot chunk to server ${follower}`))).toBe(true);
 });

@@ -12,6 +12,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { JuteWriter } from '../../src/zookeeper/jute.js';
 import { OpCode } from '../../src/zookeeper/records.js';
+import { logLines as parseLogLines, type LogLine } from '../support/log-lines.js';
 import { until } from '../support/until.js';
 import { RawZkClient } from '../zookeeper/support/raw-zk.js';
 import { distinctFreePorts } from './support/free-port.js';
@@ -20,28 +21,8 @@ import { type ServerProcess, newDataDir, startServerProcess } from './support/se
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-interface LogLine {
-  readonly time: string;
-  readonly level: string;
-  readonly serverId: number;
-  readonly component: string;
-  readonly msg: string;
-  readonly [field: string]: unknown;
-}
-
 /** Every stdout line parsed as JSON (throws on a line that is not). */
-function logLines(output: string): LogLine[] {
-  return output
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => {
-      try {
-        return JSON.parse(line) as LogLine;
-      } catch {
-        throw new Error(`not a JSON log line: ${line}`);
-      }
-    });
-}
+const logLines = (output: string): LogLine[] => parseLogLines(output, { strict: true });
 
 /** The digest in superDigest: a credential in its own right, never to be logged. */
 const SUPER_DIGEST = 'super:D/InIHSb7yEEbrWz8b9l71RjZJU=';
