@@ -25,48 +25,9 @@ export function openClient(credentials: Credentials | null): Promise<ZookClient>
   });
 }
 
-export interface FollowerStatus {
-  readonly id: number;
-  readonly matchIndex: number;
-  readonly lag: number;
-  readonly state: string;
-  readonly learner: boolean;
-  readonly linkUp: boolean;
-}
-
-/** The fields of GET /status the console shows (src/server/node-status.ts). */
-export interface NodeStatus {
-  readonly serverId: number;
-  readonly role: string;
-  readonly hasLeader: boolean;
-  readonly leader: number;
-  readonly term: number;
-  readonly commitIndex: number;
-  readonly appliedIndex: number;
-  readonly lastIndex: number;
-  readonly voters: readonly number[];
-  readonly learners: readonly number[];
-  readonly followers: readonly FollowerStatus[];
-  readonly sessions: number;
-  readonly znodes: number;
-  readonly storageStall: { readonly operation: string; readonly code: string } | null;
-}
-
-export interface MemberStatus {
-  readonly id: number;
-  readonly host: string;
-  readonly clientPort: number;
-  readonly url: string;
-  readonly listedAs: 'voter' | 'learner' | 'unlisted';
-  readonly status: NodeStatus | null;
-  readonly error: string | null;
-}
-
-export interface EnsembleStatus {
-  readonly self: number;
-  readonly secure: boolean;
-  readonly members: readonly MemberStatus[];
-}
+// The shapes of GET /status and GET /ensemble, declared once for the server and the console.
+import type { EnsembleStatus } from '../../src/server/status-types.js';
+export type { EnsembleStatus, FollowerStatus, MemberStatus, NodeStatus } from '../../src/server/status-types.js';
 
 export interface SessionInfo {
   readonly id: string;

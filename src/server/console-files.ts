@@ -73,25 +73,8 @@ export function loadConsoleFiles(dir: string | null = consoleDir()): Map<string,
   return files;
 }
 
-export interface MemberStatus {
-  readonly id: number;
-  readonly host: string;
-  readonly clientPort: number;
-  /** Its base URL as this server reaches it (http or https). */
-  readonly url: string;
-  /** In the ensemble file as a voter or a learner; 'unlisted' for a member the file does not name. */
-  readonly listedAs: 'voter' | 'learner' | 'unlisted';
-  readonly status: NodeStatus | null;
-  /** Why status is null: unreachable, timed out, not JSON. */
-  readonly error: string | null;
-}
-
-export interface EnsembleStatus {
-  /** The id of the server that answered. */
-  readonly self: number;
-  readonly secure: boolean;
-  readonly members: readonly MemberStatus[];
-}
+import type { EnsembleStatus, MemberStatus } from './status-types.js';
+export type { EnsembleStatus, MemberStatus } from './status-types.js';
 
 /** Largest /status answer read from a member (they are about 1 KiB). */
 const MAX_STATUS_BYTES = 1024 * 1024;
