@@ -93,6 +93,12 @@ export class Progress {
   pendingSnapshot = 0;
   /** Snapshot: bytes of it the follower confirmed. */
   snapshotOffset = 0;
+  /**
+   * Snapshot: a chunk left since the last heartbeat went out. A heartbeat reply resends
+   * the chunk (it may have been lost) only when none did: stale heartbeats queued while
+   * the link was down come back as a burst of replies, and each resent a whole chunk.
+   */
+  snapshotChunkSentThisBeat = false;
   /** Heard from since the last check-quorum round. */
   recentActive = false;
   readonly inflights: Inflights;
@@ -133,6 +139,7 @@ export class Progress {
     this.probeSent = false;
     this.pendingSnapshot = 0;
     this.snapshotOffset = 0;
+    this.snapshotChunkSentThisBeat = false;
     this.state = state;
     this.inflights.reset();
   }

@@ -967,6 +967,7 @@ export class RaftNode {
     }
     const offset = Math.min(pr.snapshotOffset, snap.data.byteLength);
     const end = Math.min(snap.data.byteLength, offset + this.limits.maxSnapshotChunkBytes);
+    pr.snapshotChunkSentThisBeat = true;
     this.send(
       message({
         type: MessageType.Snapshot,
@@ -983,6 +984,7 @@ export class RaftNode {
   private bcastHeartbeat(context: Uint8Array | null): void {
     for (const [id, pr] of this.prs) {
       if (id === this.id) continue;
+      pr.snapshotChunkSentThisBeat = false;
       this.send(
         message({ type: MessageType.Heartbeat, from: this.id, to: id, term: this.term, commit: Math.min(pr.match, this.log.committed), context }),
       );
@@ -1028,8 +1030,9 @@ export class RaftNode {
     pr.recentActive = true;
     if (this.variant !== 'stuck-probe') pr.probeSent = false;
     if (pr.state === ProgressState.Replicate && pr.inflights.full()) pr.inflights.freeFirstOne();
-    if (pr.state === ProgressState.Snapshot) this.sendSnapshotChunk(m.from, pr);
-    else if (pr.match < this.log.lastIndex()) this.sendAppend(m.from, true);
+    if (pr.state === ProgressState.Snapshot) {
+      if (!pr.snapshotChunkSentThisBeat) this.sendSnapshotChunk(m.from, pr);
+    } else if (pr.match < this.log.lastIndex()) this.sendAppend(m.from, true);
 
     if (m.context === null || pr.isLearner) return;
     const acks = this.readOnly.ack(m.from, m.context);

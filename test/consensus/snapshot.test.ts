@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MessageType, RaftNode } from './support.js';
+import { MessageType, RaftNode, message } from './support.js';
 import { SeededRandom } from '../../src/util/random.js';
 import { Harness, bytes } from './harness.js';
 
@@ -66,6 +66,29 @@ describe('snapshots', () => {
     h.tickAll(5);
     expect(dropped).toBeGreaterThan(0);
     expect(h.storage.get(3)?.snapshot?.meta.index).toBe(h.node(1).compactedIndex);
+  });
+
+  it('a burst of heartbeat replies (stale heartbeats queued while the link was down) resends the snapshot chunk once, not once per reply', () => {
+    const h = new Harness([1, 2, 3]);
+    h.elect(1);
+    h.isolate(3);
+    for (let i = 0; i < 5; i++) h.node(1).propose(bytes(`e${i}`));
+    h.settle();
+    compactLeader(h, 1, bytes('one chunk of snapshot'));
+    // Heartbeats reach 3 again, its replies come back; the chunk never arrives (lost).
+    h.heal();
+    h.filter = (m) => !(m.type === MessageType.Snapshot && m.to === 3);
+    h.tickAll(1);
+    const leader = h.node(1);
+    const term = leader.currentTerm;
+    const mark = h.sent.length;
+    for (let i = 0; i < 50; i++) leader.step(message({ type: MessageType.HeartbeatResponse, from: 3, to: 1, term }));
+    h.cycle(1);
+    expect(h.sentSince(mark, (m) => m.type === MessageType.Snapshot && m.to === 3).length).toBeLessThanOrEqual(1);
+    // The next heartbeat's reply still resends it (a lost chunk is not left lost), and it arrives.
+    h.filter = () => true;
+    h.tickAll(2);
+    expect(h.storage.get(3)?.snapshot?.meta.index).toBe(leader.compactedIndex);
   });
 
   it('a node restarts from its snapshot, later entries and hard state', () => {
