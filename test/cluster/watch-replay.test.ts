@@ -20,7 +20,7 @@ import { connectAll } from './support/workload.js';
 
 const RECONNECTS = 100;
 /** The watcher gives up on a silent server after 2/3 of this (a SIGSTOP), and must be back well before the session expires. */
-const WATCHER_SESSION_MS = 4500;
+const WATCHER_SESSION_MS = 6000;
 const WRITES_IN_FLIGHT = 4;
 /** Acknowledged writes between two reconnects, so every gap has changes in it. */
 const WRITES_BETWEEN_RECONNECTS = 15;
