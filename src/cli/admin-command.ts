@@ -3,7 +3,7 @@
 // ensemble file for the addresses and derives the admin token from its secret.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { httpRequest } from './http-request.js';
+import { httpRequest } from '../util/http-request.js';
 import { ADMIN_TOKEN_HEADER, adminToken } from '../server/admin-http.js';
 import { readEnsembleFile, type Ensemble, type EnsembleServer } from '../server/cluster/ensemble.js';
 import type { NodeStatus } from '../server/node-status.js';

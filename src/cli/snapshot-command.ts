@@ -13,7 +13,7 @@ import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync } f
 import { open } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { httpDownload } from './http-request.js';
+import { httpDownload } from '../util/http-request.js';
 import { ADMIN_TOKEN_HEADER, adminToken } from '../server/admin-http.js';
 import { decodeMembership, encodeMembership } from '../server/cluster/raft-host.js';
 import { ensembleServer, initialMembership, readEnsembleFile } from '../server/cluster/ensemble.js';

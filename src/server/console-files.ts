@@ -15,12 +15,11 @@
 //                             user's HTTP Basic credentials, like /admin/snapshot
 import { timingSafeEqual } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
-import { get as httpGet } from 'node:http';
-import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ZookNode } from './node.js';
 import { type NodeStatus, nodeStatus } from './node-status.js';
+import { type HttpResult, httpRequest } from '../util/http-request.js';
 import { ADMIN_TOKEN_HEADER, adminToken, isSuperBasicAuth } from './admin-http.js';
 import type { TlsMaterial } from './tls.js';
 import type { HttpResponse, TemplatedApp } from './uws.js';
@@ -80,35 +79,22 @@ export type { EnsembleStatus, MemberStatus } from './status-types.js';
 const MAX_STATUS_BYTES = 1024 * 1024;
 
 /**
- * One member's /status over HTTP(S), verified with the ensemble's CA when TLS is on
- * (node:https, since fetch takes no CA); MEMBER_STATUS_TIMEOUT_MS bounds the whole
- * exchange. (src/cli/http-request.ts does the same for `zook admin`; server code does
- * not import the CLI.)
+ * One member's /status over HTTP(S), verified with the ensemble's CA when TLS is on;
+ * MEMBER_STATUS_TIMEOUT_MS bounds the whole exchange.
  */
-function fetchStatus(url: string, tls: TlsMaterial | null): Promise<NodeStatus> {
-  return new Promise((resolve, reject) => {
-    const signal = AbortSignal.timeout(MEMBER_STATUS_TIMEOUT_MS);
-    const options = { signal, ...(tls?.ca ? { ca: tls.ca } : {}) };
-    const req = (tls === null ? httpGet : httpsGet)(`${url}/status`, options, (res) => {
-      const chunks: Buffer[] = [];
-      let bytes = 0;
-      res.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        if (bytes > MAX_STATUS_BYTES) req.destroy(new Error(`answer over ${MAX_STATUS_BYTES} bytes`));
-        else chunks.push(chunk);
-      });
-      res.on('end', () => {
-        if (res.statusCode !== 200) return reject(new Error(`answered ${res.statusCode ?? '?'}`));
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as NodeStatus);
-        } catch {
-          reject(new Error('answered without JSON'));
-        }
-      });
-      res.on('error', reject);
-    });
-    req.on('error', (error) => reject(signal.aborted ? new Error(`no answer in ${MEMBER_STATUS_TIMEOUT_MS} ms`) : error));
-  });
+async function fetchStatus(url: string, tls: TlsMaterial | null): Promise<NodeStatus> {
+  let answer: HttpResult;
+  try {
+    answer = await httpRequest(`${url}/status`, { timeoutMs: MEMBER_STATUS_TIMEOUT_MS, maxResponseBytes: MAX_STATUS_BYTES, ...(tls?.ca ? { ca: tls.ca } : {}) });
+  } catch (error) {
+    throw error instanceof Error && error.name === 'TimeoutError' ? new Error(`no answer in ${MEMBER_STATUS_TIMEOUT_MS} ms`) : error;
+  }
+  if (answer.status !== 200) throw new Error(`answered ${answer.status}`);
+  try {
+    return JSON.parse(answer.text) as NodeStatus;
+  } catch {
+    throw new Error('answered without JSON');
+  }
 }
 
 /** `ownPort`: the port this server listens on (config.port may be 0: any free port). */

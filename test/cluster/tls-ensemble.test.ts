@@ -12,7 +12,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { connect, type ZookClient } from '../../src/client/index.js';
-import { httpRequest } from '../../src/cli/http-request.js';
+import { httpRequest } from '../../src/util/http-request.js';
 import type { NodeStatus } from '../../src/server/node-status.js';
 import { distinctFreePorts } from '../server/support/free-port.js';
 import { TestPki, type TestCa, type TestCert } from '../support/tls-certs.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { connect } from '../../src/client/index.js';
-import { httpRequest } from '../../src/cli/http-request.js';
+import { httpRequest } from '../../src/util/http-request.js';
 import { JuteReader } from '../../src/zookeeper/jute.js';
 import { OpCode } from '../../src/zookeeper/records.js';
 import { RawZkClient, body } from '../zookeeper/support/raw-zk.js';

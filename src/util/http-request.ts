@@ -1,6 +1,7 @@
-// One HTTP or HTTPS request for the CLI's admin calls. Node's fetch cannot be given
-// a CA; node:https can, so a server whose certificate a private CA signed is
-// verified against that CA (and its name against the URL's host).
+// One HTTP or HTTPS request: the CLI's admin and snapshot calls, and a server asking
+// the other members for their /status. Node's fetch cannot be given a CA;
+// node:https can, so a server whose certificate a private CA signed is verified
+// against that CA (and its name against the URL's host).
 import { request as httpRequestRaw } from 'node:http';
 import { request as httpsRequestRaw } from 'node:https';
 import { createWriteStream } from 'node:fs';
@@ -18,6 +19,8 @@ export interface HttpRequestOptions {
   readonly timeoutMs: number;
   /** https: PEM CA the server's certificate must chain to (default: Node's trusted roots). */
   readonly ca?: Buffer;
+  /** Largest answer read; a longer one fails the request (default MAX_RESPONSE_BYTES). */
+  readonly maxResponseBytes?: number;
 }
 
 /** Largest answer read (the admin endpoints answer a few KiB). */
@@ -29,12 +32,13 @@ export function httpRequest(url: string, options: HttpRequestOptions): Promise<H
   return new Promise((resolve, reject) => {
     const signal = AbortSignal.timeout(options.timeoutMs);
     const init = { method: options.method ?? 'GET', headers: { ...options.headers }, signal, ...(secure && options.ca !== undefined ? { ca: options.ca } : {}) };
+    const maxBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
     const req = (secure ? httpsRequestRaw : httpRequestRaw)(url, init, (res) => {
       const chunks: Buffer[] = [];
       let bytes = 0;
       res.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
-        if (bytes > MAX_RESPONSE_BYTES) req.destroy(new Error(`answer over ${MAX_RESPONSE_BYTES} bytes`));
+        if (bytes > maxBytes) req.destroy(new Error(`answer over ${maxBytes} bytes`));
         else chunks.push(chunk);
       });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
