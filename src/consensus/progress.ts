@@ -99,6 +99,8 @@ export class Progress {
    * the link was down come back as a burst of replies, and each resent a whole chunk.
    */
   snapshotChunkSentThisBeat = false;
+  /** Highest commit index this follower was told (by an Append or a Commit) since its state last changed. */
+  commitSent = 0;
   /** Heard from since the last check-quorum round. */
   recentActive = false;
   readonly inflights: Inflights;
@@ -140,6 +142,7 @@ export class Progress {
     this.pendingSnapshot = 0;
     this.snapshotOffset = 0;
     this.snapshotChunkSentThisBeat = false;
+    this.commitSent = 0;
     this.state = state;
     this.inflights.reset();
   }

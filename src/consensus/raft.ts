@@ -243,13 +243,13 @@ export class RaftNode {
         // never change term for a pre-vote
       } else if (m.type === MessageType.PreVoteResponse && !m.reject) {
         // granted pre-votes carry the term we would campaign at
-      } else if (m.type === MessageType.Append || m.type === MessageType.Heartbeat || m.type === MessageType.Snapshot) {
+      } else if (m.type === MessageType.Append || m.type === MessageType.Heartbeat || m.type === MessageType.Snapshot || m.type === MessageType.Commit) {
         this.becomeFollower(m.term, m.from);
       } else {
         this.becomeFollower(m.term, NONE);
       }
     } else if (m.term < this.term) {
-      if ((this.checkQuorum || this.preVote) && (m.type === MessageType.Heartbeat || m.type === MessageType.Append)) {
+      if ((this.checkQuorum || this.preVote) && (m.type === MessageType.Heartbeat || m.type === MessageType.Append || m.type === MessageType.Commit)) {
         // a stale leader: tell it our term so it steps down
         this.send(message({ type: MessageType.AppendResponse, from: this.id, to: m.from, term: this.term }));
       } else if (m.type === MessageType.PreVote) {
@@ -714,6 +714,11 @@ export class RaftNode {
         this.lead = m.from;
         this.handleHeartbeat(m);
         break;
+      case MessageType.Commit:
+        this.electionElapsed = 0;
+        this.lead = m.from;
+        this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
+        break;
       case MessageType.Snapshot:
         this.electionElapsed = 0;
         this.lead = m.from;
@@ -739,6 +744,10 @@ export class RaftNode {
       case MessageType.Heartbeat:
         this.becomeFollower(m.term, m.from);
         this.handleHeartbeat(m);
+        break;
+      case MessageType.Commit:
+        this.becomeFollower(m.term, m.from);
+        this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
         break;
       case MessageType.Snapshot:
         this.becomeFollower(m.term, m.from);
@@ -915,9 +924,16 @@ export class RaftNode {
     }
     if (this.broadcastPending) {
       this.broadcastPending = false;
-      for (const id of this.prs.keys()) {
+      for (const [id, pr] of this.prs) {
         if (id === this.id) continue;
-        if (this.sendAppend(id, true)) while (this.sendAppend(id, false));
+        if (pr.state !== ProgressState.Replicate) {
+          if (this.sendAppend(id, true)) while (this.sendAppend(id, false));
+          continue;
+        }
+        // New entries carry the commit; otherwise (nothing new, or the follower's
+        // appends paused by flow control) a Commit tells it without waiting for them.
+        while (this.sendAppend(id, false));
+        this.sendCommit(id, pr);
       }
     }
     if (this.readHeartbeatPending) {
@@ -944,11 +960,22 @@ export class RaftNode {
     if (entries.length > 0) {
       let bytes = 0;
       for (const e of entries) bytes += entryBytes(e);
-      pr.sentEntries(entries[entries.length - 1].index, bytes);
+      const last = entries[entries.length - 1].index;
+      pr.sentEntries(last, bytes);
+      // The follower commits up to min(commit, last) once it takes these entries.
+      if (pr.state === ProgressState.Replicate) pr.commitSent = Math.max(pr.commitSent, Math.min(this.log.committed, last));
     } else if (pr.state === ProgressState.Probe) {
       pr.probeSent = true;
     }
     return true;
+  }
+
+  /** Tells a replicating follower the commit index it holds entries for, unless it was told already. */
+  private sendCommit(to: number, pr: Progress): void {
+    const commit = Math.min(pr.match, this.log.committed);
+    if (commit <= pr.commitSent) return;
+    pr.commitSent = commit;
+    this.send(message({ type: MessageType.Commit, from: this.id, to, term: this.term, commit }));
   }
 
   private sendSnapshot(to: number, pr: Progress): void {

@@ -79,6 +79,12 @@ export const MessageType = {
   /** Follower -> leader: a ReadIndex request on behalf of the follower's client. */
   ReadIndex: 12,
   ReadIndexResponse: 13,
+  /**
+   * Leader -> follower: the commit index, as soon as it advances, whatever else is
+   * in flight to that follower; never above what the follower is known to hold
+   * (min(match, commit)), so it needs no reply and may overtake appends.
+   */
+  Commit: 14,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 

@@ -114,4 +114,34 @@ describe('async storage writes', () => {
     for (const id of [2, 3]) expect(h.node(id).commitIndex).toBeGreaterThanOrEqual(index);
     expect(h.appliedData(2)).toEqual(['a']);
   });
+
+  it('the commit index reaches a follower whose appends flow control holds back', () => {
+    const h = new Harness([1, 2, 3], { asyncStorageWrites: true, limits: { maxInflightMsgs: 1 } });
+    h.elect(1);
+    h.slowDisks.add(1); // the leader's own write never counts here: commits need both followers
+    h.slowDisks.add(3);
+    const a = h.node(1).propose(bytes('a'));
+    h.settle(); // 2 acknowledges 'a'; 3 holds it
+    h.slowDisks.add(2);
+    h.node(1).propose(bytes('b'));
+    h.settle(); // 'b' is in flight to 2, unacknowledged: its appends are paused
+    expect(h.node(2).commitIndex).toBeLessThan(a.index);
+    h.completeWrites(3);
+    h.settle(); // 3 acknowledges 'a': committed by 2 and 3
+    expect(h.node(1).commitIndex).toBeGreaterThanOrEqual(a.index);
+    expect(h.node(2).commitIndex).toBeGreaterThanOrEqual(a.index);
+    expect(h.appliedData(2)).toEqual(['a']);
+  });
+
+  it('a commit notice asks for no reply: one acknowledgement per follower per write', () => {
+    const h = cluster();
+    const mark = h.sent.length;
+    const { index } = h.node(1).propose(bytes('a'));
+    h.settle();
+    for (const id of [2, 3]) {
+      expect(h.node(id).commitIndex).toBeGreaterThanOrEqual(index);
+      expect(h.sentSince(mark, (m) => m.type === MessageType.Commit && m.to === id).length).toBeGreaterThan(0);
+      expect(h.sentSince(mark, (m) => m.type === MessageType.AppendResponse && m.from === id)).toHaveLength(1);
+    }
+  });
 });
