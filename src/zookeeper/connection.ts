@@ -13,7 +13,9 @@ import { ClientConnection } from '../server/connection.js';
 import type { ZookNode } from '../server/node.js';
 import { WatcherType } from '../tree/index.js';
 import { assert } from '../util/assert.js';
+import { flushAtEndOfTurn, type TurnFlushable } from '../util/turn-flush.js';
 import { JuteError, JuteWriter } from './jute.js';
+import { OutgoingBytes } from './outgoing-bytes.js';
 import {
   type ReplyShape,
   type ZkDecodeLimits,
@@ -56,7 +58,7 @@ interface Pending {
 
 const EMPTY_PASSWORD = new Uint8Array(16);
 
-export class ZkConnection implements ClientWire {
+export class ZkConnection implements ClientWire, TurnFlushable {
   private readonly core: ClientConnection;
   private readonly writer = new JuteWriter();
   /** Requests whose replies have not been written yet, oldest first: at most maxInFlight (mustWait). */
@@ -73,7 +75,9 @@ export class ZkConnection implements ClientWire {
   private readOnlyFlag: boolean | null = null;
   private closed = false;
   private paused = false;
-  private corked = false;
+  /** Replies of this turn, written in one socket write when the turn ends. */
+  private readonly outgoing = new OutgoingBytes();
+  private flushQueued = false;
   private readonly connectTimer: NodeJS.Timeout;
 
   constructor(
@@ -90,7 +94,7 @@ export class ZkConnection implements ClientWire {
       {
         send: (bytes) => this.write(bytes),
         end: (_code, reason) => this.end('server', reason),
-        bufferedBytes: () => socket.writableLength,
+        bufferedBytes: () => socket.writableLength + this.outgoing.byteLength,
       },
       socket.remoteAddress ?? 'unknown',
       // The same limits the core answers Throttled past; this door stops reading before a
@@ -163,24 +167,28 @@ export class ZkConnection implements ClientWire {
 
   // ---- the socket ----
 
+  /** `bytes` may be a view of the writer (the encoders' frameView): copied before anything else encodes. */
   private write(bytes: Uint8Array): boolean {
     if (this.closed) return false;
-    if (!this.corked) {
-      // Replies made in one event-loop turn leave in one writev.
-      this.corked = true;
-      this.socket.cork();
-      setImmediate(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
+    this.outgoing.append(bytes);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      flushAtEndOfTurn(this);
     }
-    this.socket.write(bytes);
-    if (this.socket.writableLength > this.limits.maxBackpressureBytes) {
-      this.end('backpressure', `client stopped reading: ${this.socket.writableLength} bytes queued`);
+    const queued = this.socket.writableLength + this.outgoing.byteLength;
+    if (queued > this.limits.maxBackpressureBytes) {
+      this.end('backpressure', `client stopped reading: ${queued} bytes queued`);
       return false;
     }
     this.answerLocal();
     return true;
+  }
+
+  /** End of the turn: this turn's replies leave in one socket write. */
+  flushTurn(): void {
+    this.flushQueued = false;
+    const bytes = this.outgoing.take();
+    if (bytes !== null && !this.closed) this.socket.write(bytes);
   }
 
   /** Writes every answer this door owns that has reached the head of the FIFO. */
@@ -329,6 +337,8 @@ export class ZkConnection implements ClientWire {
     clearTimeout(this.connectTimer);
     if (reason !== 'server') this.core.onClosed();
     this.onServerClose(reason, detail);
+    const owed = this.outgoing.take(); // replies of this turn go before the end
+    if (owed !== null) this.socket.write(owed);
     this.socket.end();
     // A client that never closes its side is cut off after a grace period.
     setTimeout(() => this.socket.destroy(), 2000).unref();

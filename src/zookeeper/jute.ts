@@ -178,7 +178,12 @@ export class JuteWriter {
 
   /** The packet written since begin(), length prefix filled in, as its own copy. */
   frame(): Uint8Array {
+    return this.frameView().slice();
+  }
+
+  /** The same packet as a view into this writer: valid until its next begin() (no copy). */
+  frameView(): Uint8Array {
     this.view.setInt32(0, this.offset - 4);
-    return this.bytes.slice(0, this.offset);
+    return this.bytes.subarray(0, this.offset);
   }
 }

@@ -474,6 +474,9 @@ function body(w: JuteWriter, shape: ReplyShape, response: ClientResponse): void 
   }
 }
 
+// The encoders below return a view into the writer (frameView): valid until its next
+// begin(). The connection copies it into its outgoing bytes at once.
+
 /** ReplyHeader{xid, zxid, err} and, on success (or for a failed multi's results), the body. */
 export function encodeReply(w: JuteWriter, xid: number, zxid: number, error: number, shape: ReplyShape, response?: ClientResponse): Uint8Array {
   w.begin();
@@ -481,16 +484,16 @@ export function encodeReply(w: JuteWriter, xid: number, zxid: number, error: num
   const failedMulti = error !== 0 && response?.kind === 'multi';
   w.int(xid).long(zxid).int(failedMulti ? 0 : error);
   if (response !== undefined && (error === 0 || failedMulti)) body(w, shape, response);
-  return w.frame();
+  return w.frameView();
 }
 
 export function encodeConnectResponse(w: JuteWriter, timeoutMs: number, sessionId: number, password: Uint8Array, readOnly: boolean | null): Uint8Array {
   w.begin().int(0).int(timeoutMs).long(sessionId).buffer(password);
   if (readOnly !== null) w.bool(false);
-  return w.frame();
+  return w.frameView();
 }
 
 /** A watch notification: ReplyHeader{-1, zxid, 0} + WatcherEvent{type, SyncConnected, path}. */
 export function encodeWatcherEvent(w: JuteWriter, type: number, path: string, zxid: number): Uint8Array {
-  return w.begin().int(Xid.notification).long(zxid).int(0).int(type).int(SYNC_CONNECTED).ustring(path).frame();
+  return w.begin().int(Xid.notification).long(zxid).int(0).int(type).int(SYNC_CONNECTED).ustring(path).frameView();
 }
