@@ -48,6 +48,8 @@ const { values } = parseArgs({
     protocol: { type: 'string', default: 'ws' },
     inflight: { type: 'string', default: '1' },
     'value-bytes': { type: 'string', default: String(DEFAULT_VALUE_BYTES) },
+    /** JSON object of server settings for the ensemble --cluster starts, e.g. '{"raftMaxInflightAppends":4}'. */
+    settings: { type: 'string' },
   },
 });
 
@@ -166,7 +168,8 @@ async function main(): Promise<void> {
     if (nodes !== 1) throw new Error('--nodes applies to zookeeper://local; for a local zook ensemble use --cluster N');
     if (clusterSize > 0) {
       if (values.servers !== undefined) throw new Error('--cluster starts its own servers: drop --servers');
-      localCluster = await startLocalCluster(clusterSize);
+      const settings = values.settings === undefined ? undefined : (JSON.parse(values.settings) as Record<string, unknown>);
+      localCluster = await startLocalCluster(clusterSize, { settings });
       target = viaZooKeeperProtocol ? { kind: 'zookeeper', connectString: localCluster.zkConnectString, spread } : { kind: 'zook', servers: localCluster.urls, spread };
       described = `a local ${clusterSize}-node zook ensemble (${localCluster.urls.join(',')}; leader ${localCluster.leader}, pids ${localCluster.members.map((m) => `${m.id}:${m.pid}`).join(' ')})`;
     } else {
