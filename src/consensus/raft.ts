@@ -717,7 +717,7 @@ export class RaftNode {
       case MessageType.Commit:
         this.electionElapsed = 0;
         this.lead = m.from;
-        this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
+        this.handleCommit(m);
         break;
       case MessageType.Snapshot:
         this.electionElapsed = 0;
@@ -747,7 +747,7 @@ export class RaftNode {
         break;
       case MessageType.Commit:
         this.becomeFollower(m.term, m.from);
-        this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
+        this.handleCommit(m);
         break;
       case MessageType.Snapshot:
         this.becomeFollower(m.term, m.from);
@@ -812,6 +812,11 @@ export class RaftNode {
     this.send(
       message({ type: MessageType.AppendResponse, from: this.id, to: m.from, term: this.term, index: m.index, reject: true, rejectHint: index, logTerm: term }),
     );
+  }
+
+  /** No reply: a Commit whose entry this log does not hold (yet) is dropped; appends and heartbeats carry the commit too. */
+  private handleCommit(m: Message): void {
+    if (this.log.matchTerm(m.index, m.logTerm)) this.log.commitTo(Math.min(m.commit, m.index));
   }
 
   private handleHeartbeat(m: Message): void {
@@ -970,12 +975,20 @@ export class RaftNode {
     return true;
   }
 
-  /** Tells a replicating follower the commit index it holds entries for, unless it was told already. */
+  /**
+   * Tells a replicating follower the commit index, up to the last entry sent to it
+   * (acknowledged or not: an entry it holds in memory may be applied once committed,
+   * before its own write of it is durable), unless it was told already. The Commit
+   * names that entry (index, logTerm) and the follower takes it only if its log has
+   * that entry: then, by log matching, its log is the leader's up to there.
+   */
   private sendCommit(to: number, pr: Progress): void {
-    const commit = Math.min(pr.match, this.log.committed);
-    if (commit <= pr.commitSent) return;
-    pr.commitSent = commit;
-    this.send(message({ type: MessageType.Commit, from: this.id, to, term: this.term, commit }));
+    const upTo = Math.min(this.log.committed, pr.next - 1);
+    if (upTo <= pr.commitSent) return;
+    const logTerm = this.log.term(upTo);
+    if (logTerm < 0) return; // compacted away: the next heartbeat tells it
+    pr.commitSent = upTo;
+    this.send(message({ type: MessageType.Commit, from: this.id, to, term: this.term, index: upTo, logTerm, commit: this.log.committed }));
   }
 
   private sendSnapshot(to: number, pr: Progress): void {

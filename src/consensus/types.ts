@@ -80,9 +80,9 @@ export const MessageType = {
   ReadIndex: 12,
   ReadIndexResponse: 13,
   /**
-   * Leader -> follower: the commit index, as soon as it advances, whatever else is
-   * in flight to that follower; never above what the follower is known to hold
-   * (min(match, commit)), so it needs no reply and may overtake appends.
+   * Leader -> follower: the commit index, as soon as it advances, whatever flow
+   * control holds back. Names the last entry sent to that follower (index, logTerm):
+   * the follower commits up to it only if its log holds that entry. No reply.
    */
   Commit: 14,
 } as const;

@@ -3,7 +3,7 @@
 // Each test holds some disks slow (their writes stay outstanding) to show what
 // may and may not happen before the write completes.
 import { describe, expect, it } from 'vitest';
-import { MessageType, Role } from './support.js';
+import { MessageType, Role, message } from './support.js';
 import { Harness, bytes } from './harness.js';
 
 function cluster(): Harness {
@@ -131,6 +131,26 @@ describe('async storage writes', () => {
     expect(h.node(1).commitIndex).toBeGreaterThanOrEqual(a.index);
     expect(h.node(2).commitIndex).toBeGreaterThanOrEqual(a.index);
     expect(h.appliedData(2)).toEqual(['a']);
+  });
+
+  it('a follower applies a committed entry it holds while its own write of it is still outstanding', () => {
+    const h = cluster();
+    h.slowDisks.add(3);
+    const { index } = h.node(1).propose(bytes('a'));
+    h.settle(); // the leader and 2 have it on disk: committed; 3 has it in memory only
+    expect(h.diskQueue.get(3)?.length).toBe(1);
+    expect(h.node(3).commitIndex).toBeGreaterThanOrEqual(index);
+    expect(h.appliedData(3)).toEqual(['a']);
+  });
+
+  it('a commit notice naming an entry the follower does not hold is ignored', () => {
+    const h = cluster();
+    const follower = h.node(2);
+    const before = follower.commitIndex;
+    follower.step(message({ type: MessageType.Commit, from: 1, to: 2, term: follower.currentTerm, index: follower.lastIndex + 5, logTerm: follower.currentTerm, commit: follower.lastIndex + 5 }));
+    expect(follower.commitIndex).toBe(before);
+    follower.step(message({ type: MessageType.Commit, from: 1, to: 2, term: follower.currentTerm, index: follower.lastIndex, logTerm: follower.currentTerm + 1, commit: follower.lastIndex }));
+    expect(follower.commitIndex).toBe(before);
   });
 
   it('a commit notice asks for no reply: one acknowledgement per follower per write', () => {

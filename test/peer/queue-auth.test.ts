@@ -61,13 +61,14 @@ describe('SendQueue lanes', () => {
 
 describe('which peer messages are urgent', () => {
   const base = { from: 1, to: 2, term: 3, logTerm: 0, index: 0, commit: 0, reject: false, rejectHint: 0, context: new Uint8Array(0), snapshot: null };
-  test('heartbeats, votes and acknowledgements are; appends (even entry-less: they must not overtake one in flight) and snapshot chunks are not', () => {
+  test('heartbeats, votes and acknowledgements are; appends (even entry-less: they must not overtake one in flight), commit notices (they name an entry an earlier append carried) and snapshot chunks are not', () => {
     const entry = { term: 3, index: 1, type: EntryType.Normal, data: new Uint8Array(1) };
     const urgentTypes = [MessageType.Heartbeat, MessageType.HeartbeatResponse, MessageType.Vote, MessageType.VoteResponse, MessageType.PreVote, MessageType.PreVoteResponse, MessageType.AppendResponse, MessageType.TimeoutNow, MessageType.ReadIndex, MessageType.ReadIndexResponse, MessageType.SnapshotResponse];
     for (const type of urgentTypes) expect(isUrgent({ ...base, type, entries: [] } as unknown as Message)).toBe(true);
     expect(isUrgent({ ...base, type: MessageType.Append, entries: [] } as unknown as Message)).toBe(false);
     expect(isUrgent({ ...base, type: MessageType.Append, entries: [entry] } as unknown as Message)).toBe(false);
     expect(isUrgent({ ...base, type: MessageType.Snapshot, entries: [] } as unknown as Message)).toBe(false);
+    expect(isUrgent({ ...base, type: MessageType.Commit, entries: [] } as unknown as Message)).toBe(false);
   });
 });
 

@@ -141,11 +141,13 @@ class Listeners<F extends (...args: never[]) => void> {
  * SendQueue). Appends stay in order among themselves, even entry-less ones (a
  * commit notice or a probe): one that overtook an append in flight would name a
  * previous index the follower does not have yet, be rejected, and send the leader
- * back to probing. A heartbeat's commit never exceeds what the follower matched,
- * so it can overtake anything.
+ * back to probing. Commit notices stay in order with appends too (they name an
+ * entry an earlier append carried). A heartbeat's commit never exceeds what the
+ * follower matched, so it can overtake anything.
  */
 export function isUrgent(message: Message): boolean {
-  return message.type !== MessageType.Append && message.type !== MessageType.Snapshot;
+  // A Commit names an entry sent to the follower before it: it must not overtake that append.
+  return message.type !== MessageType.Append && message.type !== MessageType.Snapshot && message.type !== MessageType.Commit;
 }
 
 export class PeerTransport {
