@@ -45,6 +45,7 @@ const MESSAGES: Message[] = [
   message({ type: MessageType.TimeoutNow, term: 10 }),
   message({ type: MessageType.ReadIndex, term: 10, context: bytes(0xff) }),
   message({ type: MessageType.ReadIndexResponse, term: 10, index: 77, context: bytes(0xfe) }),
+  message({ type: MessageType.Commit, term: 10, index: 77, logTerm: 9, commit: 76 }),
 ];
 
 const FRAMES: PeerFrame[] = [

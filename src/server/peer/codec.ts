@@ -32,8 +32,10 @@ function u32(n: number, what: string): number {
   return n;
 }
 
+// Byte vectors go in with createByteVector (one copy): the generated create*Vector
+// helpers add one byte at a time, which for a 256 KiB snapshot chunk is 256 Ki calls.
 function entry(b: Builder, e: Entry): Offset {
-  const data = fb.Entry.createDataVector(b, e.data);
+  const data = b.createByteVector(e.data);
   return fb.Entry.createEntry(b, u64(e.term, 'entry term'), u64(e.index, 'entry index'), e.type, data);
 }
 
@@ -50,13 +52,13 @@ function snapshotChunk(b: Builder, s: SnapshotChunk): Offset {
   fb.SnapshotMeta.addTerm(b, u64(s.meta.term, 'snapshot term'));
   fb.SnapshotMeta.addMembership(b, members);
   const meta = fb.SnapshotMeta.endSnapshotMeta(b);
-  const data = fb.SnapshotChunk.createDataVector(b, s.data);
+  const data = b.createByteVector(s.data);
   return fb.SnapshotChunk.createSnapshotChunk(b, meta, u64(s.offset, 'snapshot offset'), data, u64(s.totalBytes, 'snapshot total bytes'));
 }
 
 function raftMessage(b: Builder, m: Message): Offset {
   const entries = m.entries.length === 0 ? 0 : fb.RaftMessage.createEntriesVector(b, m.entries.map((e) => entry(b, e)));
-  const context = m.context === null ? 0 : fb.RaftMessage.createContextVector(b, m.context);
+  const context = m.context === null ? 0 : b.createByteVector(m.context);
   const snapshot = m.snapshot === null ? 0 : snapshotChunk(b, m.snapshot);
   fb.RaftMessage.startRaftMessage(b);
   fb.RaftMessage.addType(b, m.type);
@@ -79,25 +81,25 @@ function raftMessage(b: Builder, m: Message): Offset {
 function body(b: Builder, frame: PeerFrame): [fb.PeerMessage, Offset] {
   switch (frame.kind) {
     case 'challenge':
-      return [fb.PeerMessage.Challenge, fb.Challenge.createChallenge(b, fb.Challenge.createNonceVector(b, frame.nonce))];
+      return [fb.PeerMessage.Challenge, fb.Challenge.createChallenge(b, b.createByteVector(frame.nonce))];
     case 'hello': {
       const clusterId = b.createString(frame.clusterId);
-      const nonce = fb.Hello.createNonceVector(b, frame.nonce);
-      const proof = fb.Hello.createProofVector(b, frame.proof);
+      const nonce = b.createByteVector(frame.nonce);
+      const proof = b.createByteVector(frame.proof);
       return [
         fb.PeerMessage.Hello,
         fb.Hello.createHello(b, frame.protocolVersion, clusterId, u32(frame.from, 'from'), u32(frame.to, 'to'), nonce, proof),
       ];
     }
     case 'helloAck': {
-      const proof = fb.HelloAck.createProofVector(b, frame.proof);
+      const proof = b.createByteVector(frame.proof);
       return [fb.PeerMessage.HelloAck, fb.HelloAck.createHelloAck(b, u32(frame.from, 'from'), u32(frame.to, 'to'), proof)];
     }
     case 'raft':
       return [fb.PeerMessage.RaftMessage, raftMessage(b, frame.message)];
     case 'forward': {
       if (frame.id < 0n || frame.id >= 1n << 64n) throw new RangeError(`forward id must be a u64, got ${frame.id}`);
-      const payload = fb.Forward.createPayloadVector(b, frame.payload);
+      const payload = b.createByteVector(frame.payload);
       return [fb.PeerMessage.Forward, fb.Forward.createForward(b, frame.id, payload)];
     }
   }
